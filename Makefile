@@ -1,0 +1,35 @@
+# The one interface to Rapport: the README, CI and developers call these targets.
+PYTHON ?= python3
+VENV := .venv
+UV := .tools/bin/uv
+UV_VERSION := 0.13.8
+export UV_PYTHON_DOWNLOADS := never
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+.PHONY: setup run test lint bench-replies synth clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+setup: $(VENV)/.synced
+
+run: setup
+	$(VENV)/bin/python -m rapport_local.main $(ARGS)
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -n 2 $(ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench-replies: setup
+	$(VENV)/bin/python -m rapport.analysis.benchmark data/replies-dev.jsonl
+
+clean:
+	rm -rf .tools $(VENV) cdk.out reports
