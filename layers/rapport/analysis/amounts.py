@@ -1,0 +1,204 @@
+"""Finding the sum a debtor offers to pay ("R500", "R 1 500", "R1,500.50", "500 rand", "pay 300").
+
+South Africans write thousands with spaces, commas or full stops and cents after a comma or a full
+stop, so "R1 500,50", "R1,500.50" and "R1.500,50" are the same sum. A number without a currency is
+taken only where the words around it make it an offer ("I can pay 300 on Monday", "200 a month"),
+never where it is a count ("over 3 months"), a time ("after 5pm"), a year or a reference. Sums the
+debtor says they owe, were charged or dispute ("I only owed R1200 not R4800") are not offers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from rapport.analysis.text import clean
+
+_NUMBER = r"(?P<number>\d{1,3}(?:[ ,.\u00a0]\d{3})+|\d+)(?:[.,](?P<cents>\d{1,2}))?(?![\d])(?P<k>\s?k\b)?"
+_CURRENCY_FIRST = re.compile(rf"(?<![A-Za-z0-9])(?:R|ZAR)\s?{_NUMBER}", re.IGNORECASE)
+_CURRENCY_AFTER = re.compile(
+    r"(?<![\w.,])(?P<number>\d{1,3}(?:[ ,.]\d{3})+|\d+)(?:[.,](?P<cents>\d{1,2}))?(?P<k>\s?k)?"
+    r"\s?(?:rand|zar|bucks)\b",
+    re.IGNORECASE,
+)
+_BARE = re.compile(
+    r"(?<![\w/.,:#-])(?P<number>\d{1,3}(?:[ ,]\d{3})?|\d{1,6})(?:[.,](?P<cents>\d{2}))?(?P<k>k\b)?"
+    r"(?![\w/:%])(?!\s*(?:am|pm|h\b|hrs|hours?|mins?|minutes?|days?|dae|weeks?|weke|months?|maande|"
+    r"years?|jaar|times|x\b|people|kids|children|st\b|nd\b|rd\b|th\b|de\b|ste\b|/|-\d|"
+    r"(?:jan|feb|mar|apr|may|mei|jun|jul|aug|sep|oct|okt|nov|dec|des)[a-z]*\b))",
+    re.IGNORECASE,
+)
+_OFFER_BEFORE = re.compile(
+    r"\b(?:pay|paying|payment of|pay you|afford|offer|offering|manage|give|send|deposit|do|transfer|eft|"
+    r"instalments? of|installments? of|arrangement of|only|just|betaal|inbetaal|bekostig|gee|stuur|oorbetaal|"
+    r"about|around|maybe|say)\s+(?:(?:you|u|jou|only|just|about|around|net|maybe|the|outstanding|full|remaining|"
+    r"balance of|first|another|die|volle)\s+){0,3}$",
+    re.IGNORECASE,
+)
+_OFFER_AFTER = re.compile(
+    r"^\s*(?:per month|a month|pm\b|p/m|p\.m\.|monthly|every month|each month|a week|per week|weekly|"
+    r"every week|each week|every two weeks|fortnightly|per maand|elke maand|maandeliks|per week|weekliks|"
+    r"now|today|tomorrow|tonight|on\b|by\b|this\b|next\b|at month end|month end|op\b|more\b|vandag|nou)",
+    re.IGNORECASE,
+)
+_NOT_OFFERED_BEFORE = re.compile(
+    r"\b(?:owe|owed|owing|owes|balance|balance of|charged|charging|billed|debt of|not|instead of|total|"
+    r"outstanding|only owed|skuld|was|were|of only|earn|earning|earns|salary|income|get|paid|received|"
+    r"verdien|kry|from|than)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
+_NEGATED_OFFER_BEFORE = re.compile(r"\b(?:cannot|not|nie|never|unable to)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+# Sums written in words ("five hundred rand", "vyf honderd"), with no more grammar than replies use.
+_SMALL_NUMBERS = {
+    word: value
+    for value, words in enumerate(
+        (
+            "zero nul",
+            "one een",
+            "two twee",
+            "three drie",
+            "four vier",
+            "five vyf",
+            "six ses",
+            "seven sewe",
+            "eight agt",
+            "nine nege",
+            "ten tien",
+            "eleven elf",
+            "twelve twaalf",
+            "thirteen dertien",
+            "fourteen veertien",
+            "fifteen vyftien",
+            "sixteen sestien",
+            "seventeen sewentien",
+            "eighteen agtien",
+            "nineteen negentien",
+        )
+    )
+    for word in words.split()
+}
+_TENS = {
+    word: value * 10
+    for value, words in enumerate(
+        (
+            "",
+            "",
+            "twenty twintig",
+            "thirty dertig",
+            "forty fourty veertig",
+            "fifty vyftig",
+            "sixty sestig",
+            "seventy sewentig",
+            "eighty tagtig",
+            "ninety negentig",
+        ),
+    )
+    for word in words.split()
+}
+_NUMBER_WORD = "|".join(
+    sorted([*_SMALL_NUMBERS, *_TENS, "hundred", "honderd", "thousand", "duisend", "a"], key=len, reverse=True)
+)
+_WORDS_AMOUNT = re.compile(
+    rf"\b(?P<number>(?:{_NUMBER_WORD})(?:[\s-]+(?:and[\s-]+|en[\s-]+)?(?:{_NUMBER_WORD}))*)\b"
+    r"(?P<rand>\s+(?:rand|zar)\b)?",
+    re.IGNORECASE,
+)
+
+
+def _words_to_rand(phrase: str) -> int | None:
+    """'one thousand five hundred' -> 1500; None unless the phrase names hundreds or thousands."""
+    parts = [part for part in re.split(r"[\s-]+", phrase.lower()) if part not in ("and", "en")]
+    if not any(part in ("hundred", "honderd", "thousand", "duisend") for part in parts):
+        return None
+    total = current = 0
+    for part in parts:
+        if part in ("hundred", "honderd"):
+            current = (current or 1) * 100
+        elif part in ("thousand", "duisend"):
+            total += (current or 1) * 1000
+            current = 0
+        elif part == "a":
+            current += 1
+        else:
+            current += _SMALL_NUMBERS.get(part, _TENS.get(part, 0))
+    return total + current
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    start: int
+    cents: int
+    offered: bool
+
+
+def _to_cents(number: str, cents: str | None, thousands: bool) -> int | None:
+    digits = re.sub(r"[ ,.\u00a0]", "", number)
+    try:
+        value = Decimal(digits)
+        if cents:
+            value += Decimal(cents.ljust(2, "0")) / 100
+    except InvalidOperation:
+        return None
+    if thousands:
+        value *= 1000
+    return int(value * 100)
+
+
+def _candidates(text: str) -> list[_Candidate]:
+    found: list[_Candidate] = []
+    taken: list[tuple[int, int]] = []
+    for pattern, needs_offer in ((_CURRENCY_FIRST, False), (_CURRENCY_AFTER, False), (_BARE, True)):
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            if any(start < taken_end and taken_start < end for taken_start, taken_end in taken):
+                continue
+            number = match.group("number")
+            digits = re.sub(r"\D", "", number)
+            if needs_offer and (_YEAR.match(number) or len(digits) > 6):
+                continue
+            if needs_offer and len(digits) < 2 and not match.group("k"):
+                continue
+            before = text[max(0, start - 40) : start]
+            after = text[end : end + 24]
+            offered = bool(_OFFER_BEFORE.search(before) or _OFFER_AFTER.match(after))
+            if needs_offer and not offered:
+                continue
+            if _NEGATED_OFFER_BEFORE.search(before) or (
+                _NOT_OFFERED_BEFORE.search(before) and not _OFFER_BEFORE.search(before)
+            ):
+                continue
+            cents = _to_cents(number, match.group("cents"), bool(match.group("k")))
+            if cents is None or cents <= 0:
+                continue
+            taken.append((start, end))
+            found.append(_Candidate(start=start, cents=cents, offered=offered))
+    for match in _WORDS_AMOUNT.finditer(text):
+        rand = _words_to_rand(match.group("number"))
+        if rand is None or any(match.start() < end and start < match.end() for start, end in taken):
+            continue
+        before = text[max(0, match.start() - 40) : match.start()]
+        offered = bool(
+            _OFFER_BEFORE.search(before) or _OFFER_AFTER.match(text[match.end() : match.end() + 24])
+        )
+        if not (offered or match.group("rand")) or _NOT_OFFERED_BEFORE.search(before):
+            continue
+        found.append(_Candidate(start=match.start(), cents=rand * 100, offered=offered))
+    return sorted(found, key=lambda candidate: candidate.start)
+
+
+def find_offered_amount_cents(text: str, *, require_offer_words: bool = False) -> int | None:
+    """The sum the debtor offers, in cents, or None.
+
+    With `require_offer_words`, a currency amount also needs offer words around it (used for
+    hardship replies, where "I only earn R3000" is circumstance, not an offer).
+    """
+    candidates = [
+        candidate for candidate in _candidates(clean(text)) if candidate.offered or not require_offer_words
+    ]
+    if not candidates:
+        return None
+    offered = [candidate for candidate in candidates if candidate.offered]
+    return (offered or candidates)[0].cents

@@ -1,0 +1,296 @@
+"""Resolving the day a debtor names in a reply ("Friday", "die 25ste", "month end") to a date.
+
+Every expression is resolved against the debtor's *local* date when the reply arrived (the caller
+converts `received_at` into the debtor's time zone first), and only days on or after that date are
+returned: a promise is never in the past.
+
+The rules, where English is ambiguous:
+
+- A bare weekday ("Friday", "on Vrydag", "this Friday") is its next occurrence, today included.
+- "next Friday", "Friday next week", "volgende Vrydag" is that weekday in the following calendar
+  week (weeks start on Monday). Said on a Monday, "next Thursday" is ten days later, not three.
+- A window resolves to its last useful day, so a promise is not marked broken while the debtor is
+  still inside the window they named: "next week" is the Friday of next week, "this week" and "end of
+  the week" the Friday of this week, "next month" and "end of next month" the last day of next
+  month, "month end" the last day of this month.
+- A day of the month ("the 25th", "die 5de", "on the 3rd") is the next time that day comes round,
+  today included; a day the month lacks ("the 31st" in April) is that month's last day.
+- Numeric dates are day first, as written in South Africa: "1/12" is 1 December.
+- A day and month without a year ("2 Jan", "15 December") is the next such date, today included.
+- "payday", "when I get paid", "when SASSA pays" name no day, so they resolve to nothing, unless the
+  reply also names the day ("payday is the 25th").
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, timedelta
+
+_WEEKDAY_WORDS: dict[str, int] = {}
+for _index, _names in enumerate(
+    (
+        "monday munday mondag maandag",
+        "tuesday tuesdy teusday tuseday tues dinsdag",
+        "wednesday wednsday wensday wednesdy weds woensdag",
+        "thursday thurday thursdy thurs donderdag",
+        "friday fryday frieday firday fridy fri vrydag vrijdag",
+        "saturday saterday saturdy saterdag",
+        "sunday sundy sondag",
+    )
+):
+    for _name in _names.split():
+        _WEEKDAY_WORDS[_name] = _index
+# Three-letter forms double as ordinary words ("sat", "sun", "mon"): only accepted after a preposition.
+_SHORT_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "thur": 3, "sat": 5, "sun": 6}
+
+_MONTH_WORDS: dict[str, int] = {}
+for _index, _names in enumerate(
+    (
+        "january jan januarie",
+        "february feb februarie febuary",
+        "march mar maart",
+        "april apr",
+        "may mei",
+        "june jun junie",
+        "july jul julie",
+        "august aug augustus",
+        "september sept sep",
+        "october oct oktober okt",
+        "november nov",
+        "december dec desember des",
+    ),
+    start=1,
+):
+    for _name in _names.split():
+        _MONTH_WORDS[_name] = _index
+
+_NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "een": 1,
+    "two": 2,
+    "twee": 2,
+    "a couple of": 2,
+    "couple of": 2,
+    "three": 3,
+    "drie": 3,
+    "four": 4,
+    "vier": 4,
+    "five": 5,
+    "vyf": 5,
+    "six": 6,
+    "ses": 6,
+    "seven": 7,
+    "sewe": 7,
+    "ten": 10,
+    "tien": 10,
+    "fourteen": 14,
+    "veertien": 14,
+}
+
+
+def _alternation(names: list[str]) -> str:
+    return "|".join(sorted((re.escape(name) for name in names), key=len, reverse=True))
+
+
+_WD = _alternation(list(_WEEKDAY_WORDS))
+_SHORT_WD = _alternation(list(_SHORT_WEEKDAYS))
+_MONTH = _alternation(list(_MONTH_WORDS))
+_COUNT = _alternation([*_NUMBER_WORDS, *(str(number) for number in range(1, 32))])
+_ORDINAL_SUFFIX = r"(?:st|nd|rd|th|ste|de|e)"
+_NEXT_WEEK = r"(?:next week|volgende week|the following week)"
+_PAST_PREFIX = re.compile(r"(?:since|last|laas|verlede|sedert|ago|was|were|yesterday|gister)\s+$")
+
+# Each rule: a pattern and the name of the resolver. Earlier rules claim their span first.
+_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), kind)
+    for pattern, kind in (
+        (rf"\b(?:last|laas|verlede|since|sedert)\s+(?:{_WD}|{_SHORT_WD})\b", "past"),
+        (r"\b(?:day after tomorrow|oormore|overmore)\b", "plus2"),
+        (rf"\b{_NEXT_WEEK}\s+(?:on\s+|op\s+)?(?P<wd>{_WD})\b", "nextweek_wd"),
+        (rf"\b(?:next|volgende)\s+(?P<wd>{_WD}|{_SHORT_WD})\b", "nextweek_wd"),
+        (rf"\b(?P<wd>{_WD})\s+(?:of\s+)?{_NEXT_WEEK}\b", "nextweek_wd"),
+        (
+            rf"\b(?:the |die )?(?P<day>\d{{1,2}}){_ORDINAL_SUFFIX}? (?:of|van) "
+            r"(?:next|volgende|the next) (?:month|maand)\b",
+            "day_next_month",
+        ),
+        (
+            r"\b(?:end of next month|end of the next month|next month end|einde van volgende maand|"
+            r"einde volgende maand|next month|volgende maand)\b",
+            "next_month_end",
+        ),
+        (rf"\b(?:end of|einde van|einde|end)\s+(?P<month>{_MONTH})\b", "month_name_end"),
+        (rf"\b(?P<month>{_MONTH})\s+(?:month )?end\b", "month_name_end"),
+        (
+            r"\b(?:end of (?:the |this )?month|month[- ]?end|end (?:of )?month|end of the months?|"
+            r"last day of (?:the |this )?month|einde van (?:die |hierdie )?maand|einde (?:die )?maand|"
+            r"maandeinde|maand[- ]einde|end van die maand|month's end)\b",
+            "month_end",
+        ),
+        (r"\b(?:mid[- ]?month|middle of (?:the |this )?month|middel van (?:die )?maand)\b", "mid_month"),
+        (rf"\b(?:end of )?{_NEXT_WEEK}\b", "next_week"),
+        (r"\b(?:this weekend|the weekend|weekend|hierdie naweek|die naweek|naweek)\b", "weekend"),
+        (r"\b(?:end of (?:the |this )?week|this week|hierdie week|einde van (?:die )?week)\b", "this_week"),
+        (
+            rf"\b(?:in|within|oor|binne)\s+(?P<count>{_COUNT})\s+(?P<unit>days?|weeks?|dae|dag|weke|week)\b",
+            "plus_n",
+        ),
+        (
+            rf"\b(?P<day>\d{{1,2}}){_ORDINAL_SUFFIX}?\s+(?:of\s+|van\s+)?(?P<month>{_MONTH})\b"
+            r"(?!\s+(?:be|i|we|you|not|have|pay|still|also)\b)(?:,?\s+(?P<year>20\d\d))?",
+            "day_month",
+        ),
+        (
+            rf"\b(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}}){_ORDINAL_SUFFIX}?\b(?![:.]\d)(?:,?\s+(?P<year>20\d\d))?",
+            "day_month",
+        ),
+        (r"\b(?P<year>20\d\d)-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b", "iso"),
+        (
+            r"(?<![\d/.,r])\b(?P<day>\d{1,2})/(?P<month>\d{1,2})(?:/(?P<year>\d{4}|\d{2}))?(?![\d/])",
+            "numeric",
+        ),
+        (rf"\b(?P<day>\d{{1,2}}){_ORDINAL_SUFFIX}\b", "day_of_month"),
+        (
+            r"\b(?:on|by|before|until|till|op|teen|voor|tot)\s+(?:the|die)\s+(?P<day>\d{1,2})\b"
+            r"(?!\s*(?:[:.,/]\d|rand|%|months?|weeks?|days?|years?|maande|dae|weke|jaar|h\b|am\b|pm\b))",
+            "day_of_month",
+        ),
+        (r"\b(?:on|by|op)\s+(?:the|die)\s+(?:first|eerste)\b", "first"),
+        (r"\b(?:on|by|before|op|teen)\s+(?P<day>\d{1,2})\b(?!\s*(?:[:.,/]\d|%|[a-z0-9]))", "day_of_month"),
+        (
+            r"\b(?:on|by|this|coming|this coming|before|until|till|op|teen|hierdie|from)\s+"
+            rf"(?P<wd>{_SHORT_WD})\b",
+            "weekday",
+        ),
+        (rf"\b(?P<wd>{_WD})\b", "weekday"),
+        (r"\btomorrow\b", "plus1"),
+        (
+            r"\b(?:today|tonight|right now|now|this morning|this afternoon|this evening|later today|"
+            r"vandag|vanaand|vanmiddag|vanoggend|nou|netnou|immediately|straks)\b",
+            "today",
+        ),
+    )
+)
+_AFRIKAANS_TOMORROW = re.compile(r"\b(?:more|mre|moro)\b")
+
+
+def _last_day(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _clamped(year: int, month: int, day: int) -> date:
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def _add_months(day: date, months: int) -> tuple[int, int]:
+    index = day.month - 1 + months
+    return day.year + index // 12, index % 12 + 1
+
+
+def _next_day_of_month(today: date, day: int) -> date | None:
+    if not 1 <= day <= 31:
+        return None
+    this_month = _clamped(today.year, today.month, day)
+    if this_month >= today:
+        return this_month
+    year, month = _add_months(today, 1)
+    return _clamped(year, month, day)
+
+
+def _next_day_and_month(today: date, day: int, month: int, year: int | None) -> date | None:
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    if day > calendar.monthrange(year or today.year, month)[1] and day > 29:
+        return None
+    if year is not None:
+        if year < 100:
+            year += 2000
+        resolved = _clamped(year, month, day)
+        return resolved if resolved >= today else None
+    resolved = _clamped(today.year, month, day)
+    return resolved if resolved >= today else _clamped(today.year + 1, month, day)
+
+
+def _weekday_index(word: str) -> int:
+    return _WEEKDAY_WORDS.get(word, _SHORT_WEEKDAYS.get(word, 0))
+
+
+def _resolve(kind: str, match: re.Match[str], today: date) -> date | None:
+    groups = match.groupdict()
+    next_monday = today + timedelta(days=7 - today.weekday())
+    if kind == "past":
+        return None
+    if kind == "today":
+        return today
+    if kind == "plus1":
+        return today + timedelta(days=1)
+    if kind == "plus2":
+        return today + timedelta(days=2)
+    if kind == "weekday":
+        return today + timedelta(days=(_weekday_index(groups["wd"]) - today.weekday()) % 7)
+    if kind == "nextweek_wd":
+        return next_monday + timedelta(days=_weekday_index(groups["wd"]))
+    if kind == "next_week":
+        return next_monday + timedelta(days=4)
+    if kind == "this_week":
+        return max(today, today + timedelta(days=4 - today.weekday()))
+    if kind == "weekend":
+        return max(today, today + timedelta(days=5 - today.weekday()))
+    if kind == "month_end":
+        return _last_day(today.year, today.month)
+    if kind == "next_month_end":
+        return _last_day(*_add_months(today, 1))
+    if kind == "mid_month":
+        return _next_day_of_month(today, 15)
+    if kind == "month_name_end":
+        month = _MONTH_WORDS[groups["month"]]
+        year = today.year if month >= today.month else today.year + 1
+        return _last_day(year, month)
+    if kind == "plus_n":
+        count = _NUMBER_WORDS.get(groups["count"]) or int(groups["count"])
+        weeks = groups["unit"].startswith("week") or groups["unit"] == "weke"
+        return today + timedelta(days=count * (7 if weeks else 1))
+    if kind in ("day_month", "iso", "numeric"):
+        month_word = groups["month"]
+        month = int(month_word) if month_word.isdigit() else _MONTH_WORDS[month_word]
+        year = int(groups["year"]) if groups.get("year") else None
+        return _next_day_and_month(today, int(groups["day"]), month, year)
+    if kind == "day_next_month":
+        year, month = _add_months(today, 1)
+        day = int(groups["day"])
+        return _clamped(year, month, day) if 1 <= day <= 31 else None
+    if kind == "day_of_month":
+        return _next_day_of_month(today, int(groups["day"]))
+    if kind == "first":
+        return _next_day_of_month(today, 1)
+    raise ValueError(kind)
+
+
+def find_dates(normalised: str, today: date, language: str = "en") -> list[date]:
+    """Every future day a normalised reply names, in the order they appear."""
+    text = normalised
+    if language == "af":
+        text = _AFRIKAANS_TOMORROW.sub("tomorrow", text)
+    claimed: list[tuple[int, int]] = []
+    found: list[tuple[int, date]] = []
+    for pattern, kind in _RULES:
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            if any(start < taken_end and taken_start < end for taken_start, taken_end in claimed):
+                continue
+            claimed.append((start, end))
+            if _PAST_PREFIX.search(text[max(0, start - 12) : start]):
+                continue
+            resolved = _resolve(kind, match, today)
+            if resolved is not None and resolved >= today:
+                found.append((start, resolved))
+    return [resolved for _, resolved in sorted(found)]
+
+
+def resolve_promise_date(normalised: str, today: date, language: str = "en") -> date | None:
+    """The earliest day named in the reply: the day the debtor's next payment is expected."""
+    dates = find_dates(normalised, today, language)
+    return min(dates) if dates else None

@@ -1,0 +1,165 @@
+"""Promise dates resolved in the debtor's time zone, relative to when the reply arrived."""
+
+from datetime import date, datetime
+
+import pytest
+from rapport.analysis import LocalReplyAnalyser, ReplyToAnalyse, resolve_promise_date
+from rapport.analysis.text import normalise
+
+FRIDAY = date(2026, 12, 4)
+WEDNESDAY_BEFORE_NEW_YEAR = date(2026, 12, 30)
+MONDAY = date(2026, 10, 19)
+
+
+def _promise_date(text: str, today: date, language: str = "en") -> date | None:
+    return resolve_promise_date(normalise(text), today, language)
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "expected"),
+    [
+        ("I will pay on Friday next week", FRIDAY, date(2026, 12, 11)),
+        ("I'll pay next Friday", FRIDAY, date(2026, 12, 11)),
+        ("I'll pay Friday", FRIDAY, FRIDAY),
+        ("I'll pay on Monday", FRIDAY, date(2026, 12, 7)),
+        ("I'll pay next Thursday", MONDAY, date(2026, 10, 29)),
+        ("pay this Thursday", MONDAY, date(2026, 10, 22)),
+        ("will pay fri", MONDAY, date(2026, 10, 23)),
+        ("ok ill pay tomorrow", FRIDAY, date(2026, 12, 5)),
+        ("will pay 2moro", FRIDAY, date(2026, 12, 5)),
+        ("paying today", FRIDAY, FRIDAY),
+        ("Sorry I forgot! Paying now", FRIDAY, FRIDAY),
+        ("pay the day after tomorrow", FRIDAY, date(2026, 12, 6)),
+        ("I'll pay on the 25th", FRIDAY, date(2026, 12, 25)),
+        ("I'll pay on the 3rd", FRIDAY, date(2027, 1, 3)),
+        ("I'll pay on the 4th", FRIDAY, FRIDAY),
+        ("I'll pay on the 5th", WEDNESDAY_BEFORE_NEW_YEAR, date(2027, 1, 5)),
+        ("will pay the 31st", date(2026, 4, 10), date(2026, 4, 30)),
+        ("will pay month end", FRIDAY, date(2026, 12, 31)),
+        ("I'll pay at the end of the month", date(2027, 2, 10), date(2027, 2, 28)),
+        ("I'll pay at the end of the month", date(2028, 2, 10), date(2028, 2, 29)),
+        ("will pay end of next month", FRIDAY, date(2027, 1, 31)),
+        ("I'll pay on the 15th of next month", date(2026, 12, 9), date(2027, 1, 15)),
+        ("will pay 2 Jan", FRIDAY, date(2027, 1, 2)),
+        ("I'll pay on the 2nd of January", FRIDAY, date(2027, 1, 2)),
+        ("I'll make a payment on 20 December", FRIDAY, date(2026, 12, 20)),
+        ("I'll pay on 15 December", date(2026, 12, 20), date(2027, 12, 15)),
+        ("will pay December 15th", FRIDAY, date(2026, 12, 15)),
+        ("Will pay 1/12", date(2026, 11, 20), date(2026, 12, 1)),
+        ("Will pay 1/12", FRIDAY, date(2027, 12, 1)),
+        ("will pay 5/1/2027", FRIDAY, date(2027, 1, 5)),
+        ("I'll pay next week", WEDNESDAY_BEFORE_NEW_YEAR, date(2027, 1, 8)),
+        ("I'll pay this week", MONDAY, date(2026, 10, 23)),
+        ("I can pay in two weeks", date(2026, 6, 25), date(2026, 7, 9)),
+        ("I can pay in 3 days", WEDNESDAY_BEFORE_NEW_YEAR, date(2027, 1, 2)),
+        ("i will pay mid month", FRIDAY, date(2026, 12, 15)),
+    ],
+)
+def test_english_expressions_resolve_to_the_named_day(text: str, today: date, expected: date) -> None:
+    """Given a debtor's English wording and their local date, when resolved, then it is the day meant."""
+    assert _promise_date(text, today) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "expected"),
+    [
+        ("Ek sal Vrydag betaal", MONDAY, date(2026, 10, 23)),
+        ("Ek sal Maandag betaal", FRIDAY, date(2026, 12, 7)),
+        ("Ek sal môre betaal", FRIDAY, date(2026, 12, 5)),
+        ("ek betaal more", FRIDAY, date(2026, 12, 5)),
+        ("Ek betaal vandag", FRIDAY, FRIDAY),
+        ("ek betaal oormôre", FRIDAY, date(2026, 12, 6)),
+        ("Ek sal aan die einde van die maand betaal", WEDNESDAY_BEFORE_NEW_YEAR, date(2026, 12, 31)),
+        ("Ek betaal op die 25ste", FRIDAY, date(2026, 12, 25)),
+        ("Ek sal die 5de betaal", WEDNESDAY_BEFORE_NEW_YEAR, date(2027, 1, 5)),
+        ("Ek sal volgende Dinsdag betaal", date(2026, 8, 14), date(2026, 8, 18)),
+        ("Ek sal Vrydag volgende week betaal", FRIDAY, date(2026, 12, 11)),
+        ("Ek sal volgende week betaal", date(2026, 11, 28), date(2026, 12, 4)),
+        ("ek sal 15 Desember betaal", FRIDAY, date(2026, 12, 15)),
+    ],
+)
+def test_afrikaans_expressions_resolve_to_the_named_day(text: str, today: date, expected: date) -> None:
+    """Given an Afrikaans reply, when resolved as Afrikaans, then 'môre', 'Vrydag',
+    'die 25ste' are understood."""
+    assert _promise_date(text, today, "af") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'll pay on payday",
+        "will pay when I get paid",
+        "I'll pay when SASSA pays",
+        "Can someone phone me after 5pm",
+        "Please split it over 3 months",
+        "I paid last Friday",
+        "I can pay more next time",
+        "cancelled in 2022",
+    ],
+)
+def test_replies_that_name_no_day_resolve_to_nothing(text: str) -> None:
+    """Given a reply that names no day (payday alone, a time, a count), when resolved,
+    then there is no date."""
+    assert _promise_date(text, FRIDAY) is None
+
+
+def test_payday_resolves_when_the_day_is_given() -> None:
+    """Given 'payday is the 25th', when resolved, then the promise is the 25th."""
+    assert _promise_date("Payday is the 25th, I'll pay then", FRIDAY) == date(2026, 12, 25)
+
+
+def test_the_earliest_named_day_is_the_promise() -> None:
+    """Given two days in one reply, when resolved, then the earlier one is the next expected payment."""
+    assert _promise_date("I'll pay some on Friday and the rest on the 25th", date(2026, 12, 9)) == date(
+        2026, 12, 11
+    )
+
+
+def _analyse(text: str, received_at: str, timezone: str) -> date | None:
+    reply = ReplyToAnalyse(
+        reply_id="r-1", text=text, received_at=datetime.fromisoformat(received_at), timezone=timezone
+    )
+    return LocalReplyAnalyser().analyse(reply).promise_date
+
+
+def test_a_reply_at_2330_utc_is_already_tomorrow_in_johannesburg() -> None:
+    """Given a reply received Friday 23:30 UTC (Saturday 01:30 in Johannesburg),
+    when it says 'tomorrow', then the promise is Sunday."""
+    assert _analyse("ok will pay tomorrow", "2026-12-04T23:30:00+00:00", "Africa/Johannesburg") == date(
+        2026, 12, 6
+    )
+
+
+def test_the_same_instant_is_still_today_in_london() -> None:
+    """Given the same instant for a debtor in London (still Friday there), when 'tomorrow', then Saturday."""
+    assert _analyse("ok will pay tomorrow", "2026-12-04T23:30:00+00:00", "Europe/London") == date(2026, 12, 5)
+
+
+def test_a_new_york_debtor_resolves_against_their_own_calendar() -> None:
+    """Given 03:00 UTC on 1 December (30 November in New York), when 'the 1st', then 1 December."""
+    assert _analyse("I will pay on the 1st", "2026-12-01T03:00:00+00:00", "America/New_York") == date(
+        2026, 12, 1
+    )
+
+
+def test_month_end_crosses_into_the_next_month_in_the_debtors_zone() -> None:
+    """Given 22:30 UTC on 31 January (1 February in Johannesburg), when 'month end', then 28 February."""
+    assert _analyse("Will pay month end", "2027-01-31T22:30:00+00:00", "Africa/Johannesburg") == date(
+        2027, 2, 28
+    )
+
+
+def test_friday_said_on_new_years_eve_eve_is_in_the_next_year() -> None:
+    """Given a Wednesday 30 December reply, when it says 'Friday',
+    then the promise is 1 January of the next year."""
+    assert _analyse("ill pay on friday", "2026-12-30T09:15:00+02:00", "Africa/Johannesburg") == date(
+        2027, 1, 1
+    )
+
+
+def test_only_a_promise_carries_a_promise_date() -> None:
+    """Given a reply that reports a past payment on a date, when analysed, then it has no promise date."""
+    assert (
+        _analyse("Payment was made on the 1st via EFT", "2026-12-04T10:00:00+02:00", "Africa/Johannesburg")
+        is None
+    )
