@@ -1,0 +1,1 @@
+"""The local cloud: moto plays AWS in-process and Lambda invokes run the real handlers."""

@@ -45,7 +45,13 @@ _OFFER_AFTER = re.compile(
 _NOT_OFFERED_BEFORE = re.compile(
     r"\b(?:owe|owed|owing|owes|balance|balance of|charged|charging|billed|debt of|not|instead of|total|"
     r"outstanding|only owed|skuld|was|were|of only|earn|earning|earns|salary|income|get|paid|received|"
-    r"verdien|kry|from|than)\s+(?:\w+\s+){0,2}$",
+    r"verdien|kry|from|than|grant|pension|pensioen|toelaag|uif|wages?)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
+# "I have been paying R500 every month": what the debtor used to pay is history, not an offer.
+_PAST_PAYMENT_BEFORE = re.compile(
+    r"\b(?:been paying|was paying|were paying|used to pay|have paid|had paid|already paid|paid|betaal al|"
+    r"het (?:[\w']+ )?betaal)\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE,
 )
 _NEGATED_OFFER_BEFORE = re.compile(r"\b(?:cannot|not|nie|never|unable to)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
@@ -99,10 +105,12 @@ _TENS = {
     for word in words.split()
 }
 _NUMBER_WORD = "|".join(
-    sorted([*_SMALL_NUMBERS, *_TENS, "hundred", "honderd", "thousand", "duisend", "a"], key=len, reverse=True)
+    sorted([*_SMALL_NUMBERS, *_TENS, "hundred", "honderd", "thousand", "duisend"], key=len, reverse=True)
 )
+# "a" counts only before hundred or thousand ("a hundred"); "three hundred a month" is 300 a month.
 _WORDS_AMOUNT = re.compile(
-    rf"\b(?P<number>(?:{_NUMBER_WORD})(?:[\s-]+(?:and[\s-]+|en[\s-]+)?(?:{_NUMBER_WORD}))*)\b"
+    rf"\b(?P<number>(?:a\s+(?=hundred|thousand|honderd|duisend))?(?:{_NUMBER_WORD})"
+    rf"(?:[\s-]+(?:and[\s-]+|en[\s-]+)?(?:{_NUMBER_WORD}))*)\b"
     r"(?P<rand>\s+(?:rand|zar)\b)?",
     re.IGNORECASE,
 )
@@ -166,7 +174,7 @@ def _candidates(text: str) -> list[_Candidate]:
             offered = bool(_OFFER_BEFORE.search(before) or _OFFER_AFTER.match(after))
             if needs_offer and not offered:
                 continue
-            if _NEGATED_OFFER_BEFORE.search(before) or (
+            if _NEGATED_OFFER_BEFORE.search(before) or _PAST_PAYMENT_BEFORE.search(before) or (
                 _NOT_OFFERED_BEFORE.search(before) and not _OFFER_BEFORE.search(before)
             ):
                 continue

@@ -19,23 +19,35 @@ The rules, where English is ambiguous:
 - A day and month without a year ("2 Jan", "15 December") is the next such date, today included.
 - "payday", "when I get paid", "when SASSA pays" name no day, so they resolve to nothing, unless the
   reply also names the day ("payday is the 25th").
+- A weekday with a date ("Monday the 7th of December", "Friday, 2 July") is the date.
+- Ordinal words count as days of the month ("the twentieth", "the twenty fifth", "die vyfde").
+- "after the weekend" is the Monday after it.
+- isiZulu and Sesotho words for today, tomorrow and the weekdays are understood ("kusasa", "hosane",
+  "ngoLwesihlanu").
+
+Which named day is the promise: days in a negated clause ("can't make it on Friday", "not this
+Friday") are left out when another day is named, a day in a clause that answers a contrast ("but
+next Friday", "Monday instead") is preferred, and otherwise the earliest day is the promise.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
+
+from rapport.analysis.clauses import clause_at, split_clauses
 
 _WEEKDAY_WORDS: dict[str, int] = {}
 for _index, _names in enumerate(
     (
-        "monday munday mondag maandag",
-        "tuesday tuesdy teusday tuseday tues dinsdag",
-        "wednesday wednsday wensday wednesdy weds woensdag",
-        "thursday thurday thursdy thurs donderdag",
-        "friday fryday frieday firday fridy fri vrydag vrijdag",
-        "saturday saterday saturdy saterdag",
+        "monday munday mondag maandag ngomsombuluko msombuluko mantaha",
+        "tuesday tuesdy teusday tuseday tues dinsdag ngolwesibili lwesibili labobedi",
+        "wednesday wednsday wensday wednesdy weds woensdag ngolwesithathu lwesithathu laboraro",
+        "thursday thurday thursdy thurs donderdag ngolwesine lwesine labone",
+        "friday fryday frieday firday fridy fri vrydag vrijdag ngolwesihlanu lwesihlanu labohlano",
+        "saturday saterday saturdy saterdag ngomgqibelo mgqibelo moqebelo",
         "sunday sundy sondag",
     )
 ):
@@ -91,6 +103,36 @@ _NUMBER_WORDS = {
 }
 
 
+def _ordinal_words() -> dict[str, int]:
+    """'fifth' -> 5, 'twenty fifth' / 'twenty-fifth' -> 25, 'vyf-en-twintigste' -> 25."""
+    english = (
+        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
+        "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth"
+    ).split()
+    afrikaans = (
+        "eerste tweede derde vierde vyfde sesde sewende agtste negende tiende elfde twaalfde dertiende "
+        "veertiende vyftiende sestiende sewentiende agtiende negentiende"
+    ).split()
+    afrikaans_units = "een twee drie vier vyf ses sewe agt nege".split()
+    words = {word: day for day, word in enumerate(english, start=1)}
+    words.update({word: day for day, word in enumerate(afrikaans, start=1)})
+    words.update({"twentieth": 20, "thirtieth": 30, "twintigste": 20, "dertigste": 30})
+    for day, word in enumerate(english[:9], start=1):
+        for joiner in (" ", "-", ""):
+            words[f"twenty{joiner}{word}"] = 20 + day
+    for joiner in (" ", "-", ""):
+        words[f"thirty{joiner}first"] = 31
+    for day, word in enumerate(afrikaans_units, start=1):
+        for joiner in ("-en-", " en ", "en"):
+            words[f"{word}{joiner}twintigste"] = 20 + day
+    for joiner in ("-en-", " en ", "en"):
+        words[f"een{joiner}dertigste"] = 31
+    return words
+
+
+_ORDINAL_WORDS = _ordinal_words()
+
+
 def _alternation(names: list[str]) -> str:
     return "|".join(sorted((re.escape(name) for name in names), key=len, reverse=True))
 
@@ -100,7 +142,13 @@ _SHORT_WD = _alternation(list(_SHORT_WEEKDAYS))
 _MONTH = _alternation(list(_MONTH_WORDS))
 _COUNT = _alternation([*_NUMBER_WORDS, *(str(number) for number in range(1, 32))])
 _ORDINAL_SUFFIX = r"(?:st|nd|rd|th|ste|de|e)"
+_ORDWORD = _alternation(list(_ORDINAL_WORDS))
 _NEXT_WEEK = r"(?:next week|volgende week|the following week)"
+# An ordinal word is a day only where it cannot be "the first thing", "the second payment".
+_NOT_A_DAY_AFTER_ORDINAL = (
+    r"(?!\s+(?:thing|time|one|payment|instal\w*|week|month|half|part|person|day|of which|paaiement|"
+    r"betaling|keer|helfte))"
+)
 _PAST_PREFIX = re.compile(r"(?:since|last|laas|verlede|sedert|ago|was|were|yesterday|gister)\s+$")
 
 # Each rule: a pattern and the name of the resolver. Earlier rules claim their span first.
@@ -108,6 +156,18 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), kind)
     for pattern, kind in (
         (rf"\b(?:last|laas|verlede|since|sedert)\s+(?:{_WD}|{_SHORT_WD})\b", "past"),
+        (
+            rf"\b(?:{_WD}|{_SHORT_WD}),?\s+(?:the\s+|die\s+)?(?P<day>\d{{1,2}}){_ORDINAL_SUFFIX}?"
+            rf"(?:\s+(?:of\s+|van\s+)?(?P<month>{_MONTH})(?:,?\s+(?P<year>20\d\d))?)?\b(?![:.]\d)",
+            "weekday_and_date",
+        ),
+        (
+            rf"\b(?:the\s+|die\s+)?(?P<ordword>{_ORDWORD})\s+(?:of\s+|van\s+)?(?P<month>{_MONTH})\b"
+            r"(?:,?\s+(?P<year>20\d\d))?",
+            "ordinal_month",
+        ),
+        (rf"\b(?:the|die)\s+(?P<ordword>{_ORDWORD})\b{_NOT_A_DAY_AFTER_ORDINAL}", "ordinal_day"),
+        (r"\b(?:after|na)\s+(?:the\s+|this\s+|die\s+)?(?:weekend|naweek)\b", "after_weekend"),
         (r"\b(?:day after tomorrow|oormore|overmore)\b", "plus2"),
         (rf"\b{_NEXT_WEEK}\s+(?:on\s+|op\s+)?(?P<wd>{_WD})\b", "nextweek_wd"),
         (rf"\b(?:next|volgende)\s+(?P<wd>{_WD}|{_SHORT_WD})\b", "nextweek_wd"),
@@ -166,15 +226,45 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "weekday",
         ),
         (rf"\b(?P<wd>{_WD})\b", "weekday"),
-        (r"\btomorrow\b", "plus1"),
+        (r"\b(?:tomorrow|kusasa|hosane|ngomso)\b", "plus1"),
         (
             r"\b(?:today|tonight|right now|now|this morning|this afternoon|this evening|later today|"
-            r"vandag|vanaand|vanmiddag|vanoggend|nou|netnou|immediately|straks)\b",
+            r"vandag|vanaand|vanmiddag|vanoggend|nou|netnou|immediately|straks|namhlanje|namuhla|"
+            r"lamuhla|kajeno)\b",
             "today",
         ),
     )
 )
-_AFRIKAANS_TOMORROW = re.compile(r"\b(?:more|mre|moro)\b")
+# "Goeie more" is good morning, not tomorrow.
+_AFRIKAANS_TOMORROW = (re.compile(r"(?<!goeie )(?<!goeie)\b(?:more|mre|moro)\b"), "plus1")
+# The moment of speaking ("I'm at work now", "dis nou Marietjie") is a weak day: it gives way to any
+# other day the reply names.
+_SPEAKING_NOW = re.compile(r"(?:right )?(?:now|nou)$")
+
+
+# Every rule above needs one of these in the reply (as part of a word or a number); most replies have
+# none, and are done with one search instead of one per rule.
+_DAY_WORDS = _alternation(
+    [
+        *_WEEKDAY_WORDS,
+        *_SHORT_WEEKDAYS,
+        *_MONTH_WORDS,
+        *_ORDINAL_WORDS,
+        *"week month maand day dae dag end einde mid middel now nou today tonight morning afternoon evening"
+        " tomorrow more mre moro vand vana immediately straks kusasa hosane ngomso namhla namuhla lamuhla"
+        " kajeno".split(),
+    ]
+)
+_MAY_NAME_A_DAY = re.compile(rf"\d|{_DAY_WORDS}")
+
+
+@dataclass(frozen=True, slots=True)
+class DayMention:
+    """A future day named in a reply, and where in the normalised reply it was named."""
+
+    start: int
+    end: int
+    day: date
 
 
 def _last_day(year: int, month: int) -> date:
@@ -264,33 +354,67 @@ def _resolve(kind: str, match: re.Match[str], today: date) -> date | None:
         return _clamped(year, month, day) if 1 <= day <= 31 else None
     if kind == "day_of_month":
         return _next_day_of_month(today, int(groups["day"]))
+    if kind == "weekday_and_date":
+        if groups["month"]:
+            year = int(groups["year"]) if groups.get("year") else None
+            return _next_day_and_month(today, int(groups["day"]), _MONTH_WORDS[groups["month"]], year)
+        return _next_day_of_month(today, int(groups["day"]))
+    if kind == "ordinal_month":
+        year = int(groups["year"]) if groups.get("year") else None
+        return _next_day_and_month(today, _ORDINAL_WORDS[groups["ordword"]], _MONTH_WORDS[groups["month"]], year)
+    if kind == "ordinal_day":
+        return _next_day_of_month(today, _ORDINAL_WORDS[groups["ordword"]])
+    if kind == "after_weekend":
+        return next_monday
     if kind == "first":
         return _next_day_of_month(today, 1)
     raise ValueError(kind)
 
 
-def find_dates(normalised: str, today: date, language: str = "en") -> list[date]:
-    """Every future day a normalised reply names, in the order they appear."""
-    text = normalised
-    if language == "af":
-        text = _AFRIKAANS_TOMORROW.sub("tomorrow", text)
+def find_day_mentions(normalised: str, today: date, language: str = "en") -> list[DayMention]:
+    """Every future day a normalised reply names, with its place in the reply, in reading order."""
+    if not _MAY_NAME_A_DAY.search(normalised):
+        return []
+    rules = (*_RULES, _AFRIKAANS_TOMORROW) if language == "af" else _RULES
     claimed: list[tuple[int, int]] = []
-    found: list[tuple[int, date]] = []
-    for pattern, kind in _RULES:
-        for match in pattern.finditer(text):
+    found: list[DayMention] = []
+    for pattern, kind in rules:
+        for match in pattern.finditer(normalised):
             start, end = match.span()
             if any(start < taken_end and taken_start < end for taken_start, taken_end in claimed):
                 continue
             claimed.append((start, end))
-            if _PAST_PREFIX.search(text[max(0, start - 12) : start]):
+            if _PAST_PREFIX.search(normalised[max(0, start - 12) : start]):
                 continue
             resolved = _resolve(kind, match, today)
             if resolved is not None and resolved >= today:
-                found.append((start, resolved))
-    return [resolved for _, resolved in sorted(found)]
+                found.append(DayMention(start=start, end=end, day=resolved))
+    return sorted(found, key=lambda mention: mention.start)
+
+
+def find_dates(normalised: str, today: date, language: str = "en") -> list[date]:
+    """Every future day a normalised reply names, in the order they appear."""
+    return [mention.day for mention in find_day_mentions(normalised, today, language)]
+
+
+def choose_promise_day(normalised: str, mentions: list[DayMention]) -> date | None:
+    """The day a reply promises: not a negated one, preferably the one a contrast offers instead."""
+    if not mentions:
+        return None
+    named = [mention for mention in mentions if not _SPEAKING_NOW.match(normalised[mention.start : mention.end])]
+    mentions = named or mentions
+    clauses = split_clauses(normalised)
+    standing = []
+    for mention in mentions:
+        clause = clause_at(clauses, mention.start)
+        if clause is None or not clause.negated_before(mention.start):
+            standing.append((mention, clause))
+    if not standing:
+        return min(mention.day for mention in mentions)
+    offered_instead = [mention for mention, clause in standing if clause is not None and clause.contrastive]
+    return min(mention.day for mention in (offered_instead or [mention for mention, _ in standing]))
 
 
 def resolve_promise_date(normalised: str, today: date, language: str = "en") -> date | None:
-    """The earliest day named in the reply: the day the debtor's next payment is expected."""
-    dates = find_dates(normalised, today, language)
-    return min(dates) if dates else None
+    """The day the debtor's next payment is expected, from the days the reply names."""
+    return choose_promise_day(normalised, find_day_mentions(normalised, today, language))

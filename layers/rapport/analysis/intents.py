@@ -30,9 +30,12 @@ trained classifier behind the same `ReplyAnalyser` port should replace this rank
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
+from rapport.analysis.clauses import Clause, clause_at, split_clauses
+from rapport.analysis.dates import DayMention
 from rapport.models.enums import Intent
 
 
@@ -68,12 +71,15 @@ _INTENT_OF_RANK = {
     _Rank.ACKNOWLEDGE: Intent.ACKNOWLEDGE,
 }
 
-_NOT = r"(?:(?!not\b|never\b|nie\b|nooit\b|be able\b|afford\b|barely\b|hardly\b)[\w']+\s+)"
+_NOT = (
+    r"(?:(?!not\b|never\b|nie\b|nooit\b|niks\b|geen\b|nothing\b|be able\b|afford\b|barely\b|hardly\b|"
+    r"if\b|unless\b|indien\b)[\w']+\s+)"
+)
 _PAY_VERB = (
     r"(?:pay|paying|pay in|settle|settling|clear|transfer|deposit|eft|make (?:a |the |my |"
     r"another )?payments?|"
-    r"make payment|do (?:the |my )?payment|do (?:it|that|so|r ?\d|\d)|sort(?: it| this| that| everything|"
-    r" dit)?(?: out)?\b|regmaak|afhandel|"
+    r"make payment|do (?:the |my )?payment|do (?:it|that|so|r ?\d[\d ,.]*k?|\d[\d ,.]*k?)|"
+    r"sort(?: it| this| that| everything| dit)?(?: out)?\b|regmaak|afhandel|"
     r"send(?= (?:the |you |u |it |my )?(?:money|payment|it|r ?\d|\d|through|via|now|today|tomorrow))|"
     r"betaal|inbetaal|oorbetaal|vereffen|oorplaas|stuur|pay up|pay back|repay)"
 )
@@ -90,7 +96,7 @@ _CONDITIONAL_BEFORE = re.compile(
     r"\b(?:if|what if|happens if|unless|indien|as)\s+(?:i\s+|we\s+|ek\s+)?(?:\w+\s+)?$"
 )
 _NEGATION_BEFORE = re.compile(
-    r"\b(?:not|cannot|never|nie|nooit|no|if (?:i|we)|indien ek|as ek)\s+(?:\w+\s+)?$"
+    r"\b(?:not|cannot|never|nie|nooit|niks|geen|no|if (?:i|we)|indien ek|as ek)\s+(?:\w+\s+)?$"
 )
 # "I'm not Thabo", "This isn't Sipho": read on the text with its capitals, since a name is the cue.
 _NOT_THIS_PERSON = re.compile(
@@ -228,14 +234,15 @@ _CUES: tuple[_Cue, ...] = (
         r"all at once|at once|in one go|lump sum|not the full amount|(?:over|for) (?:\d+|two|three|four|five|"
         r"six|"
         r"twelve|the next \w+) (?:months|weeks|maande|weke)|"
-        r"(?:pay|paying|afford|do|give|offer|betaal|bekostig|r ?\d[\d ,.]*k?|\d+k?)\s+(?:[\w']+\s+){0,2}?"
-        r"(?:(?:per|a|each|every|elke) (?:month|week|maand|fortnight)|pm|p/m|monthly|weekly|fortnightly|"
+        r"(?:pay|paying|afford|do|give|offer|betaal|bekostig|r ?\d[\d ,.]*k?|\d+k?)\s+(?:[\w']+\s+){0,4}?"
+        r"(?:(?:per|(?<!\bin )(?<!within )a|each|every|elke) (?:month|week|maand|fortnight)(?!'?s time)|pm|p/m|"
+        r"monthly|weekly|fortnightly|"
         r"maandeliks|"
         r"weekliks)\b|"
         r"(?:monthly|weekly|fortnightly|maandelikse|weeklikse) (?:payments?|instal+ments?|amount|debit|"
         r"paaiement)|"
         r"(?:every|each|elke) (?:month|week|maand)|"
-        r"(?:now|today|first|this month|nou|vandag) and (?:then )?(?:the )?(?:rest|balance|remainder)|"
+        r"(?:now|today|first|this month|nou|vandag) and (?:[\w']+ ){0,3}?(?:the )?(?:rest|balance|remainder)|"
         r"(?:half|part|some|deel|helfte|portion|a bit) (?:\w+ ){0,3}and (?:the )?(?:rest|balance|remainder|"
         r"other half|half)|die res later)\b",
     ),
@@ -361,6 +368,7 @@ _CUES: tuple[_Cue, ...] = (
         r"illegal|unlawful|reckless (?:lending|credit)|(?:will|do) not accept (?:it|this|the)|"
         r"returned (?:the|it|my|everything)|account (?:was|is|has been) closed|closed the account|"
         r"betwis\w*)\b",
+        unless_before=re.compile(r"\b(?:confirm|confirming|make sure|check|ensure)\s+(?:that\s+)?(?:\w+\s+)?$"),
     ),
     _cue(
         _Rank.OPT_OUT_EXPLICIT,
@@ -380,6 +388,147 @@ _CUES: tuple[_Cue, ...] = (
         r"no longer (?:stays|lives|works) here|moved away|bly nie (?:meer )?hier nie)\b",
     ),
     _cue(_Rank.BALANCE_QUERY, r"\b(?:what (?:happens|will happen) if|consequences)\b"),
+    # Kinds of wording found on fresh replies (tests/unit/analysis/replies_fresh_a.jsonl), by pattern.
+    # Promises, payments made, hardship, refusals and not-knowing-the-person in isiZulu and Sesotho,
+    # which debtors mix into English replies.
+    _cue(
+        _Rank.PROMISE,
+        r"\b(?:ngizo(?:ku)?(?:khokha|bhadala)\w*|ngizokhokhela|ke (?:tla|tlo|tlare) (?:lefa|patala|lefella)|"
+        r"ndiza ?ku ?hlawula|ndizohlawula)\b",
+    ),
+    _cue(
+        _Rank.PAID_ALREADY,
+        r"\b(?:(?:senga|se)?ngikhokh(?:ile|ele)|ngibhadal(?:ile|e)|ke (?:lefile|patetse|lefetse)|ndihlawul\w*)\b",
+    ),
+    _cue(
+        _Rank.HARDSHIP,
+        r"\b(?:angina (?:mali|imali)|angin(?:a|ayo) imali|akukho mali|ngicela usizo|angikwazi ukukhokha|"
+        r"ha ke na (?:tjhelete|chelete|madi)|ha ke khone ho lefa|ke kopa thuso)\b",
+    ),
+    _cue(
+        _Rank.REFUSAL,
+        r"\b(?:ngeke (?:ngi\w+|ngikhokhe)|angizu?(?:ku)?khokha|angizobhadala|nke ke (?:lefe|patale)|"
+        r"ha ke (?:tlo|tla) lefa)\b",
+    ),
+    _cue(_Rank.WRONG_PERSON, r"\b(?:angimazi|angimboni|ha ke mo tsebe|ha ke mo tseba)\b"),
+    # Payments reported with "already" after the verb ("it already went off", "has gone through").
+    _cue(
+        _Rank.PAID_ALREADY,
+        r"\b(?:(?:it|payment|the payment|money|the money|order|eft|transfer) (?:has )?already (?:went|gone|been|"
+        r"reflected|cleared)|(?:already|has|have) (?:gone|went) (?:off|through)|it (?:went|has gone) "
+        r"(?:off|through))\b",
+    ),
+    # Hardship said as what is left ("nothing left", "that's all I have") or as living on a grant alone.
+    _cue(
+        _Rank.HARDSHIP,
+        r"\b(?:nothing (?:left|else)|(?:that is|it is|this is) all (?:i|we) (?:have|get)|all (?:i|we) have is|"
+        r"barely (?:buy|afford|put) (?:food|bread|groceries)|no salary|no income|"
+        r"salary (?:is |was |has been )?(?:already )?(?:garnish\w*|attached)|garnish\w*|emoluments? attachment|"
+        r"lost (?:the|our|my) (?:house|home)|"
+        r"(?:only|just|net) (?:get |have |receive |kry |on )?(?:a |an |my |the |'n )?(?:[\w']+ ){0,2}?"
+        r"(?:grant|pension|pensioen|toelaag|uif)|"
+        r"(?:live|living|survive|surviving|leef|lewe) (?:on|off|from|van) (?:[\w']+ ){0,4}?(?:grant|pension|"
+        r"pensioen|toelaag))\b",
+    ),
+    # Refusals as defiance rather than a verb of paying.
+    _cue(
+        _Rank.REFUSAL,
+        r"\b(?:blacklist me|i do not care|never see (?:that|the|your|this|any|a cent|my|it)|"
+        r"not (?:a|one|a single) cent|try and make me|make me pay|"
+        r"(?:gaan|sal|wil)\s+(?:[\w']+\s+){0,2}?(?:nie|niks|nooit)\b(?:\s+(?!kan\b)[\w']+){0,3}?\s+"
+        r"(?:betaal|inbetaal)\b)",
+    ),
+    # Disputes that name the charge they reject or the fraud they reported.
+    _cue(
+        _Rank.DISPUTE,
+        r"\b(?:(?:wrong|incorrect|unfair|illegal|unlawful|hidden|unauthori[sz]ed|unexplained) (?:[\w']+ )?"
+        r"(?:interest|charges?|fees?|amount|balance|deductions?|costs?)|"
+        r"(?:charges?|fees?|costs?|amounts?|deductions?) (?:are|is|were|was) not (?:mine|correct|right)|"
+        r"proof (?:that|of what) i (?:signed|agreed|owe|took|applied|borrowed)|"
+        r"opened (?:[\w']+ ){0,3}in my name|reported (?:it |this |the \w+ )?to (?:the )?(?:saps|police)|"
+        r"opened a (?:police )?case|nooit (?:[\w']+ ){0,3}aangegaan|aangegaan)\b",
+    ),
+    # Objections to any contact, worded as consent or data-protection rights.
+    _cue(
+        _Rank.OPT_OUT_EXPLICIT,
+        r"\b(?:do not consent|no consent|withdraw (?:my )?consent|popia|delete my (?:number|details|information|"
+        r"data|info)|moenie (?:weer |ooit |meer )?(?:vir )?my (?:weer |ooit |meer )?(?:kontak|bel|sms|skakel|"
+        r"boodskap\w*|whatsapp)\w*)\b",
+    ),
+    # Saying who the debtor is instead: "my name is not Zanele", "not me, you want my ex-husband".
+    _cue(
+        _Rank.WRONG_PERSON,
+        r"\bmy name is not\b|\bmy naam is nie\b|^not me\b|\byou (?:want|mean|are looking for|need) my "
+        r"(?:ex|ex husband|ex wife|husband|wife|brother|sister|son|daughter|father|mother|tenant|cousin)\b",
+    ),
+    # Two-part payments: "one now and one on the 25th", "R1000 now and R1000 next month", "2 payments".
+    _cue(
+        _Rank.PAYMENT_PLAN,
+        r"\b(?:(?:r ?\d[\d ,.]*k?|\d[\d ,.]*k?|one|half|some|part) (?:now|today|first|vandag|nou) and "
+        r"(?:then )?(?:r ?\d|\d|one|another|the other|the rest|the balance|half|die res)|"
+        r"(?:\d|two|three|four|five|six|twelve) (?:equal )?(?:payments|instalments|installments|parts|"
+        r"portions|paaiemente)\b)",
+    ),
+    # Found on the second fresh set (replies_fresh_b.jsonl), after its first run, by kind.
+    # Afrikaans perfect tense of a payment: "ek het die betaling Vrydag gemaak", "het die geld oorgeplaas".
+    _cue(
+        _Rank.PAID_ALREADY,
+        r"\bhet\s+(?:[\w']+\s+){0,2}?(?:betaling|geld|paaiement|bedrag|oorbetaling|eft)\s+(?:[\w']+\s+){0,3}?"
+        r"ge\w+\b",
+        unless_before=_PAST_CONTEXT,
+    ),
+    # Someone else took the payment: "my employer deducted the instalment", "the bank debited it".
+    _cue(
+        _Rank.PAID_ALREADY,
+        r"\b(?:employer|bank|debit order|stop order|you|they|it|salary) (?:has |have |already )*(?:deducted|debited|"
+        r"took|taken|collected)\b",
+    ),
+    # A frequency named by weekday is an instalment plan: "R200 every Friday", "elke Vrydag".
+    _cue(
+        _Rank.PAYMENT_PLAN,
+        r"\b(?:every|each|elke) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|maandag|dinsdag|"
+        r"woensdag|donderdag|vrydag|saterdag|sondag|payday|pay day|betaaldag)\b",
+    ),
+    # Disputes: what was never agreed, what the debtor does not believe, the agreement asked for.
+    _cue(
+        _Rank.DISPUTE,
+        r"\b(?:never agreed|not agreed to|(?:do not|did not) (?:believe|think) (?:that )?i (?:owe|signed|agreed)|"
+        r"(?:signed|original) (?:credit |loan )?(?:agreement|contract)|copy of (?:the|my) (?:signed )?"
+        r"(?:credit |loan )?(?:agreement|contract))\b",
+    ),
+    # Opt-outs worded as a wish, a repeated request, a list, or formal "cease".
+    _cue(
+        _Rank.OPT_OUT_EXPLICIT,
+        r"\b(?:(?:no longer|do not|never) (?:wish|want) to (?:receive|get|be contacted|be sent|hear)|"
+        r"do not want (?:these|your|any|the) (?:messages|sms|calls|emails|whatsapps)|"
+        r"(?:i|we) (?:said|told you|asked you|have asked you|asked) (?:to )?stop|how many times (?:must|do|should) i|"
+        r"remove my (?:email|e-mail|cell|phone|contact|mobile)(?: address| number| details)?|"
+        r"(?:off|from) your (?:mailing|contact|sms|call) list|"
+        r"cease (?:all |any )?(?:communication|contact|contacting|correspondence|messages)|"
+        r"moenie (?:my |vir my )?(?:(?:weer|ooit|meer) )*(?:vir )?(?:my )?(?:kontak|bel|sms|skakel|boodskap\w*))\b",
+    ),
+    # Wrong person: a recycled number, someone who works elsewhere now, "the wrong Mr Dlamini".
+    _cue(
+        _Rank.WRONG_PERSON,
+        r"\b(?:number (?:was|has been|got|is) (?:recycled|reassigned|reallocated)|"
+        r"(?:does not|do not|no longer) (?:have|use|own) (?:it|this number|this phone|the number) any ?more|"
+        r"(?:does not|no longer) (?:work|works|stay|stays|live|lives) (?:here|at this \w+|for (?:us|this \w+))|"
+        r"(?:have|has|got) (?:got )?the wrong (?:person|number|guy|lady|mr|mrs|ms|miss|one|details|address)|"
+        r"ha ke (?:mo )?tsebe|ha ke tsebe motho)\b",
+    ),
+    # Asking how to reference a payment, or where an existing plan stands, is a query, not a new plan.
+    _cue(
+        _Rank.BALANCE_QUERY,
+        r"\b(?:what|which) (?:reference|ref|account)|reference (?:should|must|do|can) i use",
+    ),
+    # A bare "no" to a request for payment, however it is laughed or typed.
+    _cue(
+        _Rank.REFUSAL,
+        r"^(?:(?:ha)+|he+|lol|lmao|nah|no+|nope|never|nee|cha|hayi|aowa)?[ ,.!]*(?:no+|nope|nah|never|nee|cha|"
+        r"hayi|aowa)[ .!]*$",
+    ),
+    # A time or place for calls is a callback request, not an objection to contact.
+    _cue(_Rank.CALLBACK, r"\b(?:call|phone|ring|bel|skakel) (?:me )?(?:after|between) \d"),
     _cue(
         _Rank.ACKNOWLEDGE,
         r"(?:\b(?:ok|okay|oky|okey|k|kk|noted|thanks|thank you|received|well received|got it|sharp|sho|shot|"
@@ -389,8 +538,33 @@ _CUES: tuple[_Cue, ...] = (
 )
 
 _PAY_WORD = re.compile(
-    r"\b(?:pay|paying|payment|betaal|settle|settling|transfer|transferring|inbetaal|eft)\b"
+    r"\b(?:pay|paying|payment|betaal|settle|settling|transfer|transferring|inbetaal|eft|oorbetaal|oorplaas|"
+    r"vereffen|deposit\w*|(?:debit|stop) order|deduct\w*|the money|die geld|\w*khokh\w*|lefa|r ?\d)\b"
 )
+# "stop calling me at work, call after 5": a time or place for calls, which makes a "stop calling"
+# a request to be called differently rather than an objection to contact.
+_CONTACT_TIME = re.compile(
+    r"\b(?:(?:do not|never|stop|moenie) (?:[\w']+ )?(?:call|calling|phone|phoning|ring|ringing|bel|skakel)\w*"
+    r"(?: me| my)? (?:at (?:my )?work|during|in the (?:morning|day|afternoon)|while|before|on (?:weekdays|shift)|"
+    r"at the office|by die werk|op kantoor|in class)|"
+    r"(?:call|phone|ring|bel|skakel)(?: me| my)? (?:after|before|between|from|on|in the) (?:\d|one|two|three|"
+    r"four|five|six|seven|eight|nine|ten|eleven|twelve|lunch|saturday|sunday|weekend|evening|afternoon)|"
+    r"after \d{1,2}(?::\d\d)?\s?(?:pm|am|uur)? is (?:fine|better|ok|okay|good))"
+)
+# "how many instalments are left?": a question about a plan already running, not a request for one.
+_PLAN_STATUS_QUESTION = re.compile(
+    r"\b(?:how many|how much|when is|when are|what is) (?:[\w']+ ){0,2}?(?:instal\w*|payments?|months?|"
+    r"paaiement\w*) (?:are |is )?(?:left|remaining|still|outstanding|due)"
+)
+_ABOUT_CALLS = re.compile(r"\b(?:call\w*|phon\w*|ring\w*|bel|skakel)\b")
+# A promise worded as a wish or an ability ("I want to settle", "so I can pay") commits to nothing.
+_UNCOMMITTED = re.compile(
+    r"^(?:want to|wanted to|would like to|like to|wish to|hope to|try to|trying to|ready to|plan to|"
+    r"planning to|intend to|can|could|kan|wil)\b"
+)
+_ELLIPTICAL_OTHER_WORDS = 4
+
+_Spans = dict[_Rank, list[tuple[int, int]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,11 +577,11 @@ class IntentDecision:
     explicit_opt_out: bool
 
 
-def _cue_matches(cue: _Cue, text: str) -> bool:
+def _cue_span(cue: _Cue, text: str) -> tuple[int, int] | None:
     for match in cue.pattern.finditer(text):
         if cue.unless_before is None or not cue.unless_before.search(text[: match.start()]):
-            return True
-    return False
+            return match.span()
+    return None
 
 
 def _pay_word_with_date(text: str) -> bool:
@@ -418,29 +592,118 @@ def _pay_word_with_date(text: str) -> bool:
     )
 
 
+def _add(spans: _Spans, rank: _Rank, span: tuple[int, int]) -> None:
+    spans.setdefault(rank, []).append(span)
+
+
+def _standing_days(normalised: str, clauses: list[Clause], mentions: Sequence[DayMention]) -> list[Clause]:
+    """The clauses of the days a reply names that are not negated where they are named."""
+    standing = []
+    for mention in mentions:
+        clause = clause_at(clauses, mention.start)
+        if clause is not None and not clause.negated_before(mention.start):
+            standing.append(clause)
+    return standing
+
+
+def _answering_clause(clauses: list[Clause], mentions: Sequence[DayMention]) -> Clause | None:
+    """A clause that offers a day in answer to one turned down ("not Friday but Monday", "...instead")."""
+    negated_at = [
+        clause.start
+        for mention in mentions
+        if (clause := clause_at(clauses, mention.start)) is not None and clause.negated_before(mention.start)
+    ]
+    for mention in mentions:
+        clause = clause_at(clauses, mention.start)
+        if clause is None or clause.negated_before(mention.start):
+            continue
+        if clause.contrastive or any(start < clause.start for start in negated_at):
+            return clause
+    return None
+
+
+def _apply_clause_rules(
+    normalised: str, spans: _Spans, mentions: Sequence[DayMention], *, vulnerable: bool
+) -> None:
+    """Rules that need to know where in the reply each cue sits; they edit `spans` in place."""
+    clauses = split_clauses(normalised)
+    # Rescheduling: a day turned down and another offered ("can't today but tomorrow for sure") is a
+    # promise for the offered day; the inability, refusal or past payment before it is context.
+    answer = _answering_clause(clauses, mentions)
+    if answer is not None and not any(answer.start <= start < answer.end for start, _ in spans.get(_Rank.CALLBACK, [])):
+        _add(spans, _Rank.PROMISE, (answer.start, answer.end))
+        for rank in (_Rank.HARDSHIP, _Rank.REFUSAL, _Rank.PAID_ALREADY):
+            if rank in spans and all(start < answer.start for start, _ in spans[rank]):
+                del spans[rank]
+    standing = _standing_days(normalised, clauses, mentions)
+    # History, then a commitment: "I paid last month but not this one, I'll pay on Friday".
+    if _Rank.PAID_ALREADY in spans and _Rank.PROMISE in spans and standing:
+        paid_end = max(end for _, end in spans[_Rank.PAID_ALREADY])
+        committed_after = [
+            start
+            for start, end in spans[_Rank.PROMISE]
+            if start >= paid_end and not _UNCOMMITTED.match(normalised[start:end])
+        ]
+        if committed_after and any(clause.start >= paid_end or clause.end > paid_end for clause in standing):
+            del spans[_Rank.PAID_ALREADY]
+    # A time or place for calls: a callback, not an opt-out ("don't call me at work, call after 5").
+    if _CONTACT_TIME.search(normalised):
+        for rank in (_Rank.OPT_OUT_SOFT, _Rank.OPT_OUT_EXPLICIT):
+            if rank in spans and all(_ABOUT_CALLS.search(normalised[start:end]) for start, end in spans[rank]):
+                del spans[rank]
+        _add(spans, _Rank.CALLBACK, (0, len(normalised)))
+    if _PLAN_STATUS_QUESTION.search(normalised):
+        spans.pop(_Rank.PAYMENT_PLAN, None)
+        _add(spans, _Rank.BALANCE_QUERY, (0, len(normalised)))
+    # A wish to pay with no day is weaker than the request beside it ("so I can pay", "want to settle").
+    if (
+        _Rank.PROMISE in spans
+        and not standing
+        and (_Rank.CALLBACK in spans or _Rank.BALANCE_QUERY in spans)
+        and all(_UNCOMMITTED.match(normalised[start:end]) for start, end in spans[_Rank.PROMISE])
+    ):
+        del spans[_Rank.PROMISE]
+    # A bare day in answer to a payment reminder ("not this Friday but next Friday", "ok month end"):
+    # a statement made of little more than the days it names.
+    substantive = [rank for rank in spans if rank is not _Rank.ACKNOWLEDGE]
+    if not substantive and not vulnerable and standing and "?" not in normalised:
+        other_words = len(normalised.split()) - sum(
+            len(normalised[mention.start : mention.end].split()) for mention in mentions
+        )
+        if other_words <= _ELLIPTICAL_OTHER_WORDS:
+            _add(spans, _Rank.PROMISE, (standing[0].start, standing[0].end))
+
+
 def classify_intent(
-    normalised: str, *, vulnerable: bool, names_a_day: bool, original: str = ""
+    normalised: str,
+    *,
+    vulnerable: bool,
+    names_a_day: bool,
+    original: str = "",
+    day_mentions: Sequence[DayMention] = (),
 ) -> IntentDecision:
     """Decide the intent of a normalised reply.
 
     `vulnerable` says the vulnerability rules fired (a hardship cue of the highest rank),
-    `names_a_day` that the reply names a future day (a paying word plus a day is a promise), and
-    `original` is the reply with its capitals, where a name can be recognised.
+    `names_a_day` that the reply names a future day (a paying word plus a day is a promise),
+    `original` is the reply with its capitals, where a name can be recognised, and `day_mentions`
+    are the days named, with their places, for the rules that read the reply clause by clause.
     """
-    ordinary: dict[_Rank, int] = {}
-    weak: dict[_Rank, int] = {}
+    ordinary: _Spans = {}
+    weak: _Spans = {}
     for cue in _CUES:
-        if _cue_matches(cue, normalised):
-            bucket = weak if cue.weak else ordinary
-            bucket[cue.rank] = bucket.get(cue.rank, 0) + 1
+        span = _cue_span(cue, normalised)
+        if span is not None:
+            _add(weak if cue.weak else ordinary, cue.rank, span)
     if vulnerable:
-        ordinary[_Rank.HARDSHIP_VULNERABLE] = ordinary.get(_Rank.HARDSHIP_VULNERABLE, 0) + 1
+        _add(ordinary, _Rank.HARDSHIP_VULNERABLE, (0, len(normalised)))
     if names_a_day and _pay_word_with_date(normalised):
-        ordinary[_Rank.PROMISE] = ordinary.get(_Rank.PROMISE, 0) + 1
+        _add(ordinary, _Rank.PROMISE, (0, len(normalised)))
     if original and _NOT_THIS_PERSON.search(original):
-        ordinary[_Rank.WRONG_PERSON] = ordinary.get(_Rank.WRONG_PERSON, 0) + 1
-    acknowledgement = {rank: count for rank, count in ordinary.items() if rank is _Rank.ACKNOWLEDGE}
-    substantive = {rank: count for rank, count in ordinary.items() if rank is not _Rank.ACKNOWLEDGE}
+        _add(ordinary, _Rank.WRONG_PERSON, (0, len(normalised)))
+    _apply_clause_rules(normalised, ordinary, day_mentions, vulnerable=vulnerable)
+    acknowledgement = {rank: spans for rank, spans in ordinary.items() if rank is _Rank.ACKNOWLEDGE}
+    substantive = {rank: spans for rank, spans in ordinary.items() if rank is not _Rank.ACKNOWLEDGE}
     pool = substantive or weak or acknowledgement
     candidates = tuple(dict.fromkeys(_INTENT_OF_RANK[rank] for rank in sorted({*ordinary, *weak})))
     if not pool:
@@ -457,7 +720,7 @@ def classify_intent(
     elif rivals and winner not in (_Rank.OPT_OUT_EXPLICIT, _Rank.HARDSHIP_VULNERABLE):
         confidence = 0.7
     else:
-        confidence = 0.95 if pool[winner] > 1 else 0.9
+        confidence = 0.95 if len(pool[winner]) > 1 else 0.9
     return IntentDecision(
         intent=_INTENT_OF_RANK[winner],
         confidence=confidence,

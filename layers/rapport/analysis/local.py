@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from rapport.analysis.amounts import find_offered_amount_cents
-from rapport.analysis.dates import find_dates
+from rapport.analysis.dates import choose_promise_day, find_day_mentions
 from rapport.analysis.intents import classify_intent
 from rapport.analysis.language import detect_language
 from rapport.analysis.models import ReplyAnalysis, ReplyToAnalyse
 from rapport.analysis.redaction import redact
 from rapport.analysis.sentiment import score_sentiment
 from rapport.analysis.text import normalise
-from rapport.analysis.vulnerability import GRANT_DEPENDENT, vulnerability_reasons
+from rapport.analysis.vulnerability import GRANT_DEPENDENT, RELATIONSHIP_BREAKDOWN, vulnerability_reasons
 from rapport.models.enums import Intent
 
 LOCAL_ANALYSER_NAME = "local-rules-v1"
 
 _OFFER_INTENTS = (Intent.PROMISE_TO_PAY, Intent.PAYMENT_PLAN_REQUEST)
+# Whose debt it is: "you want my ex-husband, we divorced", "my ex opened this in my name".
+_WHOSE_DEBT_INTENTS = (Intent.WRONG_PERSON, Intent.DISPUTE)
 
 
 class LocalReplyAnalyser:
@@ -34,12 +37,22 @@ class LocalReplyAnalyser:
         normalised = normalise(redacted)
         language = detect_language(redacted, reply.language_hint)
         reasons = vulnerability_reasons(normalised)
-        named_days = find_dates(normalised, reply.local_date(), language)
+        day_mentions = find_day_mentions(normalised, reply.local_date(), language)
         # Living on a grant is a reason for care, not by itself a report of hardship.
         hardship_reasons = [reason for reason in reasons if reason != GRANT_DEPENDENT]
-        decision = classify_intent(
-            normalised, vulnerable=bool(hardship_reasons), names_a_day=bool(named_days), original=redacted
+        decide = partial(
+            classify_intent,
+            normalised,
+            names_a_day=bool(day_mentions),
+            original=redacted,
+            day_mentions=day_mentions,
         )
+        decision = decide(vulnerable=bool(hardship_reasons))
+        if reasons == [RELATIONSHIP_BREAKDOWN]:
+            # A relationship that ended, named to say whose debt this is, explains; it is no hardship.
+            without = decide(vulnerable=False)
+            if without.intent in _WHOSE_DEBT_INTENTS:
+                decision, reasons = without, []
         sentiment, scores = score_sentiment(normalised, decision.intent, reasons)
         amount_cents = None
         if decision.intent in _OFFER_INTENTS:
@@ -52,7 +65,9 @@ class LocalReplyAnalyser:
             intent_confidence=decision.confidence,
             sentiment=sentiment,
             sentiment_scores=scores,
-            promise_date=min(named_days) if named_days and decision.intent is Intent.PROMISE_TO_PAY else None,
+            promise_date=(
+                choose_promise_day(normalised, day_mentions) if decision.intent is Intent.PROMISE_TO_PAY else None
+            ),
             amount_cents=amount_cents,
             vulnerable=bool(reasons),
             vulnerability_reasons=reasons,

@@ -21,56 +21,76 @@ _FUTURE_VERBS = (
 )
 _I_WILL = re.compile(rf"\b(?:i'?ll|il|ill|i\s+ll)\s+(?=(?:{_FUTURE_VERBS})\b)")
 
-# Typed forms mapped to one spelling. Applied word by word after accents and apostrophes are gone.
-_REPLACEMENTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), replacement)
-    for pattern, replacement in (
-        (r"\bi'll\b", "i will"),
-        (r"\bwe'll\b", "we will"),
-        (r"\b(?:can't|cant|cnt|cannot|can not|carnt)\b", "cannot"),
-        (r"\b(?:won't|wont|wil not)\b", "will not"),
-        (r"\b(?:don't|dont|dnt)\b", "do not"),
-        (r"\b(?:doesn't|doesnt)\b", "does not"),
-        (r"\b(?:didn't|didnt)\b", "did not"),
-        (r"\b(?:isn't|isnt)\b", "is not"),
-        (r"\b(?:wasn't|wasnt)\b", "was not"),
-        (r"\b(?:haven't|havent)\b", "have not"),
-        (r"\b(?:aren't|arent)\b", "are not"),
-        (r"\b(?:couldn't|couldnt)\b", "could not"),
-        (r"\b(?:shouldn't|shouldnt)\b", "should not"),
-        (r"\b(?:i'm|im|i am)\b", "i am"),
-        (r"\b(?:i've|ive)\b", "i have"),
-        (r"\bi'd\b", "i would"),
-        (r"\b(?:it's|its)\b", "it is"),
-        (r"\b(?:that's|thats)\b", "that is"),
-        (r"\b(?:what's|whats|wats|wat is)\b", "what is"),
-        (r"\b(?:who's|whos)\b", "who is"),
-        (r"\b(?:there's|theres)\b", "there is"),
-        (r"\b(?:gonna|gona)\b", "going to"),
-        (r"\b(?:wanna)\b", "want to"),
-        (r"\bu\b", "you"),
-        (r"\bur\b", "your"),
-        (r"\by'all\b", "you"),
-        (r"\b(?:pls|plz|plse|pse|plis|please|asb)\b", "please"),
-        (
-            r"\b(?:tmrw|tmr|tmrow|tomoro|tomorow|tommorow|tommorrow|tomorrw|2moro|2morrow|2mrw|tomorrow)\b",
-            "tomorrow",
-        ),
-        (r"\b(?:2day|tdy|todae)\b", "today"),
-        (r"\b(?:2nite|tonite)\b", "tonight"),
-        (r"\b(?:thanx|thnx|thx|tnx|thanks|thankx|thnks|tx)\b", "thanks"),
-        (r"\b(?:mnth|mth|mnt)\b", "month"),
-        (r"\b(?:wk)\b", "week"),
-        (r"\b(?:nxt)\b", "next"),
-        (r"\b(?:b4)\b", "before"),
-        (r"\b(?:acc|acct|a/c)\b", "account"),
-        (r"\b(?:msgs|msges|smses|sms's|smss)\b", "messages"),
-        (r"\b(?:msg)\b", "message"),
-        (r"\b(?:cos|coz|cause|bcoz|bcos|bc)\b", "because"),
-        (r"\b(?:payed)\b", "paid"),
-        (r"\b(?:tryna)\b", "trying to"),
-    )
+# Typed forms and the one spelling each is mapped to, whole words only, in one pass after accents and
+# apostrophes are gone. Forms are separated by "|".
+_SPELLINGS: dict[str, str] = {
+    "i will": "i'll",
+    "we will": "we'll",
+    "cannot": "can't|cant|cnt|can not|carnt",
+    "will not": "won't|wont|wil not",
+    "do not": "don't|dont|dnt",
+    "does not": "doesn't|doesnt",
+    "did not": "didn't|didnt",
+    "is not": "isn't|isnt",
+    "was not": "wasn't|wasnt",
+    "have not": "haven't|havent",
+    "are not": "aren't|arent",
+    "could not": "couldn't|couldnt",
+    "should not": "shouldn't|shouldnt",
+    "i am": "i'm|im",
+    "i have": "i've|ive",
+    "you have": "you've|youve",
+    "we have": "we've",
+    "they have": "they've",
+    "you are": "you're|youre",
+    "we are": "we're",
+    "they are": "they're|theyre",
+    "he is": "he's",
+    "she is": "she's",
+    "i would": "i'd",
+    "it is": "it's|its",
+    "that is": "that's|thats",
+    "what is": "what's|whats|wats|wat is",
+    "who is": "who's|whos",
+    "there is": "there's|theres",
+    "going to": "gonna|gona",
+    "want to": "wanna",
+    "you": "u|y'all",
+    "your": "ur",
+    "please": "pls|plz|plse|pse|plis|asb",
+    "tomorrow": "tmrw|tmr|tmrow|tomoro|tomorow|tommorow|tommorrow|tomorrw|2moro|2morrow|2mrw",
+    "today": "2day|tdy|todae",
+    "tonight": "2nite|tonite",
+    "thanks": "thanx|thnx|thx|tnx|thankx|thnks|tx",
+    "month": "mnth|mth|mnt",
+    "week": "wk",
+    "next": "nxt",
+    "before": "b4",
+    "account": "acc|acct|a/c",
+    "messages": "msgs|msges|smses|sms's|smss",
+    "message": "msg",
+    "because": "cos|coz|cause|bcoz|bcos|bc",
+    "paid": "payed",
+    "trying to": "tryna",
+    "but": "bt",
+    "when": "wen|wn",
+    "will": "wll",
+    "definitely": "def|deff|defo|definately|definitly",
+    "just": "jst|jus",
+    "payment": "pymnt|paymnt|pmnt|pmt",
+    "amount": "amt",
+    "someone": "sumone|some1",
+    "this": "ths",
+    "not": "nt",
+}
+_SPELLING_OF = {form: spelling for spelling, forms in _SPELLINGS.items() for form in forms.split("|")}
+_TYPED_FORMS = re.compile(
+    r"\b(?:" + "|".join(re.escape(form) for form in sorted(_SPELLING_OF, key=len, reverse=True)) + r")\b"
 )
+
+# Voice-to-text transcripts: hesitation sounds and stammered repeats ("I I can't", "stop stop stop").
+_FILLERS = re.compile(r"\b(?:u+m+|u+h+m*|e+r+m+|e+h+m+|h+m+)\b[,.]?\s*")
+_REPEATS = re.compile(r"\b([a-z][a-z']*)(?:[ ,]+\1\b)+")
 
 _SPACES = re.compile(r"\s+")
 _LETTERS = re.compile(r"[^\W\d_]")
@@ -79,6 +99,8 @@ _WORDS = re.compile(r"[a-z']+")
 
 def strip_accents(text: str) -> str:
     """'môre' -> 'more', 'reëling' -> 'reeling'; leaves emoji and digits alone."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
@@ -91,9 +113,9 @@ def clean(text: str) -> str:
 def normalise(text: str) -> str:
     """The one lower-case, accent-free spelling every rule is written against."""
     lowered = clean(text).lower()
+    lowered = _REPEATS.sub(r"\1", _FILLERS.sub("", lowered))
     lowered = _I_WILL.sub("i will ", lowered)
-    for pattern, replacement in _REPLACEMENTS:
-        lowered = pattern.sub(replacement, lowered)
+    lowered = _TYPED_FORMS.sub(lambda match: _SPELLING_OF[match.group(0)], lowered)
     return _SPACES.sub(" ", lowered).strip()
 
 

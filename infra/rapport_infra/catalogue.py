@@ -1,0 +1,161 @@
+"""What a client stack is made of, declared once.
+
+The CDK stack (``rapport_infra.stack``) and the local cloud (``rapport_local.cloud``) both build
+from this catalogue, so the resources that run locally are the resources that are deployed:
+the same functions with the same handlers and environment, the same tables (taken from the
+pynamodb models themselves), the same topics and the same state machine files with the same
+substitutions. Nothing here imports CDK or boto3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = PROJECT_ROOT / "functions"
+STATEMACHINES_DIR = PROJECT_ROOT / "statemachines"
+LAYER_DIR = PROJECT_ROOT / "layers"
+CLIENTS_DIR = PROJECT_ROOT / "clients"
+
+# Table short names (each is prefixed by the client's table prefix). Kept in step with
+# rapport.store.models.ALL_MODELS by a unit test.
+TABLES = (
+    "accounts", "contacts", "links", "payments", "promises", "plans", "journeys", "audit",
+    "deliveries", "worklist", "idempotency",
+)
+
+# SNS topics: inbound replies per channel and delivery events from SES and End User Messaging.
+TOPICS = ("sms-inbound", "whatsapp-inbound", "email-inbound", "delivery-events")
+
+# The SQS queue that receives sends that failed for good (after retries), so none is lost.
+SEND_FAILURES_QUEUE = "send-failures"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda: its folder under ``functions/``, what triggers it and what it may touch."""
+
+    name: str
+    description: str
+    trigger: str  # "journey" (a Task of the journey), "schedule", "api", or "topic:<name>"
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+    sends: tuple[str, ...] = ()  # "email", "sms", "whatsapp", "push"
+    starts_journeys: bool = False
+    resumes_journeys: bool = False
+    reads_payment_secret: bool = False
+    creates_links: bool = False
+    uses_comprehend: bool = False
+    timeout_seconds: int = 15
+    memory_mb: int = 512
+
+    @property
+    def folder(self) -> Path:
+        return FUNCTIONS_DIR / self.name
+
+    @property
+    def handler(self) -> str:
+        return "handler.handler"
+
+    @property
+    def substitution_key(self) -> str:
+        """The ``${...}`` name the ASL uses for this function's ARN."""
+        return "".join(part.capitalize() for part in self.name.split("_")) + "FunctionArn"
+
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(
+        "campaign", "Selects due accounts and starts one journey each (idempotent names).",
+        trigger="schedule", reads=("accounts",), writes=("accounts", "journeys", "audit"),
+        starts_journeys=True, timeout_seconds=900, memory_mb=1024,
+    ),
+    FunctionSpec(
+        "assess_account", "Scores and segments the account and chooses its treatment.",
+        trigger="journey", reads=("accounts", "promises", "plans"), writes=("accounts", "journeys", "audit"),
+    ),
+    FunctionSpec(
+        "plan_contact", "Chooses the channel for this attempt and checks the contact is allowed now.",
+        trigger="journey", reads=("accounts", "contacts"), writes=("audit",),
+    ),
+    FunctionSpec(
+        "send_message", "Raises a payment link, renders the template and sends it, once.",
+        trigger="journey", reads=("accounts", "links"), writes=("contacts", "links", "accounts", "audit"),
+        sends=("email", "sms", "whatsapp", "push"), reads_payment_secret=True, creates_links=True,
+        timeout_seconds=30,
+    ),
+    FunctionSpec(
+        "await_response", "Parks the journey's task token until a reply or a payment arrives.",
+        trigger="journey", writes=("journeys",),
+    ),
+    FunctionSpec(
+        "analyse_reply", "Understands the reply: intent, sentiment, promise, vulnerability.",
+        trigger="journey", reads=("contacts",), writes=("contacts", "audit"), uses_comprehend=True,
+    ),
+    FunctionSpec(
+        "record_promise", "Records a promise to pay and works out when to check it.",
+        trigger="journey", reads=("accounts", "promises"), writes=("promises", "audit"),
+    ),
+    FunctionSpec(
+        "check_promise", "Checks a promise on its date: kept, partly kept or broken.",
+        trigger="journey", reads=("promises", "payments"), writes=("promises", "audit"),
+    ),
+    FunctionSpec(
+        "offer_plan", "Proposes an affordable payment plan aligned to pay day.",
+        trigger="journey", reads=("accounts",), writes=("plans", "audit"),
+    ),
+    FunctionSpec(
+        "place_hold", "Places a hold (hardship, dispute, vulnerability...) with who, when and why.",
+        trigger="journey", reads=("accounts",), writes=("accounts", "audit"),
+    ),
+    FunctionSpec(
+        "record_opt_out", "Honours an opt-out for the channel or for all channels.",
+        trigger="journey", reads=("accounts",), writes=("accounts", "audit"),
+    ),
+    FunctionSpec(
+        "hand_to_agent", "Puts the account on the agents' worklist with the reason.",
+        trigger="journey", writes=("worklist", "audit"),
+    ),
+    FunctionSpec(
+        "finish_journey", "Records how the journey ended.",
+        trigger="journey", writes=("journeys", "audit"),
+    ),
+    FunctionSpec(
+        "payment_webhook", "Verifies a provider's webhook, credits the account once, resumes the journey.",
+        trigger="api", reads=("links", "journeys", "accounts"),
+        writes=("payments", "links", "accounts", "deliveries", "audit", "idempotency", "journeys"),
+        resumes_journeys=True, reads_payment_secret=True,
+    ),
+    FunctionSpec(
+        "inbound_sms", "Takes two-way SMS replies, matches the debtor, resumes the journey.",
+        trigger="topic:sms-inbound", reads=("accounts", "journeys"), writes=("contacts", "journeys", "audit"),
+        resumes_journeys=True,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class StateMachineSpec:
+    name: str
+    definition_file: Path
+    functions: tuple[str, ...] = field(default_factory=tuple)
+
+
+JOURNEY = StateMachineSpec(
+    name="journey",
+    definition_file=STATEMACHINES_DIR / "journey.asl.json",
+    functions=tuple(spec.name for spec in FUNCTIONS if spec.trigger == "journey"),
+)
+
+STATE_MACHINES: tuple[StateMachineSpec, ...] = (JOURNEY,)
+
+
+def function_spec(name: str) -> FunctionSpec:
+    return next(spec for spec in FUNCTIONS if spec.name == name)
+
+
+def definition_substitutions(function_arns: dict[str, str], send_failures_queue_url: str) -> dict[str, str]:
+    """The values for every ``${...}`` in the ASL files, from function name -> ARN."""
+    values = {function_spec(name).substitution_key: arn for name, arn in function_arns.items()}
+    values["SendFailuresQueueUrl"] = send_failures_queue_url
+    return values

@@ -1,0 +1,119 @@
+"""Topics, queues, the SES configuration set and the payment secret of one client.
+
+* The catalogue's SNS topics (inbound replies per channel, delivery events), encrypted with the
+  client key, TLS-only, and publishable only by the AWS service that feeds each one, from this
+  account.
+* ``send-failures``: sends that failed for good, written by the journey; with its own DLQ for a
+  future consumer's poison messages.
+* ``async-failures``: the dead-letter queue of every asynchronously invoked function, of the
+  SNS subscriptions and of the campaign schedules; one queue to watch and one alarm.
+* An SES configuration set whose events (send, delivery, bounce, complaint...) go to
+  ``delivery-events``.
+* The payment provider's secret, created with a generated placeholder value.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+from rapport.strategy.config import ClientConfig
+
+from rapport_infra import catalogue
+
+# Which AWS service publishes into each catalogue topic.
+TOPIC_PUBLISHERS: dict[str, tuple[str, ...]] = {
+    "sms-inbound": ("sms-voice.amazonaws.com",),
+    "whatsapp-inbound": ("social-messaging.amazonaws.com",),
+    "email-inbound": ("ses.amazonaws.com",),
+    "delivery-events": ("ses.amazonaws.com", "sms-voice.amazonaws.com", "social-messaging.amazonaws.com"),
+}
+
+SES_EVENTS = (
+    ses.EmailSendingEvent.SEND, ses.EmailSendingEvent.DELIVERY, ses.EmailSendingEvent.BOUNCE,
+    ses.EmailSendingEvent.COMPLAINT, ses.EmailSendingEvent.REJECT, ses.EmailSendingEvent.DELIVERY_DELAY,
+    ses.EmailSendingEvent.RENDERING_FAILURE,
+)
+
+
+def _queue(scope: Construct, construct_id: str, name: str, key: kms.IKey, **options: object) -> sqs.Queue:
+    return sqs.Queue(
+        scope, construct_id,
+        queue_name=name,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        data_key_reuse=Duration.hours(1),
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+        **options,
+    )
+
+
+def payment_secret_name(client_id: str) -> str:
+    return f"rapport/{client_id}/payments"
+
+
+class Messaging(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, client: ClientConfig, key: kms.IKey) -> None:
+        super().__init__(scope, construct_id)
+        prefix = f"rapport-{client.client_id}"
+        self.topics: dict[str, sns.Topic] = {}
+        for name in catalogue.TOPICS:
+            topic = sns.Topic(
+                self, f"Topic-{name}", topic_name=f"{prefix}-{name}", master_key=key, enforce_ssl=True,
+            )
+            publishers = TOPIC_PUBLISHERS.get(name, ())
+            if publishers:
+                topic.add_to_resource_policy(iam.PolicyStatement(
+                    sid="PublishFromItsServiceInThisAccount",
+                    principals=[iam.ServicePrincipal(service) for service in publishers],
+                    actions=["sns:Publish"],
+                    resources=[topic.topic_arn],
+                    conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+                ))
+            self.topics[name] = topic
+
+        self.send_failures_dlq = _queue(self, "SendFailuresDlq", f"{prefix}-{catalogue.SEND_FAILURES_QUEUE}-dlq", key)
+        self.send_failures = _queue(
+            self, "SendFailures", f"{prefix}-{catalogue.SEND_FAILURES_QUEUE}", key,
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=5, queue=self.send_failures_dlq),
+        )
+        self.async_failures = _queue(self, "AsyncFailures", f"{prefix}-async-failures", key)
+
+        self.configuration_set = ses.ConfigurationSet(
+            self, "ConfigurationSet",
+            configuration_set_name=client.contact.ses_configuration_set or prefix,
+            reputation_metrics=True,
+            sending_enabled=True,
+            suppression_reasons=ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+            tls_policy=ses.ConfigurationSetTlsPolicy.REQUIRE,
+        )
+        ses.ConfigurationSetEventDestination(
+            self, "DeliveryEvents",
+            configuration_set=self.configuration_set,
+            destination=ses.EventDestination.sns_topic(self.topics["delivery-events"]),
+            events=list(SES_EVENTS),
+        )
+
+        provider = client.payments.provider
+        # NOTE: the generated value is a placeholder so a fresh stack works against the sandbox
+        # provider; a real provider's keys are issued by the provider and put here by an operator
+        # (README: "Rotate a provider secret"). No rotation Lambda: the provider, not AWS, mints them.
+        self.payment_secret = secretsmanager.Secret(
+            self, "PaymentSecret",
+            secret_name=payment_secret_name(client.client_id),
+            description=f"Webhook and API keys of the {provider} payment provider for {client.client_id}",
+            encryption_key=key,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=f'{{"provider": "{provider}"}}',
+                generate_string_key=f"{provider}_webhook_secret",
+                exclude_punctuation=True,
+                password_length=48,
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )

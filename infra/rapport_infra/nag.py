@@ -1,0 +1,86 @@
+"""cdk-nag suppressions: each one narrow, on one resource, with the reason it is acceptable.
+
+Reading them: every suppression names the rule, the single resource it applies to and, for IAM
+wildcard findings, the exact finding (``applies_to``). ``Resource::*`` is only suppressed on a
+policy whose ``"*"`` statements consist solely of actions AWS offers no resource-level
+permission for (:data:`rapport_infra.permissions.UNSCOPED_ACTIONS`); any other action on ``"*"``
+leaves the finding standing, and the synth fails.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import IConstruct
+
+from rapport_infra.permissions import UNSCOPED_ACTIONS
+
+_WHY_UNSCOPED = {
+    "xray": "X-Ray trace segments and sampling calls have no resource-level permissions",
+    "logs": "Step Functions' vended-log delivery APIs (CreateLogDelivery and friends) accept only '*'",
+    "comprehend": "Comprehend's synchronous detection APIs have no resource-level permissions",
+    "sns": "SNS Publish to a phone number (plain SMS) has no topic ARN to scope to",
+}
+
+
+def _suppress(construct: IConstruct, rule: str, reason: str, applies_to: list[str] | None = None) -> None:
+    NagSuppressions.add_resource_suppressions(
+        construct, [NagPackSuppression(id=rule, reason=reason, applies_to=applies_to)]
+    )
+
+
+def _unscoped_actions(policy: iam.Policy | iam.CfnPolicy, stack: Stack) -> set[str]:
+    document: dict[str, Any] = stack.resolve(policy.document.to_json())  # type: ignore[union-attr]
+    actions: set[str] = set()
+    for statement in document.get("Statement", []):
+        if statement.get("Effect") == "Allow" and statement.get("Resource") == "*":
+            listed = statement["Action"]
+            actions.update([listed] if isinstance(listed, str) else listed)
+    return actions
+
+
+def _suppress_unscoped_wildcards(stack: Stack) -> None:
+    for construct in stack.node.find_all():
+        if not isinstance(construct, iam.Policy):
+            continue
+        actions = _unscoped_actions(construct, stack)
+        if not actions or not actions <= UNSCOPED_ACTIONS:
+            continue  # nothing to explain, or something that must stay a finding
+        services = sorted({action.split(":")[0] for action in actions})
+        reason = (
+            f"'*' only for {', '.join(sorted(actions))}: "
+            + "; ".join(_WHY_UNSCOPED[service] for service in services)
+        )
+        _suppress(construct.node.default_child, "AwsSolutions-IAM5", reason, ["Resource::*"])
+
+
+def suppress_findings(stack: Stack) -> None:
+    """Attach every suppression of a Rapport client stack."""
+    _suppress_unscoped_wildcards(stack)
+    for construct in stack.node.find_all():
+        if isinstance(construct, apigw.RestApi) and construct.node.try_find_child("CloudWatchRole"):
+            _suppress(
+                construct.node.find_child("CloudWatchRole"), "AwsSolutions-IAM4",
+                "API Gateway's account-level logging role; AWS documents this managed policy for exactly "
+                "that role, and it only lets API Gateway write its own execution logs",
+                ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
+            )
+        if isinstance(construct, apigw.Method) and construct.http_method == "POST":
+            reason = (
+                "payment providers cannot sign in to API Gateway; each webhook is authenticated by the "
+                "provider's signature over the raw body, verified in the function (constant time, stale "
+                "timestamps refused), behind WAF and stage throttling"
+            )
+            _suppress(construct, "AwsSolutions-APIG4", reason)
+            _suppress(construct, "AwsSolutions-COG4", reason)
+    secret = stack.node.try_find_child("Messaging")
+    if secret is not None and secret.node.try_find_child("PaymentSecret"):
+        _suppress(
+            secret.node.find_child("PaymentSecret"), "AwsSolutions-SMG4",
+            "payment provider keys are minted by the provider, not by AWS; an operator rotates them in the "
+            "provider's dashboard and in this secret together (README: rotate a provider secret)",
+        )

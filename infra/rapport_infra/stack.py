@@ -1,0 +1,229 @@
+"""One client's whole platform: ``Rapport-<client_id>``, built from the catalogue and the client file.
+
+The stack composes one construct per capability (key, tables, messaging, layers, functions,
+journey, webhook API, schedules, monitoring) and wires each function to what triggers it, as its
+:class:`FunctionSpec` says. It makes no AWS call: everything account- or region-specific is a
+CloudFormation token resolved at deploy time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Aws, CfnOutput, Environment, Stack, Tags
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+from rapport.models.enums import Jurisdiction
+from rapport.settings import Settings, to_environment
+from rapport.strategy.config import ClientConfig
+
+from rapport_infra import catalogue
+from rapport_infra.api import WebhookApi
+from rapport_infra.encryption import ClientKey
+from rapport_infra.functions import RapportFunctions
+from rapport_infra.journey import Journey, state_machine_arn
+from rapport_infra.layer import SharedLayers
+from rapport_infra.messaging import Messaging, payment_secret_name
+from rapport_infra.monitoring import Monitoring
+from rapport_infra.nag import suppress_findings
+from rapport_infra.options import StackOptions
+from rapport_infra.permissions import GrantTargets, TableTarget
+from rapport_infra.schedules import CampaignSchedules
+from rapport_infra.tables import Tables
+
+# Lambda sets AWS_REGION itself and refuses it as a function variable.
+_RESERVED_VARIABLES = frozenset({"AWS_REGION"})
+# ISO 3166 country of a jurisdiction: SMS sender IDs are registered per country.
+_SENDER_ID_COUNTRY = {Jurisdiction.ZA: "ZA", Jurisdiction.UK: "GB", Jurisdiction.US: "US"}
+
+
+class WiringError(Exception):
+    """A catalogue function has a trigger this stack cannot connect."""
+
+
+def stack_name(client_id: str) -> str:
+    return f"Rapport-{client_id}"
+
+
+def _arn(service: str, resource: str) -> str:
+    return f"arn:{Aws.PARTITION}:{service}:{Aws.REGION}:{Aws.ACCOUNT_ID}:{resource}"
+
+
+def sms_origination_arns(client: ClientConfig) -> tuple[str, ...]:
+    """The End User Messaging resources the client's origination identity names (ARN, id or sender ID)."""
+    identity = client.contact.sms_origination_identity
+    if not identity:
+        return ()
+    if identity.startswith("arn:"):
+        return (identity,)
+    if identity.startswith("phone-"):
+        return (_arn("sms-voice", f"phone-number/{identity}"),)
+    if identity.startswith("pool-"):
+        return (_arn("sms-voice", f"pool/{identity}"),)
+    if identity.startswith("+"):
+        raise WiringError(
+            f"{client.client_id}: give contact.sms_origination_identity as the number's id (phone-...) or "
+            "ARN, not as an E.164 number, so IAM can name the one number the client may send from"
+        )
+    return (_arn("sms-voice", f"sender-id/{identity}/{_SENDER_ID_COUNTRY[client.jurisdiction]}"),)
+
+
+class RapportStack(Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *,
+        client: ClientConfig,
+        client_file: Path,
+        options: StackOptions,
+        build_dir: Path,
+        env: Environment | None = None,
+    ) -> None:
+        super().__init__(
+            scope, construct_id, env=env, stack_name=stack_name(client.client_id),
+            description=f"Rapport collections platform for {client.display_name} ({client.client_id})",
+        )
+        self.client = client
+        client_id = client.client_id
+        prefix = f"rapport-{client_id}"
+        Tags.of(self).add("rapport:client", client_id)
+
+        self.key = ClientKey(self, "Encryption", client_id=client_id).key
+        self.tables = Tables(self, "Tables", table_prefix=prefix, key=self.key)
+        self.messaging = Messaging(self, "Messaging", client=client, key=self.key)
+        self.layers = SharedLayers(
+            self, "Layers", client=client, build_dir=build_dir,
+            powertools_version=options.powertools_version, powertools_layer_arn=options.powertools_layer_arn,
+        )
+
+        journey_arn = state_machine_arn(client_id, catalogue.JOURNEY)
+        settings = Settings(
+            client_id=client_id,
+            client_config_path=Path(self.layers.contents.client_config_path),
+            table_prefix=prefix,
+            journey_state_machine_arn=journey_arn,
+            send_failures_queue_url=self.messaging.send_failures.queue_url,
+            email_from=client.contact.email_from,
+            ses_configuration_set=self.messaging.configuration_set.configuration_set_name,
+            sms_origination_identity=client.contact.sms_origination_identity,
+            whatsapp_phone_number_id=client.contact.whatsapp_phone_number_id,
+            push_application_id=client.contact.push_application_id,
+            payment_provider=client.payments.provider,
+            payment_secret_id=payment_secret_name(client_id),
+            reply_analyser=options.reply_analyser,
+            **({"pay_page_base_url": options.pay_page_base_url} if options.pay_page_base_url else {}),
+        )
+        environment = {
+            name: value for name, value in to_environment(settings).items() if name not in _RESERVED_VARIABLES
+        }
+        contact = client.contact
+        targets = GrantTargets(
+            tables={
+                name: TableTarget(table.table_arn, self.tables.index_names(name))
+                for name, table in self.tables.by_name.items()
+            },
+            key_arn=self.key.key_arn,
+            journey_arn=journey_arn,
+            payment_secret_arn=self.messaging.payment_secret.secret_arn,
+            ses_identity_arns=(
+                _arn("ses", f"identity/{contact.email_from.rpartition('@')[2]}"),
+                _arn("ses", f"identity/{contact.email_from}"),
+            ),
+            ses_configuration_set_arn=_arn(
+                "ses", f"configuration-set/{self.messaging.configuration_set.configuration_set_name}"
+            ),
+            email_from=contact.email_from,
+            sms_origination_arns=sms_origination_arns(client),
+            whatsapp_phone_number_arns=(
+                (_arn("social-messaging", f"phone-number-id/{contact.whatsapp_phone_number_id}"),)
+                if contact.whatsapp_phone_number_id else ()
+            ),
+            push_application_arns=(
+                (_arn("mobiletargeting", f"apps/{contact.push_application_id}/messages"),)
+                if contact.push_application_id else ()
+            ),
+        )
+        self.functions = RapportFunctions(
+            self, "Functions",
+            client_id=client_id,
+            targets=targets,
+            layers=self.layers.layers,
+            environment=environment,
+            key=self.key,
+            log_retention=options.log_retention,
+            dead_letter_queue=self.messaging.async_failures,
+        )
+        self._check_triggers()
+
+        definition_file = (
+            (client_file.parent / client.state_machine).resolve() if client.state_machine
+            else catalogue.JOURNEY.definition_file
+        )
+        self.journey = Journey(
+            self, "Journey",
+            client_id=client_id,
+            spec=catalogue.JOURNEY,
+            definition_file=definition_file,
+            functions=self.functions.by_name,
+            send_failures=self.messaging.send_failures,
+            key=self.key,
+            log_retention=options.log_retention,
+        )
+        for name, function in self.functions.by_name.items():
+            trigger = self.functions.specs[name].trigger
+            if trigger.startswith("topic:"):
+                self.messaging.topics[trigger.removeprefix("topic:")].add_subscription(
+                    subscriptions.LambdaSubscription(function, dead_letter_queue=self.messaging.async_failures)
+                )
+
+        self.api = WebhookApi(
+            self, "Webhooks",
+            client_id=client_id,
+            handler=self._only("api"),
+            key=self.key,
+            log_retention=options.log_retention,
+            rate_limit_per_second=options.api_rate_limit,
+            burst_limit=options.api_burst_limit,
+            waf_requests_per_five_minutes=options.waf_rate_limit,
+        )
+        self.schedules = CampaignSchedules(
+            self, "Schedules",
+            client=client,
+            target=self._only("schedule"),
+            dead_letter_queue=self.messaging.async_failures,
+            key=self.key,
+        )
+        self.monitoring = Monitoring(
+            self, "Monitoring",
+            client_id=client_id,
+            key=self.key,
+            functions=self.functions.by_name,
+            state_machine=self.journey.state_machine,
+            api=self.api.api,
+            queues={
+                "send-failures": self.messaging.send_failures,
+                "send-failures-dlq": self.messaging.send_failures_dlq,
+                "async-failures": self.messaging.async_failures,
+            },
+            alarm_email=options.alarm_email,
+        )
+        suppress_findings(self)
+
+        CfnOutput(self, "WebhookUrl", value=f"{self.api.api.url_for_path('/webhooks')}/{{provider}}")
+        CfnOutput(self, "JourneyStateMachineArn", value=self.journey.state_machine.state_machine_arn)
+        CfnOutput(self, "PaymentSecretName", value=payment_secret_name(client_id))
+        CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
+
+    def _check_triggers(self) -> None:
+        for spec in self.functions.specs.values():
+            trigger = spec.trigger
+            if trigger in ("journey", "api", "schedule"):
+                continue
+            if trigger.startswith("topic:") and trigger.removeprefix("topic:") in catalogue.TOPICS:
+                continue
+            raise WiringError(f"{spec.name}: unknown trigger {trigger!r}")
+
+    def _only(self, trigger: str) -> lambda_.Function:
+        matches = self.functions.triggered_by(trigger)
+        if len(matches) != 1:
+            raise WiringError(f"expected one function triggered by {trigger!r}, found {sorted(matches)}")
+        return next(iter(matches.values()))

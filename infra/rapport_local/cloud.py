@@ -1,0 +1,276 @@
+"""A client stack on moto, in-process, built from the same catalogue as the CDK stack.
+
+``LocalCloud`` creates the tables (from the pynamodb models), topics, queue, email identity,
+payment secret, one Lambda function per catalogue entry and the journey state machine from the
+same ASL file with the same substitutions. Step Functions runs on moto's interpreter; every
+Lambda invoke it makes is routed to the real handler module in this process.
+
+Two hooks into moto are needed, both narrow (see NOTE below): moto creates a new boto3 client for
+every Lambda task, which dominates run time, and re-parses the ASL for every execution.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import io
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from unittest import mock
+
+import boto3
+from moto import mock_aws
+
+from rapport.clock import Clock, SimulatedClock
+from rapport.models.enums import Channel
+from rapport.runtime import Services, build_services, use_services
+from rapport.settings import Settings
+from rapport.store.models import ALL_MODELS, IDEMPOTENCY_TABLE, bind_tables
+from rapport.strategy.config import ClientConfig, load_client_config
+from rapport_infra.catalogue import (
+    FUNCTIONS,
+    JOURNEY,
+    SEND_FAILURES_QUEUE,
+    TOPICS,
+    FunctionSpec,
+    definition_substitutions,
+)
+from rapport_local.fakes import RecordingSender
+
+REGION = "af-south-1"
+InvokeObserver = Callable[[str, dict[str, Any], Any], None]
+
+
+@dataclass(frozen=True)
+class _FakeContext:
+    """The parts of a Lambda context our handlers and Powertools read."""
+
+    function_name: str
+    invoked_function_arn: str
+    aws_request_id: str
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+def _load_handler(spec: FunctionSpec) -> Callable[[dict[str, Any], Any], Any]:
+    path = spec.folder / "handler.py"
+    module_spec = importlib.util.spec_from_file_location(f"rapport_function_{spec.name}", path)
+    if module_spec is None or module_spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module: ModuleType = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module.handler
+
+
+class LocalCloud:
+    """Use as a context manager; ``services`` are the handlers' dependencies inside it."""
+
+    def __init__(self, client_config_path: Path, clock: Clock | None = None) -> None:
+        self.client_config_path = client_config_path.resolve()
+        self.client: ClientConfig = load_client_config(self.client_config_path)
+        self.clock = clock or SimulatedClock(_default_origin(), scale=60)
+        self._stack = ExitStack()
+        self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        self._arn_to_name: dict[str, str] = {}
+        self._observers: list[InvokeObserver] = []
+        self.invocations: dict[str, int] = {}
+        self._count_lock = threading.Lock()
+        self.fake_senders: dict[Channel, RecordingSender] = {}
+        self.settings: Settings | None = None
+        self.services: Services | None = None
+        self.state_machine_arn = ""
+        self.topic_arns: dict[str, str] = {}
+        self.queue_url = ""
+
+    # -- set-up ---------------------------------------------------------------------------
+    def __enter__(self) -> LocalCloud:
+        self._stack.enter_context(mock_aws(config={
+            "stepfunctions": {"execute_state_machine": True},
+            "lambda": {"use_docker": False},
+        }))
+        self._route_lambda_invokes()
+        self._create_resources()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        use_services(None)
+        self._stack.close()
+
+    def _route_lambda_invokes(self) -> None:
+        # NOTE: moto has no hook for running Lambda code in-process without Docker, so we patch the
+        # two places its Step Functions interpreter reaches out: the boto3 client it builds for each
+        # Lambda task (replaced by an in-process invoker) and the ASL parser (memoised: a parsed
+        # definition holds no execution state). If moto gains such a hook, use it instead.
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+        from moto.stepfunctions.parser.asl.parse import asl_parser
+
+        invoker = _InProcessLambdaClient(self)
+        original_client_for = lambda_eval_utils.boto_client_for
+
+        def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+            if service == "lambda":
+                return invoker
+            return original_client_for(region=region, service=service, state_credentials=state_credentials)
+
+        self._stack.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", client_for))
+        parse = functools.lru_cache(maxsize=16)(asl_parser.AmazonStateLanguageParser.parse)
+        self._stack.enter_context(
+            mock.patch.object(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(parse))
+        )
+
+    def _create_resources(self) -> None:
+        client = self.client
+        prefix = f"rapport-{client.client_id}"
+        sns = boto3.client("sns", region_name=REGION)
+        self.topic_arns = {name: sns.create_topic(Name=f"{prefix}-{name}")["TopicArn"] for name in TOPICS}
+        self.queue_url = boto3.client("sqs", region_name=REGION).create_queue(
+            QueueName=f"{prefix}-{SEND_FAILURES_QUEUE}")["QueueUrl"]
+        boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=client.contact.email_from)
+        secret_id = f"{prefix}/payments"
+        boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name=secret_id, SecretString=json.dumps({"sandbox_webhook_secret": secrets.token_hex(32)}))
+
+        bind_tables(prefix, REGION)
+        for model in ALL_MODELS:
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=False)
+        boto3.client("dynamodb", region_name=REGION).create_table(
+            TableName=f"{prefix}-{IDEMPOTENCY_TABLE}", BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        )
+
+        iam = boto3.client("iam", region_name=REGION)
+        role_arn = iam.create_role(RoleName=f"{prefix}-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        lambda_client = boto3.client("lambda", region_name=REGION)
+        function_arns: dict[str, str] = {}
+        for spec in FUNCTIONS:
+            name = f"{prefix}-{spec.name}"
+            arn = lambda_client.create_function(
+                FunctionName=name, Runtime="python3.13", Role=role_arn, Handler=spec.handler,
+                Code={"ZipFile": b"in-process"}, Architectures=["arm64"], Timeout=spec.timeout_seconds,
+            )["FunctionArn"]
+            function_arns[spec.name] = arn
+            self._arn_to_name[arn] = spec.name
+            self._arn_to_name[name] = spec.name
+            self._handlers[spec.name] = _load_handler(spec)
+
+        definition = JOURNEY.definition_file.read_text()
+        for key, value in definition_substitutions(function_arns, self.queue_url).items():
+            definition = definition.replace("${" + key + "}", value)
+        self.state_machine_arn = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
+            name=f"{prefix}-journey", definition=definition, roleArn=role_arn, type="STANDARD",
+        )["stateMachineArn"]
+
+        self.settings = Settings(
+            client_id=client.client_id, client_config_path=self.client_config_path, table_prefix=prefix,
+            region=REGION, journey_state_machine_arn=self.state_machine_arn, send_failures_queue_url=self.queue_url,
+            email_from=client.contact.email_from, payment_secret_id=secret_id,
+        )
+        services = build_services(self.settings, clock=self.clock)
+        # moto has no End User Messaging Social or push backend: fakes of our port stand in.
+        self.fake_senders = {channel: RecordingSender(channel) for channel in (Channel.WHATSAPP, Channel.PUSH)}
+        services.senders = {**services.senders, **self.fake_senders}
+        self.services = services
+        use_services(services)
+        _warm_holiday_calendars(client)
+
+    # -- running --------------------------------------------------------------------------
+    def on_invoke(self, observer: InvokeObserver) -> None:
+        self._observers.append(observer)
+
+    def invoke(self, function_name: str, event: dict[str, Any]) -> Any:
+        """Run a function's real handler in-process, as Lambda would."""
+        name = self._arn_to_name.get(function_name, function_name)
+        handler = self._handlers[name]
+        context = _FakeContext(name, f"arn:aws:lambda:{REGION}:123456789012:function:{name}",
+                               secrets.token_hex(8))
+        with self._count_lock:
+            self.invocations[name] = self.invocations.get(name, 0) + 1
+        result = handler(event, context)
+        for observer in self._observers:
+            observer(name, event, result)
+        return result
+
+    def post_webhook(self, provider: str, headers: dict[str, str], raw_body: bytes) -> dict[str, Any]:
+        """What API Gateway hands the webhook function for ``POST /webhooks/{provider}``."""
+        event = {
+            "resource": "/webhooks/{provider}", "path": f"/webhooks/{provider}", "httpMethod": "POST",
+            "headers": headers, "pathParameters": {"provider": provider},
+            "body": raw_body.decode("utf-8"), "isBase64Encoded": False,
+            "requestContext": {"requestId": secrets.token_hex(8), "stage": "local"},
+        }
+        return self.invoke("payment_webhook", event)
+
+    def start_campaign(self, campaign: str, **run: Any) -> dict[str, Any]:
+        """What EventBridge Scheduler sends the campaign function."""
+        return self.invoke("campaign", {"campaign": campaign, **run})
+
+    def execution_status(self, journey_id: str) -> dict[str, Any]:
+        arn = self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{journey_id}"
+        return boto3.client("stepfunctions", region_name=REGION).describe_execution(executionArn=arn)
+
+    def wait_for_executions(self, journey_ids: list[str], timeout_seconds: float) -> dict[str, str]:
+        """Poll (gently) until every journey has stopped running; returns journey -> status."""
+        deadline = time.monotonic() + timeout_seconds
+        statuses: dict[str, str] = {}
+        pending = list(journey_ids)
+        while pending and time.monotonic() < deadline:
+            still = []
+            for journey_id in pending:
+                status = self.execution_status(journey_id)["status"]
+                if status == "RUNNING":
+                    still.append(journey_id)
+                else:
+                    statuses[journey_id] = status
+            pending = still
+            if pending:
+                time.sleep(0.25)
+        for journey_id in pending:
+            statuses[journey_id] = "RUNNING"
+        return statuses
+
+
+class _InProcessLambdaClient:
+    """Answers moto's ``lambda.invoke`` calls by running the real handler in this process."""
+
+    def __init__(self, cloud: LocalCloud) -> None:
+        self._cloud = cloud
+
+    def invoke(self, FunctionName: str, Payload: Any = None, **_: Any) -> dict[str, Any]:  # noqa: N803 (boto3 names)
+        event = json.loads(Payload) if Payload else {}
+        try:
+            result = self._cloud.invoke(FunctionName, event)
+        except Exception as error:  # noqa: BLE001 - reported to Step Functions as Lambda would
+            body = {"errorType": type(error).__name__, "errorMessage": str(error)}
+            return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(json.dumps(body).encode())}
+        return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(result, default=str).encode())}
+
+
+def _default_origin() -> Any:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime(2026, 12, 7, 9, 0, tzinfo=ZoneInfo("Africa/Johannesburg"))
+
+
+def _warm_holiday_calendars(client: ClientConfig) -> None:
+    """The holidays library fills years lazily; fill them once before journeys run in threads."""
+    from datetime import date
+
+    from rapport.compliance import profile_for, public_holiday
+
+    profile = profile_for(client.jurisdiction)
+    for year in (2026, 2027, 2028):
+        public_holiday(profile, date(year, 1, 1))

@@ -1,0 +1,130 @@
+"""The run's report: what happened, read back from the records (not from the simulator's intent)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from rapport.store.models import (
+    AuditModel,
+    ContactModel,
+    JourneyModel,
+    PaymentLinkModel,
+    PaymentModel,
+    PromiseModel,
+    WebhookDeliveryModel,
+    WorklistModel,
+)
+
+
+def _rand(cents: int) -> float:
+    return round(cents / 100, 2)
+
+
+def build_report(cloud: Any, debtors: Any, portfolio: Any, loaded: Any, *, wall_seconds: float, campaign: str,
+                 repeat_run: dict[str, Any]) -> dict[str, Any]:
+    # Scans are fine here: this is an end-of-run report, not a hot path.
+    journeys = list(JourneyModel.scan())
+    contacts = list(ContactModel.scan())
+    payments = list(PaymentModel.scan())
+    audit = list(AuditModel.scan())
+    outbound = [c for c in contacts if c.direction == "out"]
+    inbound = [c for c in contacts if c.direction == "in"]
+    expected = debtors.expected_intents
+    agreed = sum(1 for c in inbound if c.journey_id is None and False)
+    matched = [(expected.get(_journey_of(c, journeys)), c.intent) for c in inbound]
+    judged = [(want, got) for want, got in matched if want and got]
+    agreed = sum(1 for want, got in judged if want == got)
+    collected = sum(p.credit_delta_cents for p in payments)
+    by_route: Counter[str] = Counter()
+    for payment in payments:
+        by_route[payment.route] += payment.credit_delta_cents
+    fake_sent = {channel.value: len(sender.sent) for channel, sender in cloud.fake_senders.items()}
+    return {
+        "client": cloud.client.client_id,
+        "campaign": campaign,
+        "portfolio": {
+            "rows_read": portfolio.rows_read,
+            "rows_skipped": len(portfolio.errors),
+            "accounts_loaded": loaded.accounts,
+            "in_arrears": loaded.in_arrears,
+            "arriving_with_debt_review_hold": loaded.with_debt_review,
+            "arriving_with_sms_opt_out": loaded.with_sms_opt_out,
+        },
+        "journeys": {
+            "started": len(journeys),
+            "finished": sum(1 for j in journeys if j.status == "finished"),
+            "by_outcome": dict(Counter(j.outcome or "unfinished" for j in journeys).most_common()),
+            "by_variant_and_outcome": _by_variant(journeys, cloud),
+            "repeat_run_started": repeat_run["started"],
+            "repeat_run_already_started": repeat_run["already_started"],
+        },
+        "messages": {
+            "sent_by_channel": dict(Counter(c.channel for c in outbound if c.status == "sent")),
+            "failed_by_channel": dict(Counter(c.channel for c in outbound if c.status == "failed")),
+            "replies_by_channel": dict(Counter(c.channel for c in inbound)),
+            "by_template": dict(Counter(c.template_id for c in outbound if c.status == "sent").most_common()),
+            "through_local_fakes": fake_sent,
+        },
+        "replies": {
+            "received": len(inbound),
+            "by_intent": dict(Counter(c.intent or "not_analysed" for c in inbound).most_common()),
+            "by_sentiment": dict(Counter(c.sentiment or "not_analysed" for c in inbound).most_common()),
+            "vulnerable": sum(1 for c in inbound if c.vulnerable),
+            "intent_agrees_with_label": round(agreed / len(judged), 3) if judged else None,
+        },
+        "payments": {
+            "links_raised": sum(1 for _ in PaymentLinkModel.scan()),
+            "payments_applied": sum(1 for p in payments if p.credit_delta_cents > 0),
+            "collected": _rand(collected),
+            "collected_by_route": {route: _rand(cents) for route, cents in by_route.items()},
+            "webhooks_by_outcome": dict(Counter(d.outcome for d in WebhookDeliveryModel.scan())),
+            "promises_by_status": dict(Counter(p.status for p in PromiseModel.scan())),
+        },
+        "guardrails": {
+            "deferred_by_rule": dict(Counter(a.rule for a in audit if a.action == "deferred").most_common()),
+            "refused_by_rule": dict(Counter(a.rule for a in audit if a.action == "refused").most_common()),
+            "holds_placed_by_rule": dict(Counter(a.rule for a in audit if a.action == "hold_placed")),
+            "handed_to_agents_by_reason": dict(Counter(w.reason for w in WorklistModel.scan()).most_common()),
+        },
+        "simulated_debtors": dict(debtors.actions.most_common()),
+        "simulator_errors": debtors.errors[:10],
+        "lambda_invocations": dict(sorted(cloud.invocations.items())),
+        "wall_seconds": round(wall_seconds, 1),
+        "accounts_per_second": round(loaded.in_arrears / wall_seconds, 2) if wall_seconds else None,
+    }
+
+
+def _journey_of(contact: ContactModel, journeys: list[JourneyModel]) -> str | None:
+    return next((j.journey_id for j in journeys if j.account_id == contact.account_id), None)
+
+
+def _by_variant(journeys: list[JourneyModel], cloud: Any) -> dict[str, dict[str, int]]:
+    from rapport.store.models import AccountModel
+
+    variants: dict[str, Counter[str]] = {}
+    for journey in journeys:
+        variant = AccountModel.get(journey.account_id).variant or "unassigned"
+        variants.setdefault(variant, Counter())[journey.outcome or "unfinished"] += 1
+    return {name: dict(counts) for name, counts in variants.items()}
+
+
+def write_report(report: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+
+
+def print_summary(report: dict[str, Any]) -> None:
+    def line(title: str, value: Any) -> None:
+        print(f"  {title:<34} {value}")
+
+    print("\nRapport local run: " + report["client"] + " / " + report["campaign"])
+    for section in ("portfolio", "journeys", "messages", "replies", "payments", "guardrails"):
+        print(f"{section}:")
+        for key, value in report[section].items():
+            line(key, value)
+    line("simulated debtors", report["simulated_debtors"])
+    line("wall time (s)", report["wall_seconds"])
+    line("accounts in arrears per second", report["accounts_per_second"])

@@ -1,0 +1,62 @@
+"""Where "now" comes from.
+
+In AWS the clock is the system clock. The local cloud runs a simulated campaign day faster than
+real time, so waits computed from the strategy (defer until 08:00, give the debtor two days to
+reply) are converted to real seconds through the same clock: a Wait state then sleeps for the
+converted time. Handlers never know which clock they have.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    def real_seconds(self, span: timedelta) -> int:
+        """How many real seconds a Wait or a task timeout needs to cover ``span`` of this clock."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def real_seconds(self, span: timedelta) -> int:
+        return max(0, int(span.total_seconds()))
+
+
+class SimulatedClock:
+    """A clock that starts at ``origin`` and runs ``scale`` times faster than real time.
+
+    ``rebase`` moves the origin; the local campaign runner rebases before each batch of journeys
+    so that every batch plays the same campaign day.
+    """
+
+    def __init__(self, origin: datetime, scale: float, minimum_wait_seconds: int = 1) -> None:
+        if origin.tzinfo is None:
+            raise ValueError("origin must carry a time zone")
+        self._lock = threading.Lock()
+        self._origin = origin
+        self._real_origin = time.monotonic()
+        self.scale = scale
+        self.minimum_wait_seconds = minimum_wait_seconds
+
+    def rebase(self, origin: datetime) -> None:
+        with self._lock:
+            self._origin = origin
+            self._real_origin = time.monotonic()
+
+    def now(self) -> datetime:
+        with self._lock:
+            elapsed = time.monotonic() - self._real_origin
+            return (self._origin + timedelta(seconds=elapsed * self.scale)).astimezone(UTC)
+
+    def real_seconds(self, span: timedelta) -> int:
+        if span <= timedelta(0):
+            return 0
+        return max(self.minimum_wait_seconds, round(span.total_seconds() / self.scale))

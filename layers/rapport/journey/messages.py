@@ -1,0 +1,263 @@
+"""Render and send one message, once, and record it: shared by every step that writes to a debtor."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from rapport.journey.errors import NoAddressError
+from rapport.models.enums import Channel, Tone
+from rapport.runtime import Services
+from rapport.store.models import AccountModel, ContactModel, PaymentLinkModel
+from rapport.store.repositories import AlreadyRecordedError, RecordNotFoundError
+
+logger = Logger(child=True)
+
+
+def address_for(account: AccountModel, channel: Channel) -> str:
+    if channel is Channel.EMAIL and account.email:
+        return account.email
+    if channel in (Channel.SMS, Channel.WHATSAPP, Channel.CALL) and account.phone:
+        return account.phone
+    raise NoAddressError(f"no {channel.value} address on the account")
+
+
+def raise_link(services: Services, account: AccountModel, message_id: str, journey_id: str | None) -> PaymentLinkModel:
+    """A payment link for the balance, one per message (a retried send reuses it)."""
+    from rapport.payments import LinkPurpose, PaymentLinkRequest
+
+    link_id = "L" + hashlib.sha256(message_id.encode()).hexdigest()[:20]
+    existing = services.repos.links.find(link_id)
+    if existing is not None:
+        return existing
+    now = services.clock.now()
+    expires_at = now + services.client.payments.link_expiry
+    request = PaymentLinkRequest(
+        link_id=link_id,
+        account_id=account.account_id,
+        amount_cents=account.balance_cents,
+        currency=account.currency,
+        purpose=LinkPurpose.BALANCE,
+        expires_at=expires_at,
+        description=f"{services.client.display_name} {account.account_id}",
+    )
+    provider_link = services.payment_provider.create_link(request)
+    link = PaymentLinkModel(
+        link_id,
+        account_id=account.account_id,
+        journey_id=journey_id,
+        provider=provider_link.provider,
+        purpose=request.purpose.value,
+        amount_cents=request.amount_cents,
+        currency=request.currency,
+        url=provider_link.url,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    services.repos.links.create(link)
+    return link
+
+
+def _context(services: Services, account: AccountModel, template_id: str, link: PaymentLinkModel | None) -> Any:
+    from rapport.messaging.templates import MessageContext
+
+    values: dict[str, Any] = {
+        "debtor_first_name": account.debtor.first_name,
+        "client_name": services.client.display_name,
+        "reference": account.account_id,
+        "amount_due_cents": max(0, account.balance_cents),
+        "balance_cents": max(0, account.balance_cents),
+        "currency": account.currency,
+        "agent_phone": services.client.contact.agent_phone,
+        "pay_link_url": link.url if link else None,
+        "due_date": (services.clock.now() + timedelta(days=7)).date(),
+    }
+    if template_id == "payment_received_thanks":
+        paid = sorted(services.repos.payments.for_account(account.account_id), key=lambda p: p.occurred_at)
+        if paid:
+            values["payment_amount_cents"] = max(1, paid[-1].amount_cents)
+            values["payment_date"] = paid[-1].occurred_at.date()
+    if template_id == "promise_confirmation":
+        promises = sorted(services.repos.promises.for_account(account.account_id), key=lambda p: p.made_at)
+        if promises:
+            values["promise_date"] = date.fromisoformat(promises[-1].due_date)
+            values["promise_amount_cents"] = promises[-1].amount_cents
+    if template_id in ("plan_offer", "plan_confirmation"):
+        plans = sorted(services.repos.plans.for_account(account.account_id), key=lambda p: p.created_at)
+        if plans:
+            plan = plans[-1].plan
+            values["plan_instalment_cents"] = plan["instalment_cents"]
+            values["plan_instalments"] = plan["instalments"]
+            values["plan_frequency"] = plan["frequency"]
+            values["plan_start_date"] = date.fromisoformat(plan["first_due"])
+    return MessageContext(**values)
+
+
+def deliver(
+    services: Services,
+    account: AccountModel,
+    *,
+    message_id: str,
+    channel: Channel,
+    template_id: str,
+    tone: Tone,
+    journey_id: str | None,
+    with_link: bool,
+    purpose: str = "collection",
+) -> dict[str, Any]:
+    """Send one message exactly once. A repeat of the same ``message_id`` returns the first result.
+
+    Failures are recorded on the account's timeline before the channel's error propagates, so the
+    state machine can retry (throttling) or move to the next channel (rejected, unavailable).
+    """
+    from rapport.messaging.channels import (
+        ChannelRejectedError,
+        ChannelThrottledError,
+        ChannelUnavailableError,
+        OutboundMessage,
+    )
+    from rapport.messaging.templates import TemplateKey
+
+    repos = services.repos
+    try:
+        earlier = repos.contacts.get(account.account_id, message_id)
+    except RecordNotFoundError:
+        earlier = None
+    if earlier is not None and earlier.status in ("sent", "delivered"):
+        logger.info("send skipped, already sent", extra={"message_id": message_id})
+        return {"status": "duplicate", "message_id": message_id, "channel": channel.value, "link_id": earlier.link_id}
+
+    refusal = _guardrail(services, account, channel, purpose, journey_id, message_id)
+    if refusal is not None:
+        return refusal
+    link = raise_link(services, account, message_id, journey_id) if with_link and account.balance_cents > 0 else None
+    key = TemplateKey(template_id=template_id, channel=channel, language=account.debtor.language, tone=tone)
+    rendered = services.renderer.render(key, _context(services, account, template_id, link), services.client.jurisdiction)
+    message = OutboundMessage(
+        message_id=message_id,
+        account_id=account.account_id,
+        channel=channel,
+        to=address_for(account, channel),
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        whatsapp_template=rendered.whatsapp_template,
+        whatsapp_language=rendered.language,
+        whatsapp_parameters=list(rendered.whatsapp_parameters),
+        push_title=rendered.title,
+    )
+    now = services.clock.now()
+    contact = ContactModel(
+        account.account_id,
+        message_id,
+        at=now,
+        direction="out",
+        channel=channel.value,
+        status="sending",
+        journey_id=journey_id,
+        template_id=rendered.template_id,
+        tone=rendered.tone.value,
+        language=rendered.language,
+        sms_segments=rendered.sms.segments if rendered.sms else None,
+        link_id=link.link_id if link else None,
+    )
+    try:
+        sender = services.senders[channel]
+    except KeyError:
+        raise ChannelUnavailableError(f"{channel.value} is not configured for this client", channel=channel) from None
+    try:
+        receipt = sender.send(message)
+    except ChannelThrottledError:
+        logger.warning("send throttled", extra={"message_id": message_id, "channel": channel.value})
+        raise
+    except (ChannelRejectedError, ChannelUnavailableError) as error:
+        reason = getattr(getattr(error, "reason", None), "value", type(error).__name__)
+        contact.status = "failed"
+        contact.failure_reason = str(reason)
+        _record_once(services, contact)
+        repos.audit.append(
+            account.account_id, "send_failed", now, rule=f"channel.{reason}", journey_id=journey_id,
+            reason="the channel refused the message", inputs={"channel": channel.value, "template": template_id},
+        )
+        repos.accounts.count_channel_event(account, channel.value, "failed")
+        if reason in ("opted_out", "invalid_address", "suppressed"):
+            repos.accounts.suppress_channel(account.account_id, channel.value)
+        logger.warning("send refused by channel", extra={"message_id": message_id, "reason": str(reason)})
+        raise
+    contact.status = "sent"
+    contact.provider_message_id = receipt.provider_message_id
+    _record_once(services, contact)
+    repos.accounts.count_channel_event(account, channel.value, "sent")
+    repos.audit.append(
+        account.account_id, "sent", now, rule="allow", journey_id=journey_id,
+        reason="message sent", inputs={"channel": channel.value, "template": rendered.template_id,
+                                       "tone": rendered.tone.value, "language": rendered.language},
+    )
+    logger.info("message sent", extra={"message_id": message_id, "channel": channel.value})
+    return {
+        "status": "sent",
+        "message_id": message_id,
+        "channel": channel.value,
+        "link_id": link.link_id if link else None,
+        "opt_out_line_added": rendered.opt_out_line_added,
+    }
+
+
+def compliance_request(services: Services, account: AccountModel, channel: Channel, purpose: str) -> Any:
+    """The guardrails' view of one proposed contact: history, holds and opt-outs from the records."""
+    from rapport.compliance import AttemptKind, ContactAttempt, ContactPurpose, ContactRequest, Hold, OptOut
+    from rapport.models.enums import HoldKind
+
+    now = services.clock.now()
+    history = tuple(
+        ContactAttempt(at=c.at, channel=Channel(c.channel), kind=AttemptKind.MESSAGE, delivered=c.status != "failed")
+        for c in services.repos.contacts.for_account(account.account_id)
+        if c.direction == "out" and c.status not in ("sending", "deferred", "refused") and c.at > now - timedelta(days=8)
+    )
+    holds = tuple(
+        Hold(kind=HoldKind(h.kind), placed_by=h.placed_by, placed_at=h.placed_at, reason=h.reason, until=h.until,
+             cleared_at=h.cleared_at, cleared_by=h.cleared_by)
+        for h in account.holds or []
+    )
+    opt_outs = tuple(
+        OptOut(channel=Channel(o.channel) if o.channel else None, address=o.address, recorded_at=o.recorded_at)
+        for o in account.opt_outs or []
+    )
+    return ContactRequest(
+        account_id=account.account_id, debtor_timezone=account.debtor.timezone,
+        jurisdiction=services.client.jurisdiction, channel=channel, address=address_for(account, channel),
+        purpose=ContactPurpose(purpose), history=history, holds=holds, opt_outs=opt_outs,
+    )
+
+
+def _guardrail(
+    services: Services, account: AccountModel, channel: Channel, purpose: str, journey_id: str | None, message_id: str
+) -> dict[str, Any] | None:
+    """Check the guardrails for every message, at the one place messages leave. None: it may go."""
+    from rapport.compliance import DecisionOutcome, evaluate_contact
+
+    if purpose == "opt_out_confirmation":
+        return None
+    now = services.clock.now()
+    decision = evaluate_contact(compliance_request(services, account, channel, purpose), now)
+    if decision.outcome is DecisionOutcome.ALLOW:
+        return None
+    action = "deferred" if decision.outcome is DecisionOutcome.DEFER else "refused"
+    services.repos.audit.append(
+        account.account_id, action, now, rule=decision.rule, journey_id=journey_id, reason=decision.reason,
+        inputs={**decision.inputs, "message_id": message_id, "purpose": purpose},
+    )
+    # NOTE: a service or confirmation message held back here is recorded, not queued; a queue of
+    # deferred service messages released at ``not_before`` would deliver it later.
+    logger.info("message held back by guardrails", extra={"message_id": message_id, "rule": decision.rule})
+    return {"status": action, "rule": decision.rule, "message_id": message_id, "channel": channel.value, "link_id": None}
+
+
+def _record_once(services: Services, contact: ContactModel) -> None:
+    try:
+        services.repos.contacts.record(contact)
+    except AlreadyRecordedError:
+        contact.save()

@@ -1,0 +1,481 @@
+"""The logic of each journey Task, in the order the state machine reaches them."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, ConfigDict
+
+from rapport.journey.errors import NoAddressError
+from rapport.journey.messages import address_for, compliance_request, deliver
+from rapport.models.enums import Channel, HoldKind, Intent, Tone
+from rapport.runtime import Services
+from rapport.store.models import AccountModel, HoldRecord, OptOutRecord, PlanModel, PromiseModel
+from rapport.strategy.scoring import MonthBehaviour, assign_segment, assign_variant, score_account
+
+logger = Logger(child=True)
+
+_SOFTER = {Tone.FIRM: Tone.NEUTRAL, Tone.NEUTRAL: Tone.SUPPORTIVE, Tone.FRIENDLY: Tone.SUPPORTIVE}
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    account_id: str
+    journey_id: str
+
+
+class Timings(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    reply_timeout_seconds: int | None = None
+    promise_wait_seconds: int | None = None
+
+
+class AssessInput(_Input):
+    campaign: str | None = None
+    timings: Timings = Timings()
+
+
+def _active_holds(account: AccountModel, now: datetime) -> list[HoldRecord]:
+    return [
+        hold
+        for hold in account.holds or []
+        if hold.cleared_at is None and (hold.until is None or hold.until > now)
+    ]
+
+
+def _opted_out(account: AccountModel, channel: Channel, address: str | None) -> bool:
+    return any(
+        (item.channel is None or item.channel == channel.value) and (item.address is None or item.address == address)
+        for item in account.opt_outs or []
+    )
+
+
+def _recent_sentiments(services: Services, account_id: str) -> list[str]:
+    replies = [c for c in services.repos.contacts.for_account(account_id) if c.direction == "in" and c.sentiment]
+    return [reply.sentiment for reply in replies[-2:]]
+
+
+def assess_account(services: Services, step: AssessInput) -> dict[str, Any]:
+    """Score, segment and choose the treatment (channels in order, tone, templates, timings)."""
+    repos, now = services.repos, services.clock.now()
+    account = repos.accounts.get(step.account_id)
+    if _active_holds(account, now):
+        repos.audit.append(account.account_id, "journey_held", now, rule="hold.active", journey_id=step.journey_id,
+                           reason="an active hold stops collection", inputs={})
+        return {"action": "hold"}
+    if account.balance_cents <= 0:
+        repos.audit.append(account.account_id, "journey_closed", now, rule="balance.nothing_owed",
+                           journey_id=step.journey_id, reason="nothing is owed",
+                           inputs={"balance_cents": account.balance_cents})
+        return {"action": "close"}
+
+    strategy = services.client.strategy
+    history = [MonthBehaviour(m.status, m.bill_cents, m.paid_cents) for m in account.history or []]
+    score = score_account(history, account.balance_cents, account.credit_limit_cents, account.days_past_due)
+    segment = assign_segment(
+        strategy.segment_rules, strategy.default_segment, account.days_past_due, account.balance_cents, score
+    )
+    variant = assign_variant(strategy.variants, account.account_id, salt=services.client.client_id)
+    treatment = services.client.treatment(segment, variant)
+
+    tone = treatment.tone
+    if _recent_sentiments(services, account.account_id).count("NEGATIVE") >= 2:
+        tone = _SOFTER.get(tone, tone)
+    channels = _channel_order(services, account, treatment.channels)
+    reply_timeout = step.timings.reply_timeout_seconds or services.clock.real_seconds(treatment.reply_timeout)
+    repos.accounts.record_assessment(account, segment.value, score.points, list(score.reason_codes), variant, now)
+    repos.audit.append(
+        account.account_id, "assessed", now, rule=f"segment.{segment.value}", journey_id=step.journey_id,
+        reason="scored and segmented",
+        inputs={"score": score.points, "reason_codes": list(score.reason_codes), "variant": variant,
+                "days_past_due": account.days_past_due, "channels": [c.value for c in channels], "tone": tone.value},
+    )
+    return {
+        "action": "contact",
+        "segment": segment.value,
+        "variant": variant,
+        "score": score.points,
+        "reason_codes": list(score.reason_codes),
+        "tone": tone.value,
+        "channels": [channel.value for channel in channels],
+        "templates": list(treatment.templates),
+        "reply_timeout_seconds": max(1, reply_timeout),
+        "promise_grace_days": treatment.promise_grace_days,
+        "promise_wait_seconds": step.timings.promise_wait_seconds,
+        "offer_plan": treatment.offer_plan,
+        "max_plan_months": treatment.max_plan_months,
+    }
+
+
+def _channel_order(services: Services, account: AccountModel, default_order: list[Channel]) -> list[Channel]:
+    """The strategy's order, adjusted by what the debtor asked for and what has worked for them."""
+    from rapport.messaging.preference import ChannelStats, rank_channels
+
+    stats = {
+        Channel(name): ChannelStats(**{k: v for k, v in values.items() if k in ChannelStats.model_fields})
+        for name, values in (account.channel_stats or {}).items()
+    }
+    stated = Channel(account.stated_channel) if account.stated_channel else None
+    candidates = list(default_order)
+    if stated is not None and stated not in candidates and stated in services.senders:
+        candidates.insert(0, stated)
+    unavailable = {c for c in candidates if c not in services.senders}
+    unavailable |= {Channel(name) for name in account.suppressed_channels or []}
+    return rank_channels(stats, stated, unavailable, candidates)
+
+
+class PlanContactInput(_Input):
+    attempt: int
+    assessment: dict[str, Any]
+
+
+def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
+    """Pick the attempt's channel and template, then ask the guardrails whether it may go now."""
+    from rapport.compliance import DecisionOutcome, evaluate_contact
+
+    repos, now = services.repos, services.clock.now()
+    account = repos.accounts.get(step.account_id)
+    channels = [Channel(name) for name in step.assessment["channels"]]
+    suppressed = set(account.suppressed_channels or [])
+    available = [c for c in channels if c.value not in suppressed]
+    templates = step.assessment["templates"]
+    if step.attempt >= len(available):
+        repos.audit.append(account.account_id, "channels_exhausted", now, rule="journey.channels_exhausted",
+                           journey_id=step.journey_id, reason="every channel was tried",
+                           inputs={"attempt": step.attempt, "channels": [c.value for c in channels]})
+        return {"decision": "exhausted"}
+    channel = available[step.attempt]
+    template_id = templates[min(step.attempt, len(templates) - 1)]
+    try:
+        address_for(account, channel)
+    except NoAddressError:
+        return {"decision": "refuse", "channel": channel.value, "rule": "address.missing", "wait_seconds": 0}
+
+    request = compliance_request(services, account, channel, "collection")
+    decision = evaluate_contact(request, now)
+    base = {"channel": channel.value, "template_id": template_id, "rule": decision.rule}
+    if decision.outcome is DecisionOutcome.ALLOW:
+        return {"decision": "send", **base, "wait_seconds": 0}
+    if decision.outcome is DecisionOutcome.DEFER and decision.not_before is not None:
+        wait = services.clock.real_seconds(decision.not_before - now)
+        repos.audit.append(account.account_id, "deferred", now, rule=decision.rule, journey_id=step.journey_id,
+                           reason=decision.reason, inputs={**decision.inputs, "not_before": decision.not_before.isoformat()})
+        return {"decision": "defer", **base, "wait_seconds": max(1, wait), "not_before": decision.not_before.isoformat()}
+    repos.audit.append(account.account_id, "refused", now, rule=decision.rule, journey_id=step.journey_id,
+                       reason=decision.reason, inputs=decision.inputs)
+    return {"decision": "hold" if decision.rule.startswith("hold.") else "refuse", **base, "wait_seconds": 0}
+
+
+class SendInput(_Input):
+    attempt: int = 0
+    channel: Channel
+    template_id: str
+    tone: Tone = Tone.NEUTRAL
+    purpose: str = "collection"
+    with_link: bool = True
+
+
+def send_message(services: Services, step: SendInput) -> dict[str, Any]:
+    account = services.repos.accounts.get(step.account_id)
+    message_id = f"{step.journey_id}.{step.attempt}.{step.template_id}"
+    return deliver(
+        services, account, message_id=message_id, channel=step.channel, template_id=step.template_id,
+        tone=step.tone, journey_id=step.journey_id, with_link=step.with_link, purpose=step.purpose,
+    )
+
+
+class AwaitInput(_Input):
+    waiting_for: str
+    task_token: str
+
+
+def await_response(services: Services, step: AwaitInput) -> dict[str, Any]:
+    """Park the task token on the journey; webhooks and inbound replies resume it."""
+    services.repos.journeys.park(step.account_id, step.journey_id, step.task_token, step.waiting_for,
+                                 services.clock.now())
+    logger.info("journey waiting", extra={"journey_id": step.journey_id, "waiting_for": step.waiting_for})
+    return {"parked": True}
+
+
+class AnalyseInput(_Input):
+    reply_id: str
+
+
+def analyse_reply(services: Services, step: AnalyseInput) -> dict[str, Any]:
+    from rapport.analysis import ReplyToAnalyse
+
+    repos = services.repos
+    account = repos.accounts.get(step.account_id)
+    reply = repos.contacts.get(step.account_id, step.reply_id)
+    analysis = services.analyser.analyse(
+        ReplyToAnalyse(reply_id=step.reply_id, text=reply.text or "", received_at=reply.at,
+                       timezone=account.debtor.timezone, language_hint=account.debtor.language)
+    )
+    reply.update(actions=[
+        type(reply).intent.set(analysis.intent.value),
+        type(reply).sentiment.set(analysis.sentiment.value),
+        type(reply).vulnerable.set(analysis.vulnerable),
+        type(reply).promise_date.set(analysis.promise_date.isoformat() if analysis.promise_date else None),
+        type(reply).amount_cents.set(analysis.amount_cents),
+        type(reply).redacted_text.set(analysis.redacted_text),
+    ])
+    repos.accounts.count_channel_event(account, reply.channel, "replies")
+    repos.audit.append(
+        step.account_id, "reply_analysed", services.clock.now(), rule=f"intent.{analysis.intent.value}",
+        journey_id=step.journey_id, reason="reply understood",
+        inputs={"intent": analysis.intent.value, "sentiment": analysis.sentiment.value,
+                "vulnerable": analysis.vulnerable, "vulnerability_reasons": list(analysis.vulnerability_reasons),
+                "confidence": round(analysis.intent_confidence, 3), "analyser": analysis.analyser},
+    )
+    return {
+        "reply_id": step.reply_id,
+        "intent": analysis.intent.value,
+        "sentiment": analysis.sentiment.value,
+        "vulnerable": analysis.vulnerable,
+        "vulnerability_reasons": list(analysis.vulnerability_reasons),
+        "promise_date": analysis.promise_date.isoformat() if analysis.promise_date else None,
+        "amount_cents": analysis.amount_cents,
+        "language": analysis.language,
+    }
+
+
+class PromiseInput(_Input):
+    analysis: dict[str, Any]
+    grace_days: int = 2
+    wait_override_seconds: int | None = None
+
+
+def _promise_outcomes(services: Services, account_id: str) -> list[Any]:
+    from rapport.payments.promises import PromiseOutcome, PromiseStatus
+
+    outcomes = []
+    for promise in services.repos.promises.for_account(account_id):
+        if promise.status == "pending":
+            continue
+        outcomes.append(PromiseOutcome(
+            promise_id=promise.promise_id, status=PromiseStatus(promise.status), promised_cents=promise.amount_cents,
+            paid_cents=promise.paid_cents, shortfall_cents=max(0, promise.amount_cents - promise.paid_cents),
+            check_date=datetime.fromisoformat(promise.check_date).date(),
+            checked_on=datetime.fromisoformat(promise.check_date).date(),
+        ))
+    return outcomes
+
+
+def record_promise(services: Services, step: PromiseInput) -> dict[str, Any]:
+    from rapport.payments.promises import PromiseSource, PromiseToPay, promise_allowed, promise_check_date
+
+    repos, now = services.repos, services.clock.now()
+    account = repos.accounts.get(step.account_id)
+    zone = ZoneInfo(account.debtor.timezone)
+    today = now.astimezone(zone).date()
+    eligibility = promise_allowed(_promise_outcomes(services, account.account_id), today)
+    if not eligibility:
+        repos.audit.append(account.account_id, "promise_refused", now, rule="promise.broken_limit",
+                           journey_id=step.journey_id, reason=eligibility.reason, inputs={})
+        return {"accepted": False, "reason": eligibility.reason}
+    due = step.analysis.get("promise_date")
+    due_date = datetime.fromisoformat(due).date() if due else today + timedelta(days=7)
+    due_date = max(due_date, today)
+    amount = step.analysis.get("amount_cents")
+    amount = amount if amount and 0 < amount <= account.balance_cents else account.balance_cents
+    promise_id = "P" + hashlib.sha256(f"{step.journey_id}:{step.analysis.get('reply_id')}".encode()).hexdigest()[:16]
+    promise = PromiseToPay(
+        promise_id=promise_id, account_id=account.account_id, amount_cents=amount, currency=account.currency,
+        due_date=due_date, made_at=now, source=PromiseSource.REPLY, grace_days=step.grace_days,
+    )
+    check_date = promise_check_date(promise)
+    repos.promises.save(PromiseModel(
+        account.account_id, promise_id, amount_cents=amount, due_date=due_date.isoformat(),
+        check_date=check_date.isoformat(), made_at=now, source="reply",
+    ))
+    check_at = datetime.combine(check_date, time(9, 0), zone)
+    repos.audit.append(account.account_id, "promise_recorded", now, rule="promise.accepted", journey_id=step.journey_id,
+                       reason="promise to pay recorded",
+                       inputs={"due_date": due_date.isoformat(), "amount_cents": amount, "check_date": check_date.isoformat()})
+    return {
+        "accepted": True,
+        "promise_id": promise_id,
+        "due_date": due_date.isoformat(),
+        "amount_cents": amount,
+        "wait_seconds": step.wait_override_seconds or max(1, services.clock.real_seconds(check_at - now)),
+    }
+
+
+class CheckPromiseInput(_Input):
+    promise_id: str
+    on_check_date: bool = True
+
+
+def check_promise(services: Services, step: CheckPromiseInput) -> dict[str, Any]:
+    from rapport.payments.promises import PromiseToPay, evaluate_promise
+
+    repos, now = services.repos, services.clock.now()
+    account = repos.accounts.get(step.account_id)
+    stored = repos.promises.get(step.account_id, step.promise_id)
+    promise = PromiseToPay(
+        promise_id=stored.promise_id, account_id=stored.account_id, amount_cents=stored.amount_cents,
+        due_date=datetime.fromisoformat(stored.due_date).date(), made_at=stored.made_at, source="reply",
+    )
+    payments = [(p.occurred_at, p.credit_delta_cents) for p in repos.payments.for_account(step.account_id)
+                if p.credit_delta_cents > 0]
+    today = now.astimezone(ZoneInfo(account.debtor.timezone)).date()
+    if step.on_check_date:
+        # The timer fired: judge as of the check date even if a simulated clock lags behind it.
+        today = max(today, datetime.fromisoformat(stored.check_date).date())
+    outcome = evaluate_promise(promise, payments, today, account.debtor.timezone)
+    stored.update(actions=[PromiseModel.status.set(outcome.status.value), PromiseModel.paid_cents.set(outcome.paid_cents)])
+    repos.audit.append(step.account_id, "promise_checked", now, rule=f"promise.{outcome.status.value}",
+                       journey_id=step.journey_id, reason="promise checked on its date",
+                       inputs={"paid_cents": outcome.paid_cents, "shortfall_cents": outcome.shortfall_cents})
+    return {"status": outcome.status.value, "paid_cents": outcome.paid_cents, "shortfall_cents": outcome.shortfall_cents}
+
+
+class OfferPlanInput(_Input):
+    assessment: dict[str, Any]
+    analysis: dict[str, Any] = {}
+
+
+def offer_plan(services: Services, step: OfferPlanInput) -> dict[str, Any]:
+    from rapport.payments.plans import (
+        Affordability,
+        PayDay,
+        PlanFrequency,
+        PlanNotAffordableError,
+        PlanRules,
+        offer_plan,
+        propose_plan,
+    )
+
+    repos, now = services.repos, services.clock.now()
+    account = repos.accounts.get(step.account_id)
+    today = now.astimezone(ZoneInfo(account.debtor.timezone)).date()
+    offered = step.analysis.get("amount_cents")
+    affordability = None
+    if offered:
+        affordability = Affordability(disposable_cents=offered, max_instalment_cents=offered,
+                                      reason="the debtor's own offer")
+    rules = PlanRules(max_term_months=int(step.assessment.get("max_plan_months", 12)), currency=account.currency)
+    plan_id = "PL" + hashlib.sha256(f"{step.journey_id}:{step.analysis.get('reply_id')}".encode()).hexdigest()[:14]
+    try:
+        plan = propose_plan(account.balance_cents, PlanFrequency.MONTHLY, today, PayDay.of_month(25), affordability,
+                            rules, plan_id=plan_id, account_id=account.account_id)
+    except PlanNotAffordableError as error:
+        repos.audit.append(account.account_id, "plan_not_affordable", now, rule="plan.not_affordable",
+                           journey_id=step.journey_id, reason="no plan within the rules fits the debtor's offer",
+                           inputs={"smallest_viable_instalment_cents": error.smallest_viable_instalment_cents})
+        return {"offered": False, "reason": "not_affordable"}
+    offer = offer_plan(plan, now)
+    summary = {
+        "instalment_cents": plan.regular_instalment_cents,
+        "instalments": len(plan.instalments),
+        "frequency": plan.frequency.value,
+        "first_due": plan.instalments[0].due_date.isoformat(),
+        "total_cents": plan.total_cents,
+        "offer_expires_at": offer.expires_at.isoformat(),
+    }
+    repos.plans.save(PlanModel(account.account_id, plan.plan_id, status="offered", offer_id=offer.offer_id,
+                               plan=summary, created_at=now))
+    repos.audit.append(account.account_id, "plan_offered", now, rule="plan.offered", journey_id=step.journey_id,
+                       reason="payment plan offered", inputs=summary)
+    return {"offered": True, "plan_id": plan.plan_id, **summary}
+
+
+class PlaceHoldInput(_Input):
+    analysis: dict[str, Any]
+
+
+_HOLD_FOR_INTENT = {
+    Intent.HARDSHIP.value: HoldKind.HARDSHIP,
+    Intent.DISPUTE.value: HoldKind.DISPUTE,
+}
+
+
+def place_hold(services: Services, step: PlaceHoldInput) -> dict[str, Any]:
+    """Stop collecting and hand to a person; a wrong person stops use of that address instead."""
+    repos, now = services.repos, services.clock.now()
+    intent = step.analysis.get("intent")
+    reply_id = step.analysis.get("reply_id")
+    if intent == Intent.WRONG_PERSON.value and not step.analysis.get("vulnerable"):
+        reply = repos.contacts.get(step.account_id, reply_id)
+        account = repos.accounts.get(step.account_id)
+        repos.accounts.add_opt_out(step.account_id, OptOutRecord(
+            channel=reply.channel, address=address_for(account, Channel(reply.channel)), recorded_at=now))
+        repos.audit.append(step.account_id, "address_withdrawn", now, rule="reply.wrong_person",
+                           journey_id=step.journey_id, reason="the reply says this is the wrong person",
+                           inputs={"channel": reply.channel, "reply_id": reply_id})
+        return {"hold": None, "reason": "wrong_person"}
+    kind = HoldKind.VULNERABILITY if step.analysis.get("vulnerable") else _HOLD_FOR_INTENT.get(intent, HoldKind.HARDSHIP)
+    reasons = ", ".join(step.analysis.get("vulnerability_reasons") or []) or "none"
+    hold = HoldRecord(kind=kind.value, placed_by="rapport:reply-analysis", placed_at=now,
+                      reason=f"reply {reply_id}: intent {intent}; vulnerability signs: {reasons}")
+    repos.accounts.add_hold(step.account_id, hold)
+    repos.audit.append(step.account_id, "hold_placed", now, rule=f"hold.{kind.value}", journey_id=step.journey_id,
+                       reason="collection stopped until a person reviews the account",
+                       inputs={"kind": kind.value, "intent": intent, "reply_id": reply_id})
+    return {"hold": kind.value}
+
+
+class OptOutInput(_Input):
+    channel: Channel
+    reply_id: str
+
+
+def record_opt_out(services: Services, step: OptOutInput) -> dict[str, Any]:
+    """Honour the opt-out at once (this channel, or all for STOPALL-style requests) and confirm it."""
+    from rapport.messaging.optout import OptOutScope, opt_out_scope
+
+    repos, now = services.repos, services.clock.now()
+    account = repos.accounts.get(step.account_id)
+    reply = repos.contacts.get(step.account_id, step.reply_id)
+    scope = opt_out_scope(reply.text or "") or OptOutScope.THIS_CHANNEL
+    channel = None if scope is OptOutScope.ALL_CHANNELS else step.channel.value
+    repos.accounts.add_opt_out(step.account_id, OptOutRecord(channel=channel, address=None, recorded_at=now))
+    if channel is None:
+        suppressed = [c.value for c in Channel if c.value not in (account.suppressed_channels or [])]
+    else:
+        suppressed = [channel]
+    for name in suppressed:
+        repos.accounts.suppress_channel(step.account_id, name)
+    repos.audit.append(step.account_id, "opted_out", now, rule=f"optout.{channel or 'all'}", journey_id=step.journey_id,
+                       reason="the debtor asked us to stop", inputs={"scope": scope.value, "reply_id": step.reply_id})
+    confirmation = deliver(
+        services, account, message_id=f"{step.journey_id}.optout.{step.reply_id}", channel=step.channel,
+        template_id="opt_out_confirmation", tone=Tone.NEUTRAL, journey_id=step.journey_id, with_link=False,
+        purpose="opt_out_confirmation",
+    )
+    return {"scope": scope.value, "confirmation": confirmation["status"]}
+
+
+class HandToAgentInput(_Input):
+    reason: str
+
+
+def hand_to_agent(services: Services, step: HandToAgentInput) -> dict[str, Any]:
+    now = services.clock.now()
+    services.repos.worklist.add(step.account_id, step.reason, step.journey_id, now)
+    services.repos.audit.append(step.account_id, "handed_to_agent", now, rule=f"agent.{step.reason}",
+                                journey_id=step.journey_id, reason="a person takes over", inputs={})
+    return {"queue": "agents", "reason": step.reason}
+
+
+class FinishInput(_Input):
+    outcome: str
+    error: dict[str, Any] | None = None
+
+
+def finish_journey(services: Services, step: FinishInput) -> dict[str, Any]:
+    now = services.clock.now()
+    services.repos.journeys.finish(step.account_id, step.journey_id, step.outcome, now)
+    inputs = {"error": (step.error or {}).get("Error")} if step.error else {}
+    services.repos.audit.append(step.account_id, "journey_finished", now, rule=f"outcome.{step.outcome}",
+                                journey_id=step.journey_id, reason="journey finished", inputs=inputs)
+    if step.outcome == "failed":
+        logger.error("journey failed", extra={"journey_id": step.journey_id, **inputs})
+    return {"outcome": step.outcome}
+

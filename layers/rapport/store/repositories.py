@@ -1,0 +1,304 @@
+"""Reads and writes the handlers need, one small class per record kind.
+
+The repositories speak the domain's language (accounts, contacts, journeys...) and hide pynamodb.
+Every write that must happen once is conditional, so a retried Lambda recognises its own earlier
+attempt instead of doing the work twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from rapport.store.models import (
+    AccountModel,
+    AuditModel,
+    ContactModel,
+    HoldRecord,
+    JourneyModel,
+    OptOutRecord,
+    PaymentLinkModel,
+    PaymentModel,
+    PlanModel,
+    PromiseModel,
+    WebhookDeliveryModel,
+    WorklistModel,
+)
+
+
+class RecordNotFoundError(Exception):
+    """The record the step needs does not exist (an unknown account, link or reply)."""
+
+
+class AlreadyRecordedError(Exception):
+    """A conditional write found the record already there: this is a repeat of earlier work."""
+
+
+def _is_condition_failure(error: Exception) -> bool:
+    cause = getattr(error, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"
+
+
+class Accounts:
+    def get(self, account_id: str) -> AccountModel:
+        try:
+            return AccountModel.get(account_id)
+        except DoesNotExist as error:
+            raise RecordNotFoundError(f"account {account_id} not found") from error
+
+    def save_all(self, accounts: Iterable[AccountModel]) -> int:
+        count = 0
+        with AccountModel.batch_write() as batch:
+            for account in accounts:
+                batch.save(account)
+                count += 1
+        return count
+
+    def find_by_phone(self, phone: str) -> AccountModel | None:
+        return next(iter(AccountModel.phone_index.query(phone, limit=1)), None)
+
+    def find_by_email(self, email: str) -> AccountModel | None:
+        return next(iter(AccountModel.email_index.query(email.lower(), limit=1)), None)
+
+    def record_assessment(
+        self, account: AccountModel, segment: str, score: int, reasons: list[str], variant: str, at: datetime
+    ) -> None:
+        collectable = account.days_past_due >= 30 and account.status != "settled"
+        account.update(
+            actions=[
+                AccountModel.segment.set(segment),
+                AccountModel.score.set(score),
+                AccountModel.reason_codes.set(reasons),
+                AccountModel.variant.set(variant),
+                AccountModel.updated_at.set(at),
+                AccountModel.arrears_segment.set(segment) if collectable else AccountModel.arrears_segment.remove(),
+            ]
+        )
+
+    def credit(self, account_id: str, amount_cents: int, at: datetime) -> AccountModel:
+        """Apply a ledger movement atomically (positive = money in). Returns the updated account."""
+        account = AccountModel(account_id)
+        account.update(
+            actions=[
+                AccountModel.balance_cents.add(-amount_cents),
+                AccountModel.collected_cents.add(amount_cents),
+                AccountModel.updated_at.set(at),
+            ],
+            condition=AccountModel.account_id.exists(),
+        )
+        if account.balance_cents <= 0:
+            account.update(actions=[AccountModel.status.set("settled"), AccountModel.arrears_segment.remove()])
+        return account
+
+    def add_hold(self, account_id: str, hold: HoldRecord) -> None:
+        AccountModel(account_id).update(
+            actions=[AccountModel.holds.set(AccountModel.holds.append([hold])), AccountModel.status.set("hold")]
+        )
+
+    def add_opt_out(self, account_id: str, opt_out: OptOutRecord) -> None:
+        AccountModel(account_id).update(actions=[AccountModel.opt_outs.set(AccountModel.opt_outs.append([opt_out]))])
+
+    def count_channel_event(self, account: AccountModel, channel: str, stat: str) -> None:
+        stats = dict(account.channel_stats or {})
+        per_channel = dict(stats.get(channel, {}))
+        per_channel[stat] = per_channel.get(stat, 0) + 1
+        stats[channel] = per_channel
+        account.update(actions=[AccountModel.channel_stats.set(stats)])
+
+    def suppress_channel(self, account_id: str, channel: str) -> None:
+        AccountModel(account_id).update(
+            actions=[AccountModel.suppressed_channels.set(AccountModel.suppressed_channels.append([channel]))]
+        )
+
+
+class Contacts:
+    def record(self, contact: ContactModel) -> None:
+        """Insert once. A second insert with the same id raises :class:`AlreadyRecordedError`."""
+        try:
+            contact.save(condition=ContactModel.contact_id.does_not_exist())
+        except PutError as error:
+            if _is_condition_failure(error):
+                raise AlreadyRecordedError(contact.contact_id) from error
+            raise
+
+    def get(self, account_id: str, contact_id: str) -> ContactModel:
+        try:
+            return ContactModel.get(account_id, contact_id)
+        except DoesNotExist as error:
+            raise RecordNotFoundError(f"contact {contact_id} not found") from error
+
+    def for_account(self, account_id: str) -> list[ContactModel]:
+        return sorted(ContactModel.query(account_id), key=lambda contact: contact.at)
+
+    def by_provider_message_id(self, provider_message_id: str) -> ContactModel | None:
+        keys = next(iter(ContactModel.provider_message_index.query(provider_message_id, limit=1)), None)
+        return None if keys is None else self.get(keys.account_id, keys.contact_id)
+
+
+class Links:
+    def create(self, link: PaymentLinkModel) -> None:
+        link.save(condition=PaymentLinkModel.link_id.does_not_exist())
+
+    def get(self, link_id: str) -> PaymentLinkModel:
+        try:
+            return PaymentLinkModel.get(link_id)
+        except DoesNotExist as error:
+            raise RecordNotFoundError(f"payment link {link_id} not found") from error
+
+    def find(self, link_id: str) -> PaymentLinkModel | None:
+        try:
+            return PaymentLinkModel.get(link_id)
+        except DoesNotExist:
+            return None
+
+
+class Payments:
+    def record(self, payment: PaymentModel) -> None:
+        try:
+            payment.save(condition=PaymentModel.payment_key.does_not_exist())
+        except PutError as error:
+            if _is_condition_failure(error):
+                raise AlreadyRecordedError(payment.payment_key) from error
+            raise
+
+    def for_account(self, account_id: str) -> list[PaymentModel]:
+        return list(PaymentModel.query(account_id))
+
+
+class Promises:
+    def save(self, promise: PromiseModel) -> None:
+        promise.save()
+
+    def get(self, account_id: str, promise_id: str) -> PromiseModel:
+        try:
+            return PromiseModel.get(account_id, promise_id)
+        except DoesNotExist as error:
+            raise RecordNotFoundError(f"promise {promise_id} not found") from error
+
+    def for_account(self, account_id: str) -> list[PromiseModel]:
+        return list(PromiseModel.query(account_id))
+
+
+class Plans:
+    def save(self, plan: PlanModel) -> None:
+        plan.save()
+
+    def for_account(self, account_id: str) -> list[PlanModel]:
+        return list(PlanModel.query(account_id))
+
+
+class Journeys:
+    def start(self, journey: JourneyModel) -> bool:
+        """Record a new journey; False when it was already recorded (a repeated campaign run)."""
+        try:
+            journey.save(condition=JourneyModel.journey_id.does_not_exist())
+        except PutError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def park(self, account_id: str, journey_id: str, token: str, waiting_for: str, at: datetime) -> None:
+        JourneyModel(account_id, journey_id).update(
+            actions=[
+                JourneyModel.task_token.set(token),
+                JourneyModel.waiting_for.set(waiting_for),
+                JourneyModel.waiting_since.set(at),
+                JourneyModel.status.set("waiting"),
+            ]
+        )
+
+    def waiting(self, account_id: str) -> JourneyModel | None:
+        """The account's journey that waits for a reply or payment, if any (newest first)."""
+        for journey in JourneyModel.query(account_id, scan_index_forward=False):
+            if journey.status == "waiting" and journey.task_token:
+                return journey
+        return None
+
+    def take_token(self, journey: JourneyModel) -> str | None:
+        """Claim the waiting token exactly once: a second claimant (a duplicate event) gets None."""
+        token = journey.task_token
+        try:
+            journey.update(
+                actions=[JourneyModel.task_token.remove(), JourneyModel.status.set("running")],
+                condition=JourneyModel.task_token == token,
+            )
+        except UpdateError as error:
+            if _is_condition_failure(error):
+                return None
+            raise
+        return token
+
+    def finish(self, account_id: str, journey_id: str, outcome: str, at: datetime) -> None:
+        JourneyModel(account_id, journey_id).update(
+            actions=[
+                JourneyModel.status.set("finished"),
+                JourneyModel.outcome.set(outcome),
+                JourneyModel.finished_at.set(at),
+                JourneyModel.task_token.remove(),
+            ]
+        )
+
+    def for_account(self, account_id: str) -> list[JourneyModel]:
+        return list(JourneyModel.query(account_id))
+
+
+class Audit:
+    def append(
+        self,
+        account_id: str,
+        action: str,
+        at: datetime,
+        *,
+        rule: str | None = None,
+        reason: str | None = None,
+        journey_id: str | None = None,
+        inputs: dict | None = None,
+        actor: str = "rapport",
+    ) -> None:
+        entry = AuditModel(
+            account_id,
+            f"{at.isoformat()}#{uuid.uuid4().hex[:12]}",
+            at=at,
+            action=action,
+            rule=rule,
+            reason=reason,
+            journey_id=journey_id,
+            inputs=inputs or {},
+            actor=actor,
+        )
+        entry.save(condition=AuditModel.entry_id.does_not_exist())
+
+    def for_account(self, account_id: str) -> list[AuditModel]:
+        return list(AuditModel.query(account_id))
+
+
+class Deliveries:
+    def record(self, delivery: WebhookDeliveryModel) -> None:
+        delivery.save()
+
+
+class Worklist:
+    def add(self, account_id: str, reason: str, journey_id: str | None, at: datetime, queue: str = "agents") -> None:
+        WorklistModel(
+            queue, f"{at.isoformat()}#{account_id}", account_id=account_id, reason=reason, journey_id=journey_id
+        ).save()
+
+
+class Repositories:
+    """All repositories, built once per process."""
+
+    def __init__(self) -> None:
+        self.accounts = Accounts()
+        self.contacts = Contacts()
+        self.links = Links()
+        self.payments = Payments()
+        self.promises = Promises()
+        self.plans = Plans()
+        self.journeys = Journeys()
+        self.audit = Audit()
+        self.deliveries = Deliveries()
+        self.worklist = Worklist()

@@ -1,0 +1,1 @@
+"""A client's strategy: its configuration, segmentation, scoring and champion/challenger variants."""

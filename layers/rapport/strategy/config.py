@@ -1,0 +1,181 @@
+"""A client's configuration: one file per client shapes its stack and its decision tree.
+
+The file is TOML (see ``clients/*.toml``). :func:`load_client_config` validates it and names the
+file and field of every problem, so a cloud team sees all mistakes at once instead of one per run.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from rapport.models.enums import Channel, Jurisdiction, Segment, Tone
+
+
+class ClientConfigError(Exception):
+    """A client configuration file is missing or invalid; the message lists every problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SegmentRule(_Strict):
+    """First matching rule wins. Bounds are inclusive; a missing bound does not constrain."""
+
+    segment: Segment
+    min_days_past_due: int = 0
+    max_days_past_due: int | None = None
+    min_balance_cents: int = 0
+    max_balance_cents: int | None = None
+    min_score: int | None = None
+    max_score: int | None = None
+    min_months_late: int = 0
+    max_months_late: int | None = None
+
+
+class Treatment(_Strict):
+    """How a segment is treated: channel order, tone, template per attempt, timings, offers."""
+
+    channels: Annotated[list[Channel], Field(min_length=1)]
+    tone: Tone
+    templates: Annotated[list[str], Field(min_length=1)] = ["first_notice", "reminder", "final_reminder"]
+    reply_timeout: timedelta = timedelta(days=2)
+    promise_grace_days: int = Field(default=2, ge=0, le=10)
+    offer_plan: bool = True
+    settlement_discount_bps: int = Field(default=0, ge=0, le=5000)
+    max_plan_months: int = Field(default=12, ge=1, le=60)
+
+    @field_validator("channels")
+    @classmethod
+    def _no_repeats(cls, channels: list[Channel]) -> list[Channel]:
+        if len(set(channels)) != len(channels):
+            raise ValueError("a channel may appear once in the order")
+        return channels
+
+
+class TreatmentOverride(_Strict):
+    channels: list[Channel] | None = None
+    tone: Tone | None = None
+    templates: list[str] | None = None
+    reply_timeout: timedelta | None = None
+    offer_plan: bool | None = None
+    settlement_discount_bps: int | None = None
+
+
+class Variant(_Strict):
+    """A challenger (or the champion, with no overrides) and its share of accounts."""
+
+    name: str = Field(pattern=r"^[a-z0-9_-]{1,30}$")
+    weight: int = Field(ge=0, le=100)
+    overrides: dict[Segment, TreatmentOverride] = {}
+
+
+class Audience(_Strict):
+    segments: list[Segment] = list(Segment)
+    min_days_past_due: int = 30
+    max_days_past_due: int | None = None
+    min_balance_cents: int = 1
+
+
+class Campaign(_Strict):
+    """A scheduled run: EventBridge Scheduler fires ``schedule`` in the client's time zone."""
+
+    name: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
+    schedule: str = Field(pattern=r"^cron\(.+\)$")
+    audience: Audience = Audience()
+    enabled: bool = True
+
+
+class Strategy(_Strict):
+    segment_rules: Annotated[list[SegmentRule], Field(min_length=1)]
+    default_segment: Segment = Segment.NEEDS_HELP
+    treatments: dict[Segment, Treatment]
+    variants: list[Variant] = [Variant(name="champion", weight=100)]
+
+    @model_validator(mode="after")
+    def _complete(self) -> Strategy:
+        used = {rule.segment for rule in self.segment_rules} | {self.default_segment}
+        missing = sorted(segment.value for segment in used - set(self.treatments))
+        if missing:
+            raise ValueError(f"segments without a treatment: {', '.join(missing)}")
+        if sum(variant.weight for variant in self.variants) != 100:
+            raise ValueError("variant weights must add up to 100")
+        if len({variant.name for variant in self.variants}) != len(self.variants):
+            raise ValueError("variant names must be unique")
+        return self
+
+
+class Contact(_Strict):
+    email_from: str = "collections@example.com"
+    ses_configuration_set: str | None = None
+    sms_origination_identity: str | None = None
+    whatsapp_phone_number_id: str | None = None
+    push_application_id: str | None = None
+    agent_phone: str = "+27 10 000 0000"
+
+
+class Payments(_Strict):
+    provider: str = Field(default="sandbox", pattern=r"^(sandbox|paystack|stitch|ozow|payfast|peach)$")
+    link_expiry: timedelta = timedelta(days=7)
+
+
+class ClientConfig(_Strict):
+    client_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,30}$")
+    display_name: str = Field(min_length=1, max_length=80)
+    jurisdiction: Jurisdiction = Jurisdiction.ZA
+    timezone: str = "Africa/Johannesburg"
+    currency: str = Field(default="ZAR", pattern=r"^[A-Z]{3}$")
+    default_language: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    contact: Contact = Contact()
+    payments: Payments = Payments()
+    strategy: Strategy
+    campaigns: list[Campaign] = []
+    state_machine: str | None = Field(
+        default=None, description="the client's own ASL file, relative to the config file"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown IANA time zone {value!r}") from error
+        return value
+
+    def variant(self, name: str) -> Variant:
+        return next(variant for variant in self.strategy.variants if variant.name == name)
+
+    def treatment(self, segment: Segment, variant_name: str) -> Treatment:
+        base = self.strategy.treatments[segment]
+        override = self.variant(variant_name).overrides.get(segment)
+        if override is None:
+            return base
+        return base.model_copy(update=override.model_dump(exclude_none=True))
+
+
+def load_client_config(path: Path) -> ClientConfig:
+    """Read and validate a client file (``.toml`` or the ``.json`` the stack ships to Lambda)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ClientConfigError(f"{path}: cannot read client configuration ({error.strerror})") from error
+    try:
+        data = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ClientConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {error}") from error
+    try:
+        return ClientConfig.model_validate(data)
+    except ValidationError as error:
+        problems = [
+            f"{'.'.join(str(part) for part in problem['loc']) or '(top level)'}: {problem['msg']}"
+            for problem in error.errors()
+        ]
+        raise ClientConfigError(f"{path}: invalid client configuration:\n  " + "\n  ".join(problems)) from error
