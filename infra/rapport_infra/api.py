@@ -36,7 +36,9 @@ def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
     )
 
 
-def _managed_rule(priority: int, vendor: str, group: str, counted: tuple[str, ...]) -> wafv2.CfnWebACL.RuleProperty:
+def _managed_rule(
+    priority: int, vendor: str, group: str, counted: tuple[str, ...]
+) -> wafv2.CfnWebACL.RuleProperty:
     return wafv2.CfnWebACL.RuleProperty(
         name=group,
         priority=priority,
@@ -111,7 +113,8 @@ class WebhookApi(Construct):
             content_type="application/json",
             model_name="ProviderWebhookJson",
             schema=apigw.JsonSchema(
-                schema=apigw.JsonSchemaVersion.DRAFT4, title="ProviderWebhookJson", type=apigw.JsonSchemaType.OBJECT,
+                schema=apigw.JsonSchemaVersion.DRAFT4, title="ProviderWebhookJson",
+                type=apigw.JsonSchemaType.OBJECT,
             ),
         )
         provider = self.api.root.add_resource("webhooks").add_resource("{provider}")

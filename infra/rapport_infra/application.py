@@ -7,8 +7,8 @@ from pathlib import Path
 
 from aws_cdk import App, Aspects, Environment
 from cdk_nag import AwsSolutionsChecks
-from rapport.strategy.config import load_client_config
 
+from rapport.strategy.config import load_client_config
 from rapport_infra import catalogue
 from rapport_infra.options import CONTEXT_KEYS, StackOptions
 from rapport_infra.stack import RapportStack, stack_name

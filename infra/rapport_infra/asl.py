@@ -72,16 +72,93 @@ def task_resources(definition: Mapping[str, Any]) -> Iterator[tuple[str, dict[st
             yield name, state
 
 
-def choice_targets(definition: Mapping[str, Any], choice_state: str) -> list[tuple[Any, str]]:
-    """(rule, Next) for each rule of the named Choice state, then (``"Default"``, Default)."""
+_MISSING = object()
+
+
+def _lookup(data: Any, path: str) -> Any:
+    """Value at a simple JSONPath (``$``, ``$.a.b``); :data:`_MISSING` when absent."""
+    if path == "$":
+        return data
+    value = data
+    for part in path.removeprefix("$.").split("."):
+        if not isinstance(value, dict) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+_COMPARE = {
+    "Equals": lambda left, right: left == right,
+    "LessThan": lambda left, right: left < right,
+    "GreaterThan": lambda left, right: left > right,
+    "LessThanEquals": lambda left, right: left <= right,
+    "GreaterThanEquals": lambda left, right: left >= right,
+}
+
+
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+_TYPE_TEST = {
+    "IsNull": lambda value: value is None,
+    "IsString": lambda value: isinstance(value, str),
+    "IsBoolean": lambda value: isinstance(value, bool),
+    "IsNumeric": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
+    "IsTimestamp": lambda value: isinstance(value, str) and _TIMESTAMP.match(value) is not None,
+}
+
+
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    """StringMatches: ``*`` matches anything, ``\\*`` is a literal star."""
+    parts = re.split(r"(?<!\\)\*", pattern)
+    return re.compile(".*".join(re.escape(part.replace("\\*", "*")) for part in parts), re.DOTALL)
+
+
+def _matches(rule: Mapping[str, Any], data: Any) -> bool:
+    if "And" in rule:
+        return all(_matches(inner, data) for inner in rule["And"])
+    if "Or" in rule:
+        return any(_matches(inner, data) for inner in rule["Or"])
+    if "Not" in rule:
+        return not _matches(rule["Not"], data)
+    value = _lookup(data, rule["Variable"])
+    operator = next(key for key in rule if key in _COMPARISONS)
+    operand = rule[operator]
+    if operator == "IsPresent":
+        return (value is not _MISSING) == operand
+    if value is _MISSING:
+        return False
+    if operator in _TYPE_TESTS:
+        return _TYPE_TEST[operator](value) == operand
+    if operator == "StringMatches":
+        return isinstance(value, str) and _wildcard(operand).fullmatch(value) is not None
+    if operator.endswith("Path"):
+        operator, operand = operator.removesuffix("Path"), _lookup(data, operand)
+        if operand is _MISSING:
+            return False
+    kind = next(kind for kind in ("String", "Numeric", "Boolean", "Timestamp") if operator.startswith(kind))
+    expected_type = {"String": str, "Timestamp": str, "Boolean": bool, "Numeric": int | float}[kind]
+    if not isinstance(value, expected_type) or (kind == "Numeric" and isinstance(value, bool)):
+        return False
+    return bool(_COMPARE[operator.removeprefix(kind)](value, operand))
+
+
+def route(definition: Mapping[str, Any], choice_state: str, data: Any) -> str:
+    """The state a JSONPath Choice state sends ``data`` to (simple ``$.a.b`` paths only).
+
+    Enough to test a definition's routing without running it: every JSONPath comparison operator,
+    And, Or and Not; paths are plain dotted names (no filters, no array indexes).
+    """
     state = dict(_all_states(definition))[choice_state]
-    routes: list[tuple[Any, str]] = [(rule, rule["Next"]) for rule in state.get("Choices", [])]
-    if "Default" in state:
-        routes.append(("Default", state["Default"]))
-    return routes
+    for rule in state["Choices"]:
+        if _matches(rule, data):
+            return rule["Next"]
+    if "Default" not in state:
+        raise KeyError(f"{choice_state} has no Default and no rule matched")
+    return state["Default"]
 
 
-def validate_definition(definition: Mapping[str, Any], *, single_success_end: bool = True) -> list[AslProblem]:
+def validate_definition(
+    definition: Mapping[str, Any], *, single_success_end: bool = True
+) -> list[AslProblem]:
     """All structural problems of a JSONPath definition; an empty list means it is sound.
 
     ``single_success_end`` also requires exactly one way to finish successfully at the top level

@@ -99,6 +99,8 @@ class Journey(Construct):
             definition_body=sfn.DefinitionBody.from_string(json.dumps(definition, indent=1)),
             definition_substitutions=substitutions,
             role=self.role,
-            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False
+            ),
             tracing_enabled=True,
         )

@@ -30,8 +30,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 from packaging.requirements import Requirement
-from rapport.strategy.config import ClientConfig
 
+from rapport.strategy.config import ClientConfig
 from rapport_infra import catalogue
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -96,7 +96,7 @@ def resolve_distributions(requirements: list[str]) -> dict[str, importlib.metada
         try:
             distribution = importlib.metadata.distribution(requirement.name)
         except importlib.metadata.PackageNotFoundError as error:
-            raise LayerBuildError(f"{requirement.name} is required but not installed in this virtualenv") from error
+            raise LayerBuildError(f"{requirement.name} is required but not installed here") from error
         resolved[key] = distribution
         extras = tuple(requirement.extras)
         pending.extend((Requirement(text), extras) for text in distribution.requires or [])
@@ -172,6 +172,9 @@ class SharedLayers(Construct):
         )
         # Resolved by CloudFormation at deploy time (an SSM parameter-typed stack parameter), so
         # synth makes no AWS call and the layer always carries the Powertools version we pin.
+        # NOTE: Powertools publishes these public parameters in the regions it publishes layers to;
+        # in a region without one the deployment fails on the parameter, and the context value
+        # rapport:powertoolsLayerArn names the layer explicitly instead.
         arn = powertools_layer_arn or ssm.StringParameter.value_for_string_parameter(
             self, powertools_layer_parameter(powertools_version)
         )

@@ -22,8 +22,8 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-from rapport.strategy.config import ClientConfig
 
+from rapport.strategy.config import ClientConfig
 from rapport_infra import catalogue
 
 # Which AWS service publishes into each catalogue topic.
@@ -78,9 +78,10 @@ class Messaging(Construct):
                 ))
             self.topics[name] = topic
 
-        self.send_failures_dlq = _queue(self, "SendFailuresDlq", f"{prefix}-{catalogue.SEND_FAILURES_QUEUE}-dlq", key)
+        send_failures = f"{prefix}-{catalogue.SEND_FAILURES_QUEUE}"
+        self.send_failures_dlq = _queue(self, "SendFailuresDlq", f"{send_failures}-dlq", key)
         self.send_failures = _queue(
-            self, "SendFailures", f"{prefix}-{catalogue.SEND_FAILURES_QUEUE}", key,
+            self, "SendFailures", send_failures, key,
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=5, queue=self.send_failures_dlq),
         )
         self.async_failures = _queue(self, "AsyncFailures", f"{prefix}-async-failures", key)

@@ -76,8 +76,12 @@ class Monitoring(Construct):
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Journeys", width=12,
-                left=[state_machine.metric_started(period=PERIOD), state_machine.metric_succeeded(period=PERIOD),
-                      state_machine.metric_failed(period=PERIOD), state_machine.metric_timed_out(period=PERIOD)],
+                left=[
+                    state_machine.metric_started(period=PERIOD),
+                    state_machine.metric_succeeded(period=PERIOD),
+                    state_machine.metric_failed(period=PERIOD),
+                    state_machine.metric_timed_out(period=PERIOD),
+                ],
             ),
             cloudwatch.GraphWidget(
                 title="Webhook API", width=12,

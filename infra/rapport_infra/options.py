@@ -26,13 +26,12 @@ CONTEXT_KEYS = {
     "waf_rate_limit": "rapport:wafRateLimit",
 }
 
+_days = logs.RetentionDays
 _RETENTION_DAYS = {
-    1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS, 5: logs.RetentionDays.FIVE_DAYS,
-    7: logs.RetentionDays.ONE_WEEK, 14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
-    60: logs.RetentionDays.TWO_MONTHS, 90: logs.RetentionDays.THREE_MONTHS, 120: logs.RetentionDays.FOUR_MONTHS,
-    150: logs.RetentionDays.FIVE_MONTHS, 180: logs.RetentionDays.SIX_MONTHS, 365: logs.RetentionDays.ONE_YEAR,
-    400: logs.RetentionDays.THIRTEEN_MONTHS, 545: logs.RetentionDays.EIGHTEEN_MONTHS,
-    731: logs.RetentionDays.TWO_YEARS, 1096: logs.RetentionDays.THREE_YEARS, 1827: logs.RetentionDays.FIVE_YEARS,
+    1: _days.ONE_DAY, 3: _days.THREE_DAYS, 5: _days.FIVE_DAYS, 7: _days.ONE_WEEK, 14: _days.TWO_WEEKS,
+    30: _days.ONE_MONTH, 60: _days.TWO_MONTHS, 90: _days.THREE_MONTHS, 120: _days.FOUR_MONTHS,
+    150: _days.FIVE_MONTHS, 180: _days.SIX_MONTHS, 365: _days.ONE_YEAR, 400: _days.THIRTEEN_MONTHS,
+    545: _days.EIGHTEEN_MONTHS, 731: _days.TWO_YEARS, 1096: _days.THREE_YEARS, 1827: _days.FIVE_YEARS,
 }
 
 
@@ -51,7 +50,9 @@ class StackOptions(BaseModel):
     reply_analyser: Literal["local", "comprehend"] = "local"
     pay_page_base_url: str | None = None
     # The managed Powertools layer must carry the version the code is tested with.
-    powertools_version: str = Field(default_factory=lambda: importlib.metadata.version("aws-lambda-powertools"))
+    powertools_version: str = Field(
+        default_factory=lambda: importlib.metadata.version("aws-lambda-powertools")
+    )
     powertools_layer_arn: str | None = None
     api_rate_limit: int = Field(default=50, ge=1)
     api_burst_limit: int = Field(default=100, ge=1)
@@ -71,7 +72,9 @@ class StackOptions(BaseModel):
     @classmethod
     def from_context(cls, context: dict[str, Any]) -> StackOptions:
         """Build from a mapping of context key -> value (what ``node.try_get_context`` returns)."""
-        values = {field: context[key] for field, key in CONTEXT_KEYS.items() if context.get(key) not in (None, "")}
+        values = {
+            field: context[key] for field, key in CONTEXT_KEYS.items() if context.get(key) not in (None, "")
+        }
         try:
             return cls.model_validate(values)
         except ValidationError as error:

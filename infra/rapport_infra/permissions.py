@@ -16,7 +16,9 @@ from aws_cdk import aws_iam as iam
 
 from rapport_infra.catalogue import FunctionSpec
 
-TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
+TABLE_READ_ACTIONS = (
+    "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem",
+)
 TABLE_WRITE_ACTIONS = (
     "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
     "dynamodb:ConditionCheckItem",

@@ -14,10 +14,10 @@ from aws_cdk import Aws, CfnOutput, Environment, Stack, Tags
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+
 from rapport.models.enums import Jurisdiction
 from rapport.settings import Settings, to_environment
 from rapport.strategy.config import ClientConfig
-
 from rapport_infra import catalogue
 from rapport_infra.api import WebhookApi
 from rapport_infra.encryption import ClientKey
@@ -96,58 +96,12 @@ class RapportStack(Stack):
         )
 
         journey_arn = state_machine_arn(client_id, catalogue.JOURNEY)
-        settings = Settings(
-            client_id=client_id,
-            client_config_path=Path(self.layers.contents.client_config_path),
-            table_prefix=prefix,
-            journey_state_machine_arn=journey_arn,
-            send_failures_queue_url=self.messaging.send_failures.queue_url,
-            email_from=client.contact.email_from,
-            ses_configuration_set=self.messaging.configuration_set.configuration_set_name,
-            sms_origination_identity=client.contact.sms_origination_identity,
-            whatsapp_phone_number_id=client.contact.whatsapp_phone_number_id,
-            push_application_id=client.contact.push_application_id,
-            payment_provider=client.payments.provider,
-            payment_secret_id=payment_secret_name(client_id),
-            reply_analyser=options.reply_analyser,
-            **({"pay_page_base_url": options.pay_page_base_url} if options.pay_page_base_url else {}),
-        )
-        environment = {
-            name: value for name, value in to_environment(settings).items() if name not in _RESERVED_VARIABLES
-        }
-        contact = client.contact
-        targets = GrantTargets(
-            tables={
-                name: TableTarget(table.table_arn, self.tables.index_names(name))
-                for name, table in self.tables.by_name.items()
-            },
-            key_arn=self.key.key_arn,
-            journey_arn=journey_arn,
-            payment_secret_arn=self.messaging.payment_secret.secret_arn,
-            ses_identity_arns=(
-                _arn("ses", f"identity/{contact.email_from.rpartition('@')[2]}"),
-                _arn("ses", f"identity/{contact.email_from}"),
-            ),
-            ses_configuration_set_arn=_arn(
-                "ses", f"configuration-set/{self.messaging.configuration_set.configuration_set_name}"
-            ),
-            email_from=contact.email_from,
-            sms_origination_arns=sms_origination_arns(client),
-            whatsapp_phone_number_arns=(
-                (_arn("social-messaging", f"phone-number-id/{contact.whatsapp_phone_number_id}"),)
-                if contact.whatsapp_phone_number_id else ()
-            ),
-            push_application_arns=(
-                (_arn("mobiletargeting", f"apps/{contact.push_application_id}/messages"),)
-                if contact.push_application_id else ()
-            ),
-        )
         self.functions = RapportFunctions(
             self, "Functions",
             client_id=client_id,
-            targets=targets,
+            targets=self._grant_targets(journey_arn),
             layers=self.layers.layers,
-            environment=environment,
+            environment=self._function_environment(options, journey_arn),
             key=self.key,
             log_retention=options.log_retention,
             dead_letter_queue=self.messaging.async_failures,
@@ -171,9 +125,10 @@ class RapportStack(Stack):
         for name, function in self.functions.by_name.items():
             trigger = self.functions.specs[name].trigger
             if trigger.startswith("topic:"):
-                self.messaging.topics[trigger.removeprefix("topic:")].add_subscription(
-                    subscriptions.LambdaSubscription(function, dead_letter_queue=self.messaging.async_failures)
+                subscription = subscriptions.LambdaSubscription(
+                    function, dead_letter_queue=self.messaging.async_failures
                 )
+                self.messaging.topics[trigger.removeprefix("topic:")].add_subscription(subscription)
 
         self.api = WebhookApi(
             self, "Webhooks",
@@ -212,6 +167,57 @@ class RapportStack(Stack):
         CfnOutput(self, "JourneyStateMachineArn", value=self.journey.state_machine.state_machine_arn)
         CfnOutput(self, "PaymentSecretName", value=payment_secret_name(client_id))
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
+
+    def _function_environment(self, options: StackOptions, journey_arn: str) -> dict[str, str]:
+        """The Rapport settings every function reads (``rapport.settings``), as variables."""
+        client = self.client
+        settings = Settings(
+            client_id=client.client_id,
+            client_config_path=Path(self.layers.contents.client_config_path),
+            table_prefix=f"rapport-{client.client_id}",
+            journey_state_machine_arn=journey_arn,
+            send_failures_queue_url=self.messaging.send_failures.queue_url,
+            email_from=client.contact.email_from,
+            ses_configuration_set=self.messaging.configuration_set.configuration_set_name,
+            sms_origination_identity=client.contact.sms_origination_identity,
+            whatsapp_phone_number_id=client.contact.whatsapp_phone_number_id,
+            push_application_id=client.contact.push_application_id,
+            payment_provider=client.payments.provider,
+            payment_secret_id=payment_secret_name(client.client_id),
+            reply_analyser=options.reply_analyser,
+            **({"pay_page_base_url": options.pay_page_base_url} if options.pay_page_base_url else {}),
+        )
+        variables = to_environment(settings)
+        return {name: value for name, value in variables.items() if name not in _RESERVED_VARIABLES}
+
+    def _grant_targets(self, journey_arn: str) -> GrantTargets:
+        """The client's own resources, as the ARNs function permissions may name."""
+        contact = self.client.contact
+        configuration_set = self.messaging.configuration_set.configuration_set_name
+        return GrantTargets(
+            tables={
+                name: TableTarget(table.table_arn, self.tables.index_names(name))
+                for name, table in self.tables.by_name.items()
+            },
+            key_arn=self.key.key_arn,
+            journey_arn=journey_arn,
+            payment_secret_arn=self.messaging.payment_secret.secret_arn,
+            ses_identity_arns=(
+                _arn("ses", f"identity/{contact.email_from.rpartition('@')[2]}"),
+                _arn("ses", f"identity/{contact.email_from}"),
+            ),
+            ses_configuration_set_arn=_arn("ses", f"configuration-set/{configuration_set}"),
+            email_from=contact.email_from,
+            sms_origination_arns=sms_origination_arns(self.client),
+            whatsapp_phone_number_arns=(
+                (_arn("social-messaging", f"phone-number-id/{contact.whatsapp_phone_number_id}"),)
+                if contact.whatsapp_phone_number_id else ()
+            ),
+            push_application_arns=(
+                (_arn("mobiletargeting", f"apps/{contact.push_application_id}/messages"),)
+                if contact.push_application_id else ()
+            ),
+        )
 
     def _check_triggers(self) -> None:
         for spec in self.functions.specs.values():

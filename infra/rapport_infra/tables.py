@@ -14,8 +14,8 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
-from rapport.store.models import ALL_MODELS, IDEMPOTENCY_TABLE
 
+from rapport.store.models import ALL_MODELS, IDEMPOTENCY_TABLE
 from rapport_infra import catalogue
 
 _ATTRIBUTE_TYPES = {
@@ -58,7 +58,9 @@ class TableSchema:
     ttl_attribute: str | None = None
 
 
-def _keys(key_schema: list[dict[str, str]], types: dict[str, str]) -> tuple[KeyAttribute, KeyAttribute | None]:
+def _keys(
+    key_schema: list[dict[str, str]], types: dict[str, str]
+) -> tuple[KeyAttribute, KeyAttribute | None]:
     by_role = {key["KeyType"]: key["AttributeName"] for key in key_schema}
     range_name = by_role.get("RANGE")
     hash_key = KeyAttribute(by_role["HASH"], types[by_role["HASH"]])

@@ -96,10 +96,14 @@ class LocalCloud:
 
     # -- set-up ---------------------------------------------------------------------------
     def __enter__(self) -> LocalCloud:
-        self._stack.enter_context(mock_aws(config={
-            "stepfunctions": {"execute_state_machine": True},
-            "lambda": {"use_docker": False},
-        }))
+        self._stack.enter_context(
+            mock_aws(
+                config={
+                    "stepfunctions": {"execute_state_machine": True},
+                    "lambda": {"use_docker": False},
+                }
+            )
+        )
         self._route_lambda_invokes()
         self._create_resources()
         return self
@@ -126,9 +130,7 @@ class LocalCloud:
 
         self._stack.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", client_for))
         parse = functools.lru_cache(maxsize=16)(asl_parser.AmazonStateLanguageParser.parse)
-        self._stack.enter_context(
-            mock.patch.object(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(parse))
-        )
+        self._stack.enter_context(mock.patch.object(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(parse)))
 
     def _create_resources(self) -> None:
         client = self.client
@@ -136,17 +138,20 @@ class LocalCloud:
         sns = boto3.client("sns", region_name=REGION)
         self.topic_arns = {name: sns.create_topic(Name=f"{prefix}-{name}")["TopicArn"] for name in TOPICS}
         self.queue_url = boto3.client("sqs", region_name=REGION).create_queue(
-            QueueName=f"{prefix}-{SEND_FAILURES_QUEUE}")["QueueUrl"]
+            QueueName=f"{prefix}-{SEND_FAILURES_QUEUE}"
+        )["QueueUrl"]
         boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=client.contact.email_from)
         secret_id = f"{prefix}/payments"
         boto3.client("secretsmanager", region_name=REGION).create_secret(
-            Name=secret_id, SecretString=json.dumps({"sandbox_webhook_secret": secrets.token_hex(32)}))
+            Name=secret_id, SecretString=json.dumps({"sandbox_webhook_secret": secrets.token_hex(32)})
+        )
 
         bind_tables(prefix, REGION)
         for model in ALL_MODELS:
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=False)
         boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName=f"{prefix}-{IDEMPOTENCY_TABLE}", BillingMode="PAY_PER_REQUEST",
+            TableName=f"{prefix}-{IDEMPOTENCY_TABLE}",
+            BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         )
@@ -158,8 +163,13 @@ class LocalCloud:
         for spec in FUNCTIONS:
             name = f"{prefix}-{spec.name}"
             arn = lambda_client.create_function(
-                FunctionName=name, Runtime="python3.13", Role=role_arn, Handler=spec.handler,
-                Code={"ZipFile": b"in-process"}, Architectures=["arm64"], Timeout=spec.timeout_seconds,
+                FunctionName=name,
+                Runtime="python3.13",
+                Role=role_arn,
+                Handler=spec.handler,
+                Code={"ZipFile": b"in-process"},
+                Architectures=["arm64"],
+                Timeout=spec.timeout_seconds,
             )["FunctionArn"]
             function_arns[spec.name] = arn
             self._arn_to_name[arn] = spec.name
@@ -170,13 +180,21 @@ class LocalCloud:
         for key, value in definition_substitutions(function_arns, self.queue_url).items():
             definition = definition.replace("${" + key + "}", value)
         self.state_machine_arn = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
-            name=f"{prefix}-journey", definition=definition, roleArn=role_arn, type="STANDARD",
+            name=f"{prefix}-journey",
+            definition=definition,
+            roleArn=role_arn,
+            type="STANDARD",
         )["stateMachineArn"]
 
         self.settings = Settings(
-            client_id=client.client_id, client_config_path=self.client_config_path, table_prefix=prefix,
-            region=REGION, journey_state_machine_arn=self.state_machine_arn, send_failures_queue_url=self.queue_url,
-            email_from=client.contact.email_from, payment_secret_id=secret_id,
+            client_id=client.client_id,
+            client_config_path=self.client_config_path,
+            table_prefix=prefix,
+            region=REGION,
+            journey_state_machine_arn=self.state_machine_arn,
+            send_failures_queue_url=self.queue_url,
+            email_from=client.contact.email_from,
+            payment_secret_id=secret_id,
         )
         services = build_services(self.settings, clock=self.clock)
         # moto has no End User Messaging Social or push backend: fakes of our port stand in.
@@ -194,8 +212,7 @@ class LocalCloud:
         """Run a function's real handler in-process, as Lambda would."""
         name = self._arn_to_name.get(function_name, function_name)
         handler = self._handlers[name]
-        context = _FakeContext(name, f"arn:aws:lambda:{REGION}:123456789012:function:{name}",
-                               secrets.token_hex(8))
+        context = _FakeContext(name, f"arn:aws:lambda:{REGION}:123456789012:function:{name}", secrets.token_hex(8))
         with self._count_lock:
             self.invocations[name] = self.invocations.get(name, 0) + 1
         result = handler(event, context)
@@ -206,9 +223,13 @@ class LocalCloud:
     def post_webhook(self, provider: str, headers: dict[str, str], raw_body: bytes) -> dict[str, Any]:
         """What API Gateway hands the webhook function for ``POST /webhooks/{provider}``."""
         event = {
-            "resource": "/webhooks/{provider}", "path": f"/webhooks/{provider}", "httpMethod": "POST",
-            "headers": headers, "pathParameters": {"provider": provider},
-            "body": raw_body.decode("utf-8"), "isBase64Encoded": False,
+            "resource": "/webhooks/{provider}",
+            "path": f"/webhooks/{provider}",
+            "httpMethod": "POST",
+            "headers": headers,
+            "pathParameters": {"provider": provider},
+            "body": raw_body.decode("utf-8"),
+            "isBase64Encoded": False,
             "requestContext": {"requestId": secrets.token_hex(8), "stage": "local"},
         }
         return self.invoke("payment_webhook", event)
@@ -248,11 +269,11 @@ class _InProcessLambdaClient:
     def __init__(self, cloud: LocalCloud) -> None:
         self._cloud = cloud
 
-    def invoke(self, FunctionName: str, Payload: Any = None, **_: Any) -> dict[str, Any]:  # noqa: N803 (boto3 names)
+    def invoke(self, FunctionName: str, Payload: Any = None, **_: Any) -> dict[str, Any]:
         event = json.loads(Payload) if Payload else {}
         try:
             result = self._cloud.invoke(FunctionName, event)
-        except Exception as error:  # noqa: BLE001 - reported to Step Functions as Lambda would
+        except Exception as error:
             body = {"errorType": type(error).__name__, "errorMessage": str(error)}
             return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(json.dumps(body).encode())}
         return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(result, default=str).encode())}

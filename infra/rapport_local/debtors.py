@@ -44,7 +44,7 @@ def _unit(*parts: str) -> float:
 class _Schedule:
     """A tiny timer wheel: a few worker threads run actions when they fall due."""
 
-    workers: int = 4
+    workers: int = 8
     _heap: list[tuple[float, int, Callable[[], None]]] = field(default_factory=list)
     _cv: threading.Condition = field(default_factory=threading.Condition)
     _seq: itertools.count = field(default_factory=itertools.count)
@@ -81,7 +81,7 @@ class _Schedule:
                 _, _, action = heapq.heappop(self._heap)
             try:
                 action()
-            except Exception as error:  # noqa: BLE001 - a simulated debtor must not stop the run
+            except Exception as error:
                 self.errors.append(f"{type(error).__name__}: {error}")
 
 
@@ -149,14 +149,20 @@ class SimulatedDebtors:
             return journey_id in self.expected_intents
 
     def _pay(self, account: AccountModel, amount_cents: int, label: str) -> None:
-        link = next(iter(PaymentLinkModel.account_index.query(account.account_id, scan_index_forward=False, limit=1)),
-                    None)
+        link = next(
+            iter(PaymentLinkModel.account_index.query(account.account_id, scan_index_forward=False, limit=1)), None
+        )
         if link is None or amount_cents <= 0:
             self.actions["no_link_to_pay"] += 1
             return
         provider = self.cloud.services.payment_provider
-        provider_link = ProviderLink(provider=link.provider, link_id=link.link_id, url=link.url,
-                                     provider_reference=f"sbx_{link.link_id}", expires_at=link.expires_at)
+        provider_link = ProviderLink(
+            provider=link.provider,
+            link_id=link.link_id,
+            url=link.url,
+            provider_reference=f"sbx_{link.link_id}",
+            expires_at=link.expires_at,
+        )
         headers, body = provider.pay(provider_link, amount_cents)
         response = self.cloud.post_webhook(link.provider, headers, body)
         self.actions[label] += 1
@@ -176,14 +182,23 @@ class SimulatedDebtors:
             "inboundMessageId": str(uuid.uuid4()),
             "previousPublishedMessageId": str(uuid.uuid4()),
         }
-        event = {"Records": [{
-            "EventVersion": "1.0", "EventSource": "aws:sns",
-            "EventSubscriptionArn": self.cloud.topic_arns["sms-inbound"] + ":local",
-            "Sns": {
-                "Type": "Notification", "MessageId": str(uuid.uuid4()), "TopicArn": self.cloud.topic_arns["sms-inbound"],
-                "Subject": None, "Message": json.dumps(message),
-                "Timestamp": sent_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", "MessageAttributes": {},
-            },
-        }]}
+        event = {
+            "Records": [
+                {
+                    "EventVersion": "1.0",
+                    "EventSource": "aws:sns",
+                    "EventSubscriptionArn": self.cloud.topic_arns["sms-inbound"] + ":local",
+                    "Sns": {
+                        "Type": "Notification",
+                        "MessageId": str(uuid.uuid4()),
+                        "TopicArn": self.cloud.topic_arns["sms-inbound"],
+                        "Subject": None,
+                        "Message": json.dumps(message),
+                        "Timestamp": sent_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                        "MessageAttributes": {},
+                    },
+                }
+            ]
+        }
         self.cloud.invoke("inbound_sms", event)
         self.actions["replied"] += 1

@@ -22,6 +22,8 @@ class RecordingSender:
         with self._lock:
             self.sent.append(message)
         return SendReceipt(
-            message_id=message.message_id, channel=self.channel,
-            provider_message_id=f"local-{self.channel.value}-{uuid.uuid4().hex[:16]}", provider="local-fake",
+            message_id=message.message_id,
+            channel=self.channel,
+            provider_message_id=f"local-{self.channel.value}-{uuid.uuid4().hex[:16]}",
+            provider="local-fake",
         )

@@ -36,27 +36,40 @@ def to_record(account: PortfolioAccount, cloud: LocalCloud, now: datetime) -> Ac
     strategy = cloud.client.strategy
     history = [MonthBehaviour(m.status, m.bill_cents, m.paid_cents) for m in account.history]
     score = score_account(history, account.balance_cents, account.credit_limit_cents, account.days_past_due)
-    segment = assign_segment(strategy.segment_rules, strategy.default_segment, account.days_past_due,
-                             account.balance_cents, score)
+    segment = assign_segment(
+        strategy.segment_rules, strategy.default_segment, account.days_past_due, account.balance_cents, score
+    )
     holds, opt_outs = [], []
     if _share(account.account_id, "debt-review") < 0.015:
-        holds.append(HoldRecord(kind=HoldKind.DEBT_REVIEW.value, placed_by="debt-counsellor:synthetic",
-                                placed_at=now - timedelta(days=40), reason="Form 17.2 received (synthetic)"))
+        holds.append(
+            HoldRecord(
+                kind=HoldKind.DEBT_REVIEW.value,
+                placed_by="debt-counsellor:synthetic",
+                placed_at=now - timedelta(days=40),
+                reason="Form 17.2 received (synthetic)",
+            )
+        )
     if _share(account.account_id, "sms-opt-out") < 0.03:
         opt_outs.append(OptOutRecord(channel="sms", address=account.debtor.phone, recorded_at=now - timedelta(days=90)))
     return AccountModel(
         account.account_id,
-        debtor=Debtor(first_name=account.debtor.first_name, last_name=account.debtor.last_name,
-                      language=account.debtor.language, timezone=cloud.client.timezone,
-                      synthetic=account.debtor.synthetic),
+        debtor=Debtor(
+            first_name=account.debtor.first_name,
+            last_name=account.debtor.last_name,
+            language=account.debtor.language,
+            timezone=cloud.client.timezone,
+            synthetic=account.debtor.synthetic,
+        ),
         phone=account.debtor.phone,
         email=account.debtor.email.lower(),
         credit_limit_cents=account.credit_limit_cents,
         balance_cents=account.balance_cents,
         currency=cloud.client.currency,
         days_past_due=account.days_past_due,
-        history=[MonthHistory(month=m.month, status=m.status, bill_cents=m.bill_cents, paid_cents=m.paid_cents)
-                 for m in account.history],
+        history=[
+            MonthHistory(month=m.month, status=m.status, bill_cents=m.bill_cents, paid_cents=m.paid_cents)
+            for m in account.history
+        ],
         status="in_arrears" if account.in_arrears else "active",
         segment=segment.value,
         score=score.points,

@@ -19,19 +19,19 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "rapport-local")
 
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
 
-from rapport.portfolio import PortfolioError, read_portfolio  # noqa: E402
-from rapport_infra.catalogue import PROJECT_ROOT  # noqa: E402
-from rapport_local.cloud import LocalCloud  # noqa: E402
-from rapport_local.debtors import SimulatedDebtors  # noqa: E402
-from rapport_local.loading import load_accounts  # noqa: E402
-from rapport_local.report import build_report, print_summary, write_report  # noqa: E402
+from rapport.portfolio import PortfolioError, read_portfolio
+from rapport_infra.catalogue import PROJECT_ROOT
+from rapport_local.cloud import LocalCloud
+from rapport_local.debtors import SimulatedDebtors
+from rapport_local.loading import load_accounts
+from rapport_local.report import build_report, print_summary, write_report
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -42,7 +42,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, help="read only the first N rows of the portfolio")
     parser.add_argument("--campaign", default=None, help="campaign name (default: the client's first)")
     parser.add_argument("--wave", type=int, default=500, help="journeys per campaign page")
-    parser.add_argument("--reply-timeout", type=int, default=3, help="seconds a journey waits for a response")
+    parser.add_argument("--reply-timeout", type=int, default=8, help="seconds a journey waits for a response")
     parser.add_argument("--report", type=Path, default=None, help="where to write the JSON report")
     return parser.parse_args(argv)
 
@@ -81,8 +81,10 @@ def run(argv: list[str] | None = None) -> int:
         return 2
     for problem in portfolio.errors[:20]:
         print(f"skipped row {problem.row_number}: field {problem.field}: {problem.message}", file=sys.stderr)
-    print(f"portfolio: {portfolio.rows_read} rows, {len(portfolio.accounts)} accounts, "
-          f"{len(portfolio.errors)} rows skipped")
+    print(
+        f"portfolio: {portfolio.rows_read} rows, {len(portfolio.accounts)} accounts, "
+        f"{len(portfolio.errors)} rows skipped"
+    )
 
     with LocalCloud(args.client) as cloud, SimulatedDebtors(cloud, args.replies) as debtors:
         client = cloud.client
@@ -91,8 +93,10 @@ def run(argv: list[str] | None = None) -> int:
             print(f"error: {args.client} declares no campaign", file=sys.stderr)
             return 2
         loaded = load_accounts(cloud, portfolio.accounts)
-        print(f"loaded {loaded.accounts} accounts into the local cloud, {loaded.in_arrears} in arrears "
-              f"({time.monotonic() - started:.1f}s)")
+        print(
+            f"loaded {loaded.accounts} accounts into the local cloud, {loaded.in_arrears} in arrears "
+            f"({time.monotonic() - started:.1f}s)"
+        )
 
         progress = _Progress()
         cloud.on_invoke(progress.observe)
@@ -109,16 +113,20 @@ def run(argv: list[str] | None = None) -> int:
                 print("error: journeys did not finish within 10 minutes", file=sys.stderr)
                 return 1
             elapsed = time.monotonic() - campaign_started
-            print(f"wave {wave}: {page['started']} journeys started, {progress.finished}/{loaded.in_arrears} "
-                  f"finished, {progress.finished / max(elapsed, 1e-9):.1f} journeys/s", flush=True)
+            print(
+                f"wave {wave}: {page['started']} journeys started, {progress.finished}/{loaded.in_arrears} "
+                f"finished, {progress.finished / max(elapsed, 1e-9):.1f} journeys/s",
+                flush=True,
+            )
             cursor = page["cursor"]
             if cursor is None:
                 break
         repeat = cloud.start_campaign(campaign, page_size=args.wave * 100, timings=timings)
 
         wall = time.monotonic() - started
-        report = build_report(cloud, debtors, portfolio, loaded, wall_seconds=wall,
-                              campaign=campaign, repeat_run=repeat)
+        report = build_report(
+            cloud, debtors, portfolio, loaded, wall_seconds=wall, campaign=campaign, repeat_run=repeat
+        )
     path = args.report or PROJECT_ROOT / "reports" / f"run-{client.client_id}.json"
     write_report(report, path)
     print_summary(report)

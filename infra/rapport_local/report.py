@@ -23,8 +23,16 @@ def _rand(cents: int) -> float:
     return round(cents / 100, 2)
 
 
-def build_report(cloud: Any, debtors: Any, portfolio: Any, loaded: Any, *, wall_seconds: float, campaign: str,
-                 repeat_run: dict[str, Any]) -> dict[str, Any]:
+def build_report(
+    cloud: Any,
+    debtors: Any,
+    portfolio: Any,
+    loaded: Any,
+    *,
+    wall_seconds: float,
+    campaign: str,
+    repeat_run: dict[str, Any],
+) -> dict[str, Any]:
     # Scans are fine here: this is an end-of-run report, not a hot path.
     journeys = list(JourneyModel.scan())
     contacts = list(ContactModel.scan())
@@ -33,7 +41,6 @@ def build_report(cloud: Any, debtors: Any, portfolio: Any, loaded: Any, *, wall_
     outbound = [c for c in contacts if c.direction == "out"]
     inbound = [c for c in contacts if c.direction == "in"]
     expected = debtors.expected_intents
-    agreed = sum(1 for c in inbound if c.journey_id is None and False)
     matched = [(expected.get(_journey_of(c, journeys)), c.intent) for c in inbound]
     judged = [(want, got) for want, got in matched if want and got]
     agreed = sum(1 for want, got in judged if want == got)

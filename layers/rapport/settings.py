@@ -34,7 +34,7 @@ class Settings(BaseModel):
     whatsapp_phone_number_id: str | None = None
     push_application_id: str | None = None
     payment_provider: str = "sandbox"
-    payment_secret_id: str = "rapport/sandbox/webhook"
+    payment_secret_id: str = "rapport/sandbox/webhook"  # noqa: S105 - a secret's name, not a secret
     pay_page_base_url: str = "https://pay.rapport.example/pay"
     reply_analyser: Literal["local", "comprehend"] = "local"
     endpoint_url: str | None = None
@@ -74,9 +74,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     try:
         return Settings.model_validate(values)
     except ValidationError as error:
-        missing = [
-            _ENVIRONMENT_NAMES[str(problem["loc"][0])] for problem in error.errors() if problem["loc"]
-        ]
+        missing = [_ENVIRONMENT_NAMES[str(problem["loc"][0])] for problem in error.errors() if problem["loc"]]
         raise SettingsError(f"function environment is invalid: {', '.join(missing)}") from error
 
 

@@ -32,8 +32,8 @@ _BARE = re.compile(
 _OFFER_BEFORE = re.compile(
     r"\b(?:pay|paying|payment of|pay you|afford|offer|offering|manage|give|send|deposit|do|transfer|eft|"
     r"instalments? of|installments? of|arrangement of|only|just|betaal|inbetaal|bekostig|gee|stuur|oorbetaal|"
-    r"about|around|maybe|say)\s+(?:(?:you|u|jou|only|just|about|around|net|maybe|the|outstanding|full|remaining|"
-    r"balance of|first|another|die|volle)\s+){0,3}$",
+    r"about|around|maybe|say)\s+(?:(?:you|u|jou|only|just|about|around|net|maybe|the|outstanding|full|"
+    r"remaining|balance of|first|another|die|volle)\s+){0,3}$",
     re.IGNORECASE,
 )
 _OFFER_AFTER = re.compile(
@@ -52,6 +52,12 @@ _NOT_OFFERED_BEFORE = re.compile(
 _PAST_PAYMENT_BEFORE = re.compile(
     r"\b(?:been paying|was paying|were paying|used to pay|have paid|had paid|already paid|paid|betaal al|"
     r"het (?:[\w']+ )?betaal)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
+# "I can't afford more than R50": a ceiling the debtor names is what they offer.
+_CEILING_BEFORE = re.compile(
+    r"\b(?:cannot|can ?not|can'?t|not|nie) (?:afford|pay|manage|do|give|bekostig|betaal) (?:more than|over|"
+    r"meer as)\s+$|\b(?:no more than|not more than|at most|maximum of|max)\s+$",
     re.IGNORECASE,
 )
 _NEGATED_OFFER_BEFORE = re.compile(r"\b(?:cannot|not|nie|never|unable to)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
@@ -171,11 +177,14 @@ def _candidates(text: str) -> list[_Candidate]:
                 continue
             before = text[max(0, start - 40) : start]
             after = text[end : end + 24]
-            offered = bool(_OFFER_BEFORE.search(before) or _OFFER_AFTER.match(after))
+            ceiling = bool(_CEILING_BEFORE.search(before))
+            offered = ceiling or bool(_OFFER_BEFORE.search(before) or _OFFER_AFTER.match(after))
             if needs_offer and not offered:
                 continue
-            if _NEGATED_OFFER_BEFORE.search(before) or _PAST_PAYMENT_BEFORE.search(before) or (
-                _NOT_OFFERED_BEFORE.search(before) and not _OFFER_BEFORE.search(before)
+            if not ceiling and (
+                _NEGATED_OFFER_BEFORE.search(before)
+                or _PAST_PAYMENT_BEFORE.search(before)
+                or (_NOT_OFFERED_BEFORE.search(before) and not _OFFER_BEFORE.search(before))
             ):
                 continue
             cents = _to_cents(number, match.group("cents"), bool(match.group("k")))

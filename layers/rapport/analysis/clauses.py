@@ -17,15 +17,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_CONTRAST_OPENERS = r"but|maar|however|though|although|otherwise|anders|except|instead"
-_BOUNDARY = re.compile(
-    rf"[.!?;\n]+\s*|,(?!\d)\s*|\s+-\s+|\s+(?=(?:{_CONTRAST_OPENERS})\b)"
-)
+_CONTRAST_OPENERS = r"but|maar|however|though|although|otherwise|anders|except"
+_BOUNDARY = re.compile(rf"[.!?;\n]+\s*|,(?!\d)\s*|\s+-\s+|\s+(?=(?:{_CONTRAST_OPENERS})\b)")
 _CONTRAST_OPENING = re.compile(rf"^(?:{_CONTRAST_OPENERS})\b")
 _INSTEAD = re.compile(r"\b(?:instead|rather|in plaas daarvan|eerder)\b")
 _NEGATION = re.compile(
     r"\b(?:not|never|cannot|no(?! (?:problem|worries|stress|issue)\b)|nie|nooit|niks|geen|unable|"
     r"without|neither|nor|hardly|barely|angi\w*|ha ke)\b"
+)
+
+
+# Words of paying, shared by the rules that ask whether a clause is about paying.
+PAYING = re.compile(
+    r"\b(?:pay|paying|payment|betaal|settle|settling|transfer|transferring|inbetaal|eft|oorbetaal|oorplaas|"
+    r"vereffen|deposit\w*|(?:debit|stop) order|deduct\w*|the money|die geld|\w*khokh\w*|lefa|r ?\d)\b"
 )
 
 
@@ -37,6 +42,10 @@ class Clause:
     end: int
     text: str
     contrastive: bool
+
+    @property
+    def about_paying(self) -> bool:
+        return bool(PAYING.search(self.text))
 
     def negated_before(self, position: int) -> bool:
         """Whether a negation word comes before `position` (an offset in the whole reply) here."""

@@ -26,8 +26,10 @@ The rules, where English is ambiguous:
   "ngoLwesihlanu").
 
 Which named day is the promise: days in a negated clause ("can't make it on Friday", "not this
-Friday") are left out when another day is named, a day in a clause that answers a contrast ("but
-next Friday", "Monday instead") is preferred, and otherwise the earliest day is the promise.
+Friday") or set aside ("instead of the 25th") are left out when another day is named, a day in a
+clause that answers a contrast ("but next Friday", "Monday instead") is preferred, then a day in a
+clause about paying ("will pay on Thursday, my salary comes in on Wednesday"), and among those the
+earliest day is the promise. "Now" gives way to any other day the reply names.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from rapport.analysis.clauses import clause_at, split_clauses
+from rapport.analysis.prefilter import Prefilter
 
 _WEEKDAY_WORDS: dict[str, int] = {}
 for _index, _names in enumerate(
@@ -103,17 +106,21 @@ _NUMBER_WORDS = {
 }
 
 
+def _split(words_separated_by_spaces: str) -> list[str]:
+    return words_separated_by_spaces.split()
+
+
 def _ordinal_words() -> dict[str, int]:
     """'fifth' -> 5, 'twenty fifth' / 'twenty-fifth' -> 25, 'vyf-en-twintigste' -> 25."""
-    english = (
+    english = _split(
         "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
         "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth"
-    ).split()
-    afrikaans = (
+    )
+    afrikaans = _split(
         "eerste tweede derde vierde vyfde sesde sewende agtste negende tiende elfde twaalfde dertiende "
         "veertiende vyftiende sestiende sewentiende agtiende negentiende"
-    ).split()
-    afrikaans_units = "een twee drie vier vyf ses sewe agt nege".split()
+    )
+    afrikaans_units = _split("een twee drie vier vyf ses sewe agt nege")
     words = {word: day for day, word in enumerate(english, start=1)}
     words.update({word: day for day, word in enumerate(afrikaans, start=1)})
     words.update({"twentieth": 20, "thirtieth": 30, "twintigste": 20, "dertigste": 30})
@@ -151,9 +158,10 @@ _NOT_A_DAY_AFTER_ORDINAL = (
 )
 _PAST_PREFIX = re.compile(r"(?:since|last|laas|verlede|sedert|ago|was|were|yesterday|gister)\s+$")
 
-# Each rule: a pattern and the name of the resolver. Earlier rules claim their span first.
-_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), kind)
+# Each rule: a pattern, the name of the resolver and the prefilter that skips it when it cannot match.
+# Earlier rules claim their span first.
+_RULES: tuple[tuple[re.Pattern[str], str, Prefilter], ...] = tuple(
+    (re.compile(pattern), kind, Prefilter(re.compile(pattern)))
     for pattern, kind in (
         (rf"\b(?:last|laas|verlede|since|sedert)\s+(?:{_WD}|{_SHORT_WD})\b", "past"),
         (
@@ -195,7 +203,8 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:this weekend|the weekend|weekend|hierdie naweek|die naweek|naweek)\b", "weekend"),
         (r"\b(?:end of (?:the |this )?week|this week|hierdie week|einde van (?:die )?week)\b", "this_week"),
         (
-            rf"\b(?:in|within|oor|binne)\s+(?P<count>{_COUNT})\s+(?P<unit>days?|weeks?|dae|dag|weke|week)\b",
+            rf"\b(?:in|within|oor|binne)\s+(?P<count>{_COUNT})\s+"
+            r"(?P<unit>days?|weeks?|dae|dag|weke|week|fortnights?)\b",
             "plus_n",
         ),
         (
@@ -219,6 +228,8 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "day_of_month",
         ),
         (r"\b(?:on|by|op)\s+(?:the|die)\s+(?:first|eerste)\b", "first"),
+        # isiZulu "ngo-30", "ngomhla ka-25": on the 30th, on the 25th.
+        (r"\b(?:ngo|ngomhla ka)-?(?P<day>\d{1,2})\b", "day_of_month"),
         (r"\b(?:on|by|before|op|teen)\s+(?P<day>\d{1,2})\b(?!\s*(?:[:.,/]\d|%|[a-z0-9]))", "day_of_month"),
         (
             r"\b(?:on|by|this|coming|this coming|before|until|till|op|teen|hierdie|from)\s+"
@@ -237,10 +248,16 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 # "Goeie more" is good morning, not tomorrow.
 _AFRIKAANS_TOMORROW = (re.compile(r"(?<!goeie )(?<!goeie)\b(?:more|mre|moro)\b"), "plus1")
+# A day set aside for another: "on the 3rd instead of the 25th", "rather than Friday".
+_SET_ASIDE_BEFORE = re.compile(
+    r"\b(?:instead of|rather than|in plaas van|not on|nie op)\s+(?:the\s+|die\s+)?$"
+)
 # The moment of speaking ("I'm at work now", "dis nou Marietjie") is a weak day: it gives way to any
 # other day the reply names.
 _SPEAKING_NOW = re.compile(r"(?:right )?(?:now|nou)$")
 
+
+_RULES_AFRIKAANS = (*_RULES, (*_AFRIKAANS_TOMORROW, Prefilter(_AFRIKAANS_TOMORROW[0])))
 
 # Every rule above needs one of these in the reply (as part of a word or a number); most replies have
 # none, and are done with one search instead of one per rule.
@@ -250,9 +267,11 @@ _DAY_WORDS = _alternation(
         *_SHORT_WEEKDAYS,
         *_MONTH_WORDS,
         *_ORDINAL_WORDS,
-        *"week month maand day dae dag end einde mid middel now nou today tonight morning afternoon evening"
-        " tomorrow more mre moro vand vana immediately straks kusasa hosane ngomso namhla namuhla lamuhla"
-        " kajeno".split(),
+        *_split(
+            "week month maand day dae dag end einde mid middel now nou today tonight morning afternoon "
+            "fortnight evening tomorrow more mre moro vand vana immediately straks kusasa hosane ngomso "
+            "namhla namuhla lamuhla kajeno ngo"
+        ),
     ]
 )
 _MAY_NAME_A_DAY = re.compile(rf"\d|{_DAY_WORDS}")
@@ -341,8 +360,9 @@ def _resolve(kind: str, match: re.Match[str], today: date) -> date | None:
         return _last_day(year, month)
     if kind == "plus_n":
         count = _NUMBER_WORDS.get(groups["count"]) or int(groups["count"])
-        weeks = groups["unit"].startswith("week") or groups["unit"] == "weke"
-        return today + timedelta(days=count * (7 if weeks else 1))
+        unit = groups["unit"]
+        days = 14 if unit.startswith("fortnight") else 7 if unit.startswith("week") or unit == "weke" else 1
+        return today + timedelta(days=count * days)
     if kind in ("day_month", "iso", "numeric"):
         month_word = groups["month"]
         month = int(month_word) if month_word.isdigit() else _MONTH_WORDS[month_word]
@@ -361,7 +381,8 @@ def _resolve(kind: str, match: re.Match[str], today: date) -> date | None:
         return _next_day_of_month(today, int(groups["day"]))
     if kind == "ordinal_month":
         year = int(groups["year"]) if groups.get("year") else None
-        return _next_day_and_month(today, _ORDINAL_WORDS[groups["ordword"]], _MONTH_WORDS[groups["month"]], year)
+        day, month = _ORDINAL_WORDS[groups["ordword"]], _MONTH_WORDS[groups["month"]]
+        return _next_day_and_month(today, day, month, year)
     if kind == "ordinal_day":
         return _next_day_of_month(today, _ORDINAL_WORDS[groups["ordword"]])
     if kind == "after_weekend":
@@ -375,10 +396,12 @@ def find_day_mentions(normalised: str, today: date, language: str = "en") -> lis
     """Every future day a normalised reply names, with its place in the reply, in reading order."""
     if not _MAY_NAME_A_DAY.search(normalised):
         return []
-    rules = (*_RULES, _AFRIKAANS_TOMORROW) if language == "af" else _RULES
+    rules = _RULES_AFRIKAANS if language == "af" else _RULES
     claimed: list[tuple[int, int]] = []
     found: list[DayMention] = []
-    for pattern, kind in rules:
+    for pattern, kind, prefilter in rules:
+        if not prefilter.may_match(normalised):
+            continue
         for match in pattern.finditer(normalised):
             start, end = match.span()
             if any(start < taken_end and taken_start < end for taken_start, taken_end in claimed):
@@ -401,18 +424,25 @@ def choose_promise_day(normalised: str, mentions: list[DayMention]) -> date | No
     """The day a reply promises: not a negated one, preferably the one a contrast offers instead."""
     if not mentions:
         return None
-    named = [mention for mention in mentions if not _SPEAKING_NOW.match(normalised[mention.start : mention.end])]
+    named = [
+        mention for mention in mentions if not _SPEAKING_NOW.match(normalised[mention.start : mention.end])
+    ]
     mentions = named or mentions
     clauses = split_clauses(normalised)
     standing = []
     for mention in mentions:
         clause = clause_at(clauses, mention.start)
-        if clause is None or not clause.negated_before(mention.start):
+        set_aside = _SET_ASIDE_BEFORE.search(normalised, max(0, mention.start - 16), mention.start)
+        if not set_aside and (clause is None or not clause.negated_before(mention.start)):
             standing.append((mention, clause))
     if not standing:
         return min(mention.day for mention in mentions)
     offered_instead = [mention for mention, clause in standing if clause is not None and clause.contrastive]
-    return min(mention.day for mention in (offered_instead or [mention for mention, _ in standing]))
+    if offered_instead:
+        return min(mention.day for mention in offered_instead)
+    # "will pay on Thursday, my salary comes in on Wednesday": the day in the clause about paying.
+    paying = [mention for mention, clause in standing if clause is not None and clause.about_paying]
+    return min(mention.day for mention in (paying or [mention for mention, _ in standing]))
 
 
 def resolve_promise_date(normalised: str, today: date, language: str = "en") -> date | None:

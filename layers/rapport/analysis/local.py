@@ -16,7 +16,7 @@ from rapport.analysis.text import normalise
 from rapport.analysis.vulnerability import GRANT_DEPENDENT, RELATIONSHIP_BREAKDOWN, vulnerability_reasons
 from rapport.models.enums import Intent
 
-LOCAL_ANALYSER_NAME = "local-rules-v1"
+LOCAL_ANALYSER_NAME = "local-rules-v2"
 
 _OFFER_INTENTS = (Intent.PROMISE_TO_PAY, Intent.PAYMENT_PLAN_REQUEST)
 # Whose debt it is: "you want my ex-husband, we divorced", "my ex opened this in my name".
@@ -24,7 +24,8 @@ _WHOSE_DEBT_INTENTS = (Intent.WRONG_PERSON, Intent.DISPUTE)
 
 
 class LocalReplyAnalyser:
-    """Rules written for short South African debtor replies in English and Afrikaans.
+    """Rules written for short South African debtor replies in English and Afrikaans, with the common
+    isiZulu and Sesotho words debtors mix in; clause by clause where a reply says several things.
 
     Everything is computed from the redacted text, so an account or phone number in a reply can
     never be read as an amount or a date.
@@ -53,6 +54,9 @@ class LocalReplyAnalyser:
             without = decide(vulnerable=False)
             if without.intent in _WHOSE_DEBT_INTENTS:
                 decision, reasons = without, []
+        promise_date = None
+        if decision.intent is Intent.PROMISE_TO_PAY:
+            promise_date = choose_promise_day(normalised, day_mentions)
         sentiment, scores = score_sentiment(normalised, decision.intent, reasons)
         amount_cents = None
         if decision.intent in _OFFER_INTENTS:
@@ -65,9 +69,7 @@ class LocalReplyAnalyser:
             intent_confidence=decision.confidence,
             sentiment=sentiment,
             sentiment_scores=scores,
-            promise_date=(
-                choose_promise_day(normalised, day_mentions) if decision.intent is Intent.PROMISE_TO_PAY else None
-            ),
+            promise_date=promise_date,
             amount_cents=amount_cents,
             vulnerable=bool(reasons),
             vulnerability_reasons=reasons,

@@ -55,10 +55,11 @@ def run_campaign_page(services: Services, run: CampaignRun) -> dict[str, Any]:
         segment = audience.segments[segment_index].value
         condition = AccountModel.days_past_due >= audience.min_days_past_due
         if audience.max_days_past_due is not None:
-            condition = AccountModel.days_past_due.between(
-                audience.min_days_past_due, audience.max_days_past_due)
+            condition = AccountModel.days_past_due.between(audience.min_days_past_due, audience.max_days_past_due)
         page = AccountModel.arrears_index.query(
-            segment, range_key_condition=condition, limit=run.page_size - started - already,
+            segment,
+            range_key_condition=condition,
+            limit=run.page_size - started - already,
             last_evaluated_key=last_key,
         )
         for item in page:
@@ -72,20 +73,31 @@ def run_campaign_page(services: Services, run: CampaignRun) -> dict[str, Any]:
     done = segment_index >= len(audience.segments)
     next_cursor = None if done else CampaignCursor(segment_index=segment_index, last_key=last_key)
     logger.info("campaign page run", extra={"campaign": run.campaign, "started": started, "already": already})
-    return {"campaign": run.campaign, "started": started, "already_started": already,
-            "cursor": None if next_cursor is None else next_cursor.model_dump()}
+    return {
+        "campaign": run.campaign,
+        "started": started,
+        "already_started": already,
+        "cursor": None if next_cursor is None else next_cursor.model_dump(),
+    }
 
 
 def _start_journey(services: Services, account_id: str, run: CampaignRun, local_day: str, now: Any) -> bool:
     """Start first, record second: the execution name is the idempotency key, the record follows it."""
     journey_id = f"{account_id}-{run.campaign}-{local_day}"
-    payload = {"account_id": account_id, "journey_id": journey_id, "campaign": run.campaign,
-               "timings": run.timings, "attempt": {"n": 0}}
+    payload = {
+        "account_id": account_id,
+        "journey_id": journey_id,
+        "campaign": run.campaign,
+        "timings": run.timings,
+        "attempt": {"n": 0},
+    }
     try:
         services.stepfunctions.start_execution(
-            stateMachineArn=services.settings.journey_state_machine_arn, name=journey_id, input=json.dumps(payload))
+            stateMachineArn=services.settings.journey_state_machine_arn, name=journey_id, input=json.dumps(payload)
+        )
     except services.stepfunctions.exceptions.ExecutionAlreadyExists:
         return False
     services.repos.journeys.start(
-        JourneyModel(account_id, journey_id, campaign=run.campaign, started_at=now, status="running"))
+        JourneyModel(account_id, journey_id, campaign=run.campaign, started_at=now, status="running")
+    )
     return True

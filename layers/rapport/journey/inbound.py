@@ -29,8 +29,14 @@ def take_replies(services: Services, replies: list[Any]) -> dict[str, int]:
             continue
         reply_id = f"in.{reply.channel.value}.{reply.provider_message_id}"
         contact = ContactModel(
-            account.account_id, reply_id, at=reply.received_at, direction="in", channel=reply.channel.value,
-            status="received", provider_message_id=reply.provider_message_id, text=reply.text,
+            account.account_id,
+            reply_id,
+            at=reply.received_at,
+            direction="in",
+            channel=reply.channel.value,
+            status="received",
+            provider_message_id=reply.provider_message_id,
+            text=reply.text,
         )
         try:
             services.repos.contacts.record(contact)
@@ -39,9 +45,15 @@ def take_replies(services: Services, replies: list[Any]) -> dict[str, int]:
             continue
         from rapport.journey.resume import resume_journey
 
-        resumed = resume_journey(services, account.account_id, {
-            "kind": "reply", "reply_id": reply_id, "channel": reply.channel.value,
-        })
+        resumed = resume_journey(
+            services,
+            account.account_id,
+            {
+                "kind": "reply",
+                "reply_id": reply_id,
+                "channel": reply.channel.value,
+            },
+        )
         if resumed:
             counts["resumed"] += 1
         else:
@@ -49,6 +61,12 @@ def take_replies(services: Services, replies: list[Any]) -> dict[str, int]:
             # flow (a second state machine) would let Rapport answer it by itself.
             services.repos.worklist.add(account.account_id, "reply_without_journey", None, now)
             counts["queued"] += 1
-        services.repos.audit.append(account.account_id, "reply_received", now, rule=f"reply.{reply.channel.value}",
-                                    reason="reply recorded", inputs={"reply_id": reply_id, "resumed": resumed})
+        services.repos.audit.append(
+            account.account_id,
+            "reply_received",
+            now,
+            rule=f"reply.{reply.channel.value}",
+            reason="reply recorded",
+            inputs={"reply_id": reply_id, "resumed": resumed},
+        )
     return counts

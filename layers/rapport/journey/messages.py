@@ -135,7 +135,9 @@ def deliver(
         return refusal
     link = raise_link(services, account, message_id, journey_id) if with_link and account.balance_cents > 0 else None
     key = TemplateKey(template_id=template_id, channel=channel, language=account.debtor.language, tone=tone)
-    rendered = services.renderer.render(key, _context(services, account, template_id, link), services.client.jurisdiction)
+    rendered = services.renderer.render(
+        key, _context(services, account, template_id, link), services.client.jurisdiction
+    )
     message = OutboundMessage(
         message_id=message_id,
         account_id=account.account_id,
@@ -179,8 +181,13 @@ def deliver(
         contact.failure_reason = str(reason)
         _record_once(services, contact)
         repos.audit.append(
-            account.account_id, "send_failed", now, rule=f"channel.{reason}", journey_id=journey_id,
-            reason="the channel refused the message", inputs={"channel": channel.value, "template": template_id},
+            account.account_id,
+            "send_failed",
+            now,
+            rule=f"channel.{reason}",
+            journey_id=journey_id,
+            reason="the channel refused the message",
+            inputs={"channel": channel.value, "template": template_id},
         )
         repos.accounts.count_channel_event(account, channel.value, "failed")
         if reason in ("opted_out", "invalid_address", "suppressed"):
@@ -192,9 +199,18 @@ def deliver(
     _record_once(services, contact)
     repos.accounts.count_channel_event(account, channel.value, "sent")
     repos.audit.append(
-        account.account_id, "sent", now, rule="allow", journey_id=journey_id,
-        reason="message sent", inputs={"channel": channel.value, "template": rendered.template_id,
-                                       "tone": rendered.tone.value, "language": rendered.language},
+        account.account_id,
+        "sent",
+        now,
+        rule="allow",
+        journey_id=journey_id,
+        reason="message sent",
+        inputs={
+            "channel": channel.value,
+            "template": rendered.template_id,
+            "tone": rendered.tone.value,
+            "language": rendered.language,
+        },
     )
     logger.info("message sent", extra={"message_id": message_id, "channel": channel.value})
     return {
@@ -215,11 +231,20 @@ def compliance_request(services: Services, account: AccountModel, channel: Chann
     history = tuple(
         ContactAttempt(at=c.at, channel=Channel(c.channel), kind=AttemptKind.MESSAGE, delivered=c.status != "failed")
         for c in services.repos.contacts.for_account(account.account_id)
-        if c.direction == "out" and c.status not in ("sending", "deferred", "refused") and c.at > now - timedelta(days=8)
+        if c.direction == "out"
+        and c.status not in ("sending", "deferred", "refused")
+        and c.at > now - timedelta(days=8)
     )
     holds = tuple(
-        Hold(kind=HoldKind(h.kind), placed_by=h.placed_by, placed_at=h.placed_at, reason=h.reason, until=h.until,
-             cleared_at=h.cleared_at, cleared_by=h.cleared_by)
+        Hold(
+            kind=HoldKind(h.kind),
+            placed_by=h.placed_by,
+            placed_at=h.placed_at,
+            reason=h.reason,
+            until=h.until,
+            cleared_at=h.cleared_at,
+            cleared_by=h.cleared_by,
+        )
         for h in account.holds or []
     )
     opt_outs = tuple(
@@ -227,9 +252,15 @@ def compliance_request(services: Services, account: AccountModel, channel: Chann
         for o in account.opt_outs or []
     )
     return ContactRequest(
-        account_id=account.account_id, debtor_timezone=account.debtor.timezone,
-        jurisdiction=services.client.jurisdiction, channel=channel, address=address_for(account, channel),
-        purpose=ContactPurpose(purpose), history=history, holds=holds, opt_outs=opt_outs,
+        account_id=account.account_id,
+        debtor_timezone=account.debtor.timezone,
+        jurisdiction=services.client.jurisdiction,
+        channel=channel,
+        address=address_for(account, channel),
+        purpose=ContactPurpose(purpose),
+        history=history,
+        holds=holds,
+        opt_outs=opt_outs,
     )
 
 
@@ -247,13 +278,24 @@ def _guardrail(
         return None
     action = "deferred" if decision.outcome is DecisionOutcome.DEFER else "refused"
     services.repos.audit.append(
-        account.account_id, action, now, rule=decision.rule, journey_id=journey_id, reason=decision.reason,
+        account.account_id,
+        action,
+        now,
+        rule=decision.rule,
+        journey_id=journey_id,
+        reason=decision.reason,
         inputs={**decision.inputs, "message_id": message_id, "purpose": purpose},
     )
     # NOTE: a service or confirmation message held back here is recorded, not queued; a queue of
     # deferred service messages released at ``not_before`` would deliver it later.
     logger.info("message held back by guardrails", extra={"message_id": message_id, "rule": decision.rule})
-    return {"status": action, "rule": decision.rule, "message_id": message_id, "channel": channel.value, "link_id": None}
+    return {
+        "status": action,
+        "rule": decision.rule,
+        "message_id": message_id,
+        "channel": channel.value,
+        "link_id": None,
+    }
 
 
 def _record_once(services: Services, contact: ContactModel) -> None:

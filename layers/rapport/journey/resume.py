@@ -24,7 +24,7 @@ def resume_journey(services: Services, account_id: str, response: dict[str, Any]
     try:
         sfn.send_task_success(taskToken=token, output=json.dumps(response))
     except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist):
-        logger.info("journey no longer waiting", extra={"journey_id": journey.journey_id})
+        logger.warning("journey no longer waiting", extra={"journey_id": journey.journey_id})
         return False
     logger.info("journey resumed", extra={"journey_id": journey.journey_id, "kind": response.get("kind")})
     return True

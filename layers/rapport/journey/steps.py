@@ -43,9 +43,7 @@ class AssessInput(_Input):
 
 def _active_holds(account: AccountModel, now: datetime) -> list[HoldRecord]:
     return [
-        hold
-        for hold in account.holds or []
-        if hold.cleared_at is None and (hold.until is None or hold.until > now)
+        hold for hold in account.holds or [] if hold.cleared_at is None and (hold.until is None or hold.until > now)
     ]
 
 
@@ -66,13 +64,26 @@ def assess_account(services: Services, step: AssessInput) -> dict[str, Any]:
     repos, now = services.repos, services.clock.now()
     account = repos.accounts.get(step.account_id)
     if _active_holds(account, now):
-        repos.audit.append(account.account_id, "journey_held", now, rule="hold.active", journey_id=step.journey_id,
-                           reason="an active hold stops collection", inputs={})
+        repos.audit.append(
+            account.account_id,
+            "journey_held",
+            now,
+            rule="hold.active",
+            journey_id=step.journey_id,
+            reason="an active hold stops collection",
+            inputs={},
+        )
         return {"action": "hold"}
     if account.balance_cents <= 0:
-        repos.audit.append(account.account_id, "journey_closed", now, rule="balance.nothing_owed",
-                           journey_id=step.journey_id, reason="nothing is owed",
-                           inputs={"balance_cents": account.balance_cents})
+        repos.audit.append(
+            account.account_id,
+            "journey_closed",
+            now,
+            rule="balance.nothing_owed",
+            journey_id=step.journey_id,
+            reason="nothing is owed",
+            inputs={"balance_cents": account.balance_cents},
+        )
         return {"action": "close"}
 
     strategy = services.client.strategy
@@ -91,10 +102,20 @@ def assess_account(services: Services, step: AssessInput) -> dict[str, Any]:
     reply_timeout = step.timings.reply_timeout_seconds or services.clock.real_seconds(treatment.reply_timeout)
     repos.accounts.record_assessment(account, segment.value, score.points, list(score.reason_codes), variant, now)
     repos.audit.append(
-        account.account_id, "assessed", now, rule=f"segment.{segment.value}", journey_id=step.journey_id,
+        account.account_id,
+        "assessed",
+        now,
+        rule=f"segment.{segment.value}",
+        journey_id=step.journey_id,
         reason="scored and segmented",
-        inputs={"score": score.points, "reason_codes": list(score.reason_codes), "variant": variant,
-                "days_past_due": account.days_past_due, "channels": [c.value for c in channels], "tone": tone.value},
+        inputs={
+            "score": score.points,
+            "reason_codes": list(score.reason_codes),
+            "variant": variant,
+            "days_past_due": account.days_past_due,
+            "channels": [c.value for c in channels],
+            "tone": tone.value,
+        },
     )
     return {
         "action": "contact",
@@ -141,14 +162,22 @@ def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
 
     repos, now = services.repos, services.clock.now()
     account = repos.accounts.get(step.account_id)
+    if account.balance_cents <= 0:
+        return {"decision": "settled"}
     channels = [Channel(name) for name in step.assessment["channels"]]
     suppressed = set(account.suppressed_channels or [])
     available = [c for c in channels if c.value not in suppressed]
     templates = step.assessment["templates"]
     if step.attempt >= len(available):
-        repos.audit.append(account.account_id, "channels_exhausted", now, rule="journey.channels_exhausted",
-                           journey_id=step.journey_id, reason="every channel was tried",
-                           inputs={"attempt": step.attempt, "channels": [c.value for c in channels]})
+        repos.audit.append(
+            account.account_id,
+            "channels_exhausted",
+            now,
+            rule="journey.channels_exhausted",
+            journey_id=step.journey_id,
+            reason="every channel was tried",
+            inputs={"attempt": step.attempt, "channels": [c.value for c in channels]},
+        )
         return {"decision": "exhausted"}
     channel = available[step.attempt]
     template_id = templates[min(step.attempt, len(templates) - 1)]
@@ -164,11 +193,30 @@ def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
         return {"decision": "send", **base, "wait_seconds": 0}
     if decision.outcome is DecisionOutcome.DEFER and decision.not_before is not None:
         wait = services.clock.real_seconds(decision.not_before - now)
-        repos.audit.append(account.account_id, "deferred", now, rule=decision.rule, journey_id=step.journey_id,
-                           reason=decision.reason, inputs={**decision.inputs, "not_before": decision.not_before.isoformat()})
-        return {"decision": "defer", **base, "wait_seconds": max(1, wait), "not_before": decision.not_before.isoformat()}
-    repos.audit.append(account.account_id, "refused", now, rule=decision.rule, journey_id=step.journey_id,
-                       reason=decision.reason, inputs=decision.inputs)
+        repos.audit.append(
+            account.account_id,
+            "deferred",
+            now,
+            rule=decision.rule,
+            journey_id=step.journey_id,
+            reason=decision.reason,
+            inputs={**decision.inputs, "not_before": decision.not_before.isoformat()},
+        )
+        return {
+            "decision": "defer",
+            **base,
+            "wait_seconds": max(1, wait),
+            "not_before": decision.not_before.isoformat(),
+        }
+    repos.audit.append(
+        account.account_id,
+        "refused",
+        now,
+        rule=decision.rule,
+        journey_id=step.journey_id,
+        reason=decision.reason,
+        inputs=decision.inputs,
+    )
     return {"decision": "hold" if decision.rule.startswith("hold.") else "refuse", **base, "wait_seconds": 0}
 
 
@@ -185,8 +233,15 @@ def send_message(services: Services, step: SendInput) -> dict[str, Any]:
     account = services.repos.accounts.get(step.account_id)
     message_id = f"{step.journey_id}.{step.attempt}.{step.template_id}"
     return deliver(
-        services, account, message_id=message_id, channel=step.channel, template_id=step.template_id,
-        tone=step.tone, journey_id=step.journey_id, with_link=step.with_link, purpose=step.purpose,
+        services,
+        account,
+        message_id=message_id,
+        channel=step.channel,
+        template_id=step.template_id,
+        tone=step.tone,
+        journey_id=step.journey_id,
+        with_link=step.with_link,
+        purpose=step.purpose,
     )
 
 
@@ -197,8 +252,9 @@ class AwaitInput(_Input):
 
 def await_response(services: Services, step: AwaitInput) -> dict[str, Any]:
     """Park the task token on the journey; webhooks and inbound replies resume it."""
-    services.repos.journeys.park(step.account_id, step.journey_id, step.task_token, step.waiting_for,
-                                 services.clock.now())
+    services.repos.journeys.park(
+        step.account_id, step.journey_id, step.task_token, step.waiting_for, services.clock.now()
+    )
     logger.info("journey waiting", extra={"journey_id": step.journey_id, "waiting_for": step.waiting_for})
     return {"parked": True}
 
@@ -214,24 +270,40 @@ def analyse_reply(services: Services, step: AnalyseInput) -> dict[str, Any]:
     account = repos.accounts.get(step.account_id)
     reply = repos.contacts.get(step.account_id, step.reply_id)
     analysis = services.analyser.analyse(
-        ReplyToAnalyse(reply_id=step.reply_id, text=reply.text or "", received_at=reply.at,
-                       timezone=account.debtor.timezone, language_hint=account.debtor.language)
+        ReplyToAnalyse(
+            reply_id=step.reply_id,
+            text=reply.text or "",
+            received_at=reply.at,
+            timezone=account.debtor.timezone,
+            language_hint=account.debtor.language,
+        )
     )
-    reply.update(actions=[
-        type(reply).intent.set(analysis.intent.value),
-        type(reply).sentiment.set(analysis.sentiment.value),
-        type(reply).vulnerable.set(analysis.vulnerable),
-        type(reply).promise_date.set(analysis.promise_date.isoformat() if analysis.promise_date else None),
-        type(reply).amount_cents.set(analysis.amount_cents),
-        type(reply).redacted_text.set(analysis.redacted_text),
-    ])
+    reply.update(
+        actions=[
+            type(reply).intent.set(analysis.intent.value),
+            type(reply).sentiment.set(analysis.sentiment.value),
+            type(reply).vulnerable.set(analysis.vulnerable),
+            type(reply).promise_date.set(analysis.promise_date.isoformat() if analysis.promise_date else None),
+            type(reply).amount_cents.set(analysis.amount_cents),
+            type(reply).redacted_text.set(analysis.redacted_text),
+        ]
+    )
     repos.accounts.count_channel_event(account, reply.channel, "replies")
     repos.audit.append(
-        step.account_id, "reply_analysed", services.clock.now(), rule=f"intent.{analysis.intent.value}",
-        journey_id=step.journey_id, reason="reply understood",
-        inputs={"intent": analysis.intent.value, "sentiment": analysis.sentiment.value,
-                "vulnerable": analysis.vulnerable, "vulnerability_reasons": list(analysis.vulnerability_reasons),
-                "confidence": round(analysis.intent_confidence, 3), "analyser": analysis.analyser},
+        step.account_id,
+        "reply_analysed",
+        services.clock.now(),
+        rule=f"intent.{analysis.intent.value}",
+        journey_id=step.journey_id,
+        reason="reply understood",
+        inputs={
+            "intent": analysis.intent.value,
+            "sentiment": analysis.sentiment.value,
+            "vulnerable": analysis.vulnerable,
+            "vulnerability_reasons": list(analysis.vulnerability_reasons),
+            "confidence": round(analysis.intent_confidence, 3),
+            "analyser": analysis.analyser,
+        },
     )
     return {
         "reply_id": step.reply_id,
@@ -258,12 +330,17 @@ def _promise_outcomes(services: Services, account_id: str) -> list[Any]:
     for promise in services.repos.promises.for_account(account_id):
         if promise.status == "pending":
             continue
-        outcomes.append(PromiseOutcome(
-            promise_id=promise.promise_id, status=PromiseStatus(promise.status), promised_cents=promise.amount_cents,
-            paid_cents=promise.paid_cents, shortfall_cents=max(0, promise.amount_cents - promise.paid_cents),
-            check_date=datetime.fromisoformat(promise.check_date).date(),
-            checked_on=datetime.fromisoformat(promise.check_date).date(),
-        ))
+        outcomes.append(
+            PromiseOutcome(
+                promise_id=promise.promise_id,
+                status=PromiseStatus(promise.status),
+                promised_cents=promise.amount_cents,
+                paid_cents=promise.paid_cents,
+                shortfall_cents=max(0, promise.amount_cents - promise.paid_cents),
+                check_date=datetime.fromisoformat(promise.check_date).date(),
+                checked_on=datetime.fromisoformat(promise.check_date).date(),
+            )
+        )
     return outcomes
 
 
@@ -276,8 +353,15 @@ def record_promise(services: Services, step: PromiseInput) -> dict[str, Any]:
     today = now.astimezone(zone).date()
     eligibility = promise_allowed(_promise_outcomes(services, account.account_id), today)
     if not eligibility:
-        repos.audit.append(account.account_id, "promise_refused", now, rule="promise.broken_limit",
-                           journey_id=step.journey_id, reason=eligibility.reason, inputs={})
+        repos.audit.append(
+            account.account_id,
+            "promise_refused",
+            now,
+            rule="promise.broken_limit",
+            journey_id=step.journey_id,
+            reason=eligibility.reason,
+            inputs={},
+        )
         return {"accepted": False, "reason": eligibility.reason}
     due = step.analysis.get("promise_date")
     due_date = datetime.fromisoformat(due).date() if due else today + timedelta(days=7)
@@ -286,18 +370,37 @@ def record_promise(services: Services, step: PromiseInput) -> dict[str, Any]:
     amount = amount if amount and 0 < amount <= account.balance_cents else account.balance_cents
     promise_id = "P" + hashlib.sha256(f"{step.journey_id}:{step.analysis.get('reply_id')}".encode()).hexdigest()[:16]
     promise = PromiseToPay(
-        promise_id=promise_id, account_id=account.account_id, amount_cents=amount, currency=account.currency,
-        due_date=due_date, made_at=now, source=PromiseSource.REPLY, grace_days=step.grace_days,
+        promise_id=promise_id,
+        account_id=account.account_id,
+        amount_cents=amount,
+        currency=account.currency,
+        due_date=due_date,
+        made_at=now,
+        source=PromiseSource.REPLY,
+        grace_days=step.grace_days,
     )
     check_date = promise_check_date(promise)
-    repos.promises.save(PromiseModel(
-        account.account_id, promise_id, amount_cents=amount, due_date=due_date.isoformat(),
-        check_date=check_date.isoformat(), made_at=now, source="reply",
-    ))
+    repos.promises.save(
+        PromiseModel(
+            account.account_id,
+            promise_id,
+            amount_cents=amount,
+            due_date=due_date.isoformat(),
+            check_date=check_date.isoformat(),
+            made_at=now,
+            source="reply",
+        )
+    )
     check_at = datetime.combine(check_date, time(9, 0), zone)
-    repos.audit.append(account.account_id, "promise_recorded", now, rule="promise.accepted", journey_id=step.journey_id,
-                       reason="promise to pay recorded",
-                       inputs={"due_date": due_date.isoformat(), "amount_cents": amount, "check_date": check_date.isoformat()})
+    repos.audit.append(
+        account.account_id,
+        "promise_recorded",
+        now,
+        rule="promise.accepted",
+        journey_id=step.journey_id,
+        reason="promise to pay recorded",
+        inputs={"due_date": due_date.isoformat(), "amount_cents": amount, "check_date": check_date.isoformat()},
+    )
     return {
         "accepted": True,
         "promise_id": promise_id,
@@ -319,21 +422,40 @@ def check_promise(services: Services, step: CheckPromiseInput) -> dict[str, Any]
     account = repos.accounts.get(step.account_id)
     stored = repos.promises.get(step.account_id, step.promise_id)
     promise = PromiseToPay(
-        promise_id=stored.promise_id, account_id=stored.account_id, amount_cents=stored.amount_cents,
-        due_date=datetime.fromisoformat(stored.due_date).date(), made_at=stored.made_at, source="reply",
+        promise_id=stored.promise_id,
+        account_id=stored.account_id,
+        amount_cents=stored.amount_cents,
+        due_date=datetime.fromisoformat(stored.due_date).date(),
+        made_at=stored.made_at,
+        source="reply",
     )
-    payments = [(p.occurred_at, p.credit_delta_cents) for p in repos.payments.for_account(step.account_id)
-                if p.credit_delta_cents > 0]
+    payments = [
+        (p.occurred_at, p.credit_delta_cents)
+        for p in repos.payments.for_account(step.account_id)
+        if p.credit_delta_cents > 0
+    ]
     today = now.astimezone(ZoneInfo(account.debtor.timezone)).date()
     if step.on_check_date:
         # The timer fired: judge as of the check date even if a simulated clock lags behind it.
         today = max(today, datetime.fromisoformat(stored.check_date).date())
     outcome = evaluate_promise(promise, payments, today, account.debtor.timezone)
-    stored.update(actions=[PromiseModel.status.set(outcome.status.value), PromiseModel.paid_cents.set(outcome.paid_cents)])
-    repos.audit.append(step.account_id, "promise_checked", now, rule=f"promise.{outcome.status.value}",
-                       journey_id=step.journey_id, reason="promise checked on its date",
-                       inputs={"paid_cents": outcome.paid_cents, "shortfall_cents": outcome.shortfall_cents})
-    return {"status": outcome.status.value, "paid_cents": outcome.paid_cents, "shortfall_cents": outcome.shortfall_cents}
+    stored.update(
+        actions=[PromiseModel.status.set(outcome.status.value), PromiseModel.paid_cents.set(outcome.paid_cents)]
+    )
+    repos.audit.append(
+        step.account_id,
+        "promise_checked",
+        now,
+        rule=f"promise.{outcome.status.value}",
+        journey_id=step.journey_id,
+        reason="promise checked on its date",
+        inputs={"paid_cents": outcome.paid_cents, "shortfall_cents": outcome.shortfall_cents},
+    )
+    return {
+        "status": outcome.status.value,
+        "paid_cents": outcome.paid_cents,
+        "shortfall_cents": outcome.shortfall_cents,
+    }
 
 
 class OfferPlanInput(_Input):
@@ -358,17 +480,32 @@ def offer_plan(services: Services, step: OfferPlanInput) -> dict[str, Any]:
     offered = step.analysis.get("amount_cents")
     affordability = None
     if offered:
-        affordability = Affordability(disposable_cents=offered, max_instalment_cents=offered,
-                                      reason="the debtor's own offer")
+        affordability = Affordability(
+            disposable_cents=offered, max_instalment_cents=offered, reason="the debtor's own offer"
+        )
     rules = PlanRules(max_term_months=int(step.assessment.get("max_plan_months", 12)), currency=account.currency)
     plan_id = "PL" + hashlib.sha256(f"{step.journey_id}:{step.analysis.get('reply_id')}".encode()).hexdigest()[:14]
     try:
-        plan = propose_plan(account.balance_cents, PlanFrequency.MONTHLY, today, PayDay.of_month(25), affordability,
-                            rules, plan_id=plan_id, account_id=account.account_id)
+        plan = propose_plan(
+            account.balance_cents,
+            PlanFrequency.MONTHLY,
+            today,
+            PayDay.of_month(25),
+            affordability,
+            rules,
+            plan_id=plan_id,
+            account_id=account.account_id,
+        )
     except PlanNotAffordableError as error:
-        repos.audit.append(account.account_id, "plan_not_affordable", now, rule="plan.not_affordable",
-                           journey_id=step.journey_id, reason="no plan within the rules fits the debtor's offer",
-                           inputs={"smallest_viable_instalment_cents": error.smallest_viable_instalment_cents})
+        repos.audit.append(
+            account.account_id,
+            "plan_not_affordable",
+            now,
+            rule="plan.not_affordable",
+            journey_id=step.journey_id,
+            reason="no plan within the rules fits the debtor's offer",
+            inputs={"smallest_viable_instalment_cents": error.smallest_viable_instalment_cents},
+        )
         return {"offered": False, "reason": "not_affordable"}
     offer = offer_plan(plan, now)
     summary = {
@@ -379,10 +516,20 @@ def offer_plan(services: Services, step: OfferPlanInput) -> dict[str, Any]:
         "total_cents": plan.total_cents,
         "offer_expires_at": offer.expires_at.isoformat(),
     }
-    repos.plans.save(PlanModel(account.account_id, plan.plan_id, status="offered", offer_id=offer.offer_id,
-                               plan=summary, created_at=now))
-    repos.audit.append(account.account_id, "plan_offered", now, rule="plan.offered", journey_id=step.journey_id,
-                       reason="payment plan offered", inputs=summary)
+    repos.plans.save(
+        PlanModel(
+            account.account_id, plan.plan_id, status="offered", offer_id=offer.offer_id, plan=summary, created_at=now
+        )
+    )
+    repos.audit.append(
+        account.account_id,
+        "plan_offered",
+        now,
+        rule="plan.offered",
+        journey_id=step.journey_id,
+        reason="payment plan offered",
+        inputs=summary,
+    )
     return {"offered": True, "plan_id": plan.plan_id, **summary}
 
 
@@ -404,20 +551,40 @@ def place_hold(services: Services, step: PlaceHoldInput) -> dict[str, Any]:
     if intent == Intent.WRONG_PERSON.value and not step.analysis.get("vulnerable"):
         reply = repos.contacts.get(step.account_id, reply_id)
         account = repos.accounts.get(step.account_id)
-        repos.accounts.add_opt_out(step.account_id, OptOutRecord(
-            channel=reply.channel, address=address_for(account, Channel(reply.channel)), recorded_at=now))
-        repos.audit.append(step.account_id, "address_withdrawn", now, rule="reply.wrong_person",
-                           journey_id=step.journey_id, reason="the reply says this is the wrong person",
-                           inputs={"channel": reply.channel, "reply_id": reply_id})
+        repos.accounts.add_opt_out(
+            step.account_id,
+            OptOutRecord(channel=reply.channel, address=address_for(account, Channel(reply.channel)), recorded_at=now),
+        )
+        repos.audit.append(
+            step.account_id,
+            "address_withdrawn",
+            now,
+            rule="reply.wrong_person",
+            journey_id=step.journey_id,
+            reason="the reply says this is the wrong person",
+            inputs={"channel": reply.channel, "reply_id": reply_id},
+        )
         return {"hold": None, "reason": "wrong_person"}
-    kind = HoldKind.VULNERABILITY if step.analysis.get("vulnerable") else _HOLD_FOR_INTENT.get(intent, HoldKind.HARDSHIP)
+    kind = (
+        HoldKind.VULNERABILITY if step.analysis.get("vulnerable") else _HOLD_FOR_INTENT.get(intent, HoldKind.HARDSHIP)
+    )
     reasons = ", ".join(step.analysis.get("vulnerability_reasons") or []) or "none"
-    hold = HoldRecord(kind=kind.value, placed_by="rapport:reply-analysis", placed_at=now,
-                      reason=f"reply {reply_id}: intent {intent}; vulnerability signs: {reasons}")
+    hold = HoldRecord(
+        kind=kind.value,
+        placed_by="rapport:reply-analysis",
+        placed_at=now,
+        reason=f"reply {reply_id}: intent {intent}; vulnerability signs: {reasons}",
+    )
     repos.accounts.add_hold(step.account_id, hold)
-    repos.audit.append(step.account_id, "hold_placed", now, rule=f"hold.{kind.value}", journey_id=step.journey_id,
-                       reason="collection stopped until a person reviews the account",
-                       inputs={"kind": kind.value, "intent": intent, "reply_id": reply_id})
+    repos.audit.append(
+        step.account_id,
+        "hold_placed",
+        now,
+        rule=f"hold.{kind.value}",
+        journey_id=step.journey_id,
+        reason="collection stopped until a person reviews the account",
+        inputs={"kind": kind.value, "intent": intent, "reply_id": reply_id},
+    )
     return {"hold": kind.value}
 
 
@@ -442,11 +609,24 @@ def record_opt_out(services: Services, step: OptOutInput) -> dict[str, Any]:
         suppressed = [channel]
     for name in suppressed:
         repos.accounts.suppress_channel(step.account_id, name)
-    repos.audit.append(step.account_id, "opted_out", now, rule=f"optout.{channel or 'all'}", journey_id=step.journey_id,
-                       reason="the debtor asked us to stop", inputs={"scope": scope.value, "reply_id": step.reply_id})
+    repos.audit.append(
+        step.account_id,
+        "opted_out",
+        now,
+        rule=f"optout.{channel or 'all'}",
+        journey_id=step.journey_id,
+        reason="the debtor asked us to stop",
+        inputs={"scope": scope.value, "reply_id": step.reply_id},
+    )
     confirmation = deliver(
-        services, account, message_id=f"{step.journey_id}.optout.{step.reply_id}", channel=step.channel,
-        template_id="opt_out_confirmation", tone=Tone.NEUTRAL, journey_id=step.journey_id, with_link=False,
+        services,
+        account,
+        message_id=f"{step.journey_id}.optout.{step.reply_id}",
+        channel=step.channel,
+        template_id="opt_out_confirmation",
+        tone=Tone.NEUTRAL,
+        journey_id=step.journey_id,
+        with_link=False,
         purpose="opt_out_confirmation",
     )
     return {"scope": scope.value, "confirmation": confirmation["status"]}
@@ -459,8 +639,15 @@ class HandToAgentInput(_Input):
 def hand_to_agent(services: Services, step: HandToAgentInput) -> dict[str, Any]:
     now = services.clock.now()
     services.repos.worklist.add(step.account_id, step.reason, step.journey_id, now)
-    services.repos.audit.append(step.account_id, "handed_to_agent", now, rule=f"agent.{step.reason}",
-                                journey_id=step.journey_id, reason="a person takes over", inputs={})
+    services.repos.audit.append(
+        step.account_id,
+        "handed_to_agent",
+        now,
+        rule=f"agent.{step.reason}",
+        journey_id=step.journey_id,
+        reason="a person takes over",
+        inputs={},
+    )
     return {"queue": "agents", "reason": step.reason}
 
 
@@ -473,9 +660,15 @@ def finish_journey(services: Services, step: FinishInput) -> dict[str, Any]:
     now = services.clock.now()
     services.repos.journeys.finish(step.account_id, step.journey_id, step.outcome, now)
     inputs = {"error": (step.error or {}).get("Error")} if step.error else {}
-    services.repos.audit.append(step.account_id, "journey_finished", now, rule=f"outcome.{step.outcome}",
-                                journey_id=step.journey_id, reason="journey finished", inputs=inputs)
+    services.repos.audit.append(
+        step.account_id,
+        "journey_finished",
+        now,
+        rule=f"outcome.{step.outcome}",
+        journey_id=step.journey_id,
+        reason="journey finished",
+        inputs=inputs,
+    )
     if step.outcome == "failed":
         logger.error("journey failed", extra={"journey_id": step.journey_id, **inputs})
     return {"outcome": step.outcome}
-

@@ -33,10 +33,18 @@ class WebhookResult:
 def _record(services: Services, provider: str, raw_body: bytes, result: WebhookResult, **ids: Any) -> None:
     digest = hashlib.sha256(raw_body).hexdigest()
     now = services.clock.now()
-    services.repos.deliveries.record(WebhookDeliveryModel(
-        provider, f"{now.isoformat()}#{digest[:16]}", received_at=now, outcome=result.outcome,
-        http_status=result.http_status, reason=result.reason, body_sha256=digest, **ids,
-    ))
+    services.repos.deliveries.record(
+        WebhookDeliveryModel(
+            provider,
+            f"{now.isoformat()}#{digest[:16]}",
+            received_at=now,
+            outcome=result.outcome,
+            http_status=result.http_status,
+            reason=result.reason,
+            body_sha256=digest,
+            **ids,
+        )
+    )
 
 
 def handle_payment_webhook(
@@ -93,11 +101,20 @@ def handle_payment_webhook(
         condition=PaymentLinkModel.credited_cents == link.credited_cents,
     )
     try:
-        services.repos.payments.record(PaymentModel(
-            link.account_id, f"{event.provider}#{event.event_id}", provider=event.provider, link_id=link.link_id,
-            transaction_id=event.transaction_id, kind=event.kind.value, amount_cents=event.amount_cents,
-            credit_delta_cents=decision.credit_delta_cents, occurred_at=event.occurred_at, recorded_at=now,
-        ))
+        services.repos.payments.record(
+            PaymentModel(
+                link.account_id,
+                f"{event.provider}#{event.event_id}",
+                provider=event.provider,
+                link_id=link.link_id,
+                transaction_id=event.transaction_id,
+                kind=event.kind.value,
+                amount_cents=event.amount_cents,
+                credit_delta_cents=decision.credit_delta_cents,
+                occurred_at=event.occurred_at,
+                recorded_at=now,
+            )
+        )
     except AlreadyRecordedError:
         result = WebhookResult(200, "duplicate", "already_recorded")
         _record(services, provider_name, raw_body, result, **ids)
@@ -107,14 +124,26 @@ def handle_payment_webhook(
     if decision.credit_delta_cents:
         account = services.repos.accounts.credit(link.account_id, decision.credit_delta_cents, now)
         services.repos.audit.append(
-            link.account_id, "payment_applied", now, rule=f"payment.{event.kind.value}", journey_id=link.journey_id,
+            link.account_id,
+            "payment_applied",
+            now,
+            rule=f"payment.{event.kind.value}",
+            journey_id=link.journey_id,
             reason="provider payment reconciled",
-            inputs={"provider": event.provider, "event_id": event.event_id, "credit_delta_cents": decision.credit_delta_cents,
-                    "link_status": decision.status.value, "partial": decision.is_partial,
-                    "overpayment": decision.is_overpayment},
+            inputs={
+                "provider": event.provider,
+                "event_id": event.event_id,
+                "credit_delta_cents": decision.credit_delta_cents,
+                "link_status": decision.status.value,
+                "partial": decision.is_partial,
+                "overpayment": decision.is_overpayment,
+            },
         )
-    result = WebhookResult(200, "applied" if decision.outcome.value == "applied" else decision.outcome.value,
-                           credited_cents=decision.credit_delta_cents)
+    result = WebhookResult(
+        200,
+        "applied" if decision.outcome.value == "applied" else decision.outcome.value,
+        credited_cents=decision.credit_delta_cents,
+    )
     _record(services, provider_name, raw_body, result, **ids)
     if account is not None and decision.credit_delta_cents > 0:
         from rapport.journey.resume import resume_journey
@@ -123,8 +152,14 @@ def handle_payment_webhook(
         channel = next((c.channel for c in reversed(contacts) if c.direction == "out" and c.status == "sent"), "sms")
         acct = services.repos.accounts.get(link.account_id)
         services.repos.accounts.count_channel_event(acct, channel, "payments")
-        resume_journey(services, link.account_id, {
-            "kind": "payment", "settled": acct.balance_cents <= 0, "amount_cents": decision.credit_delta_cents,
-            "channel": channel,
-        })
+        resume_journey(
+            services,
+            link.account_id,
+            {
+                "kind": "payment",
+                "settled": acct.balance_cents <= 0,
+                "amount_cents": decision.credit_delta_cents,
+                "channel": channel,
+            },
+        )
     return result

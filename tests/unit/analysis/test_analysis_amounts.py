@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import pytest
+
 from rapport.analysis import LocalReplyAnalyser, ReplyToAnalyse
 from rapport.analysis.amounts import find_offered_amount_cents
 
@@ -88,3 +89,31 @@ def test_a_dispute_carries_no_amount_even_with_sums_in_it() -> None:
 def test_a_plan_carries_the_instalment() -> None:
     """Given a plan request with an instalment, when analysed, then the instalment is the amount in ZAR."""
     assert _analyse("can we make an arrangement of R200 a month") == ("payment_plan_request", 20_000, "ZAR")
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("can we do a debit order for like three hundred a month", 30_000),
+        ("so I pay like five hundred a month until it's finished", 50_000),
+        ("I can pay a hundred rand on Friday", 10_000),
+        ("I can't afford more than R50", 5_000),
+        ("I'll pay no more than R300 a month", 30_000),
+    ],
+)
+def test_spoken_sums_and_ceilings_are_offers(text: str, cents: int) -> None:
+    """Given a sum said in words, or a ceiling the debtor names, when read, then it is the offer."""
+    assert find_offered_amount_cents(text) == cents
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have been paying R500 every month as agreed",
+        "I was paying R300 a month before",
+        "I live on a disability grant of R2 180 a month",
+    ],
+)
+def test_past_payments_and_income_are_not_offers(text: str) -> None:
+    """Given what the debtor used to pay or lives on, when read, then no offer is found."""
+    assert find_offered_amount_cents(text, require_offer_words=True) is None

@@ -13,6 +13,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
+
 from rapport.analysis import LOCAL_ANALYSER_NAME, ComprehendReplyAnalyser, LocalReplyAnalyser, ReplyToAnalyse
 from rapport.analysis.comprehend import truncate_utf8
 from rapport.models.enums import Sentiment

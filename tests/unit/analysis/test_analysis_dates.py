@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 import pytest
+
 from rapport.analysis import LocalReplyAnalyser, ReplyToAnalyse, resolve_promise_date
 from rapport.analysis.text import normalise
 
@@ -163,3 +164,49 @@ def test_only_a_promise_carries_a_promise_date() -> None:
         _analyse("Payment was made on the 1st via EFT", "2026-12-04T10:00:00+02:00", "Africa/Johannesburg")
         is None
     )
+
+
+TUESDAY = date(2026, 11, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "expected", "language"),
+    [
+        (
+            "I will be making payment on Monday the 7th of December",
+            date(2026, 11, 30),
+            date(2026, 12, 7),
+            "en",
+        ),
+        ("I will pay R1 350,00 on Friday, 2 July 2027", date(2027, 6, 30), date(2027, 7, 2), "en"),
+        ("I'm going to pay on the twentieth", date(2026, 9, 19), date(2026, 9, 20), "en"),
+        ("I'll pay the twenty fifth when I get paid", date(2027, 5, 3), date(2027, 5, 25), "en"),
+        ("I'll pay on the second of January", date(2026, 12, 30), date(2027, 1, 2), "en"),
+        ("Ek sal die vyf-en-twintigste betaal", TUESDAY, date(2026, 11, 25), "af"),
+        ("I will pay after the weekend on monday", date(2027, 1, 15), date(2027, 1, 18), "en"),
+        ("I'll pay after the weekend", TUESDAY, date(2026, 11, 9), "en"),
+        ("I'll pay you in a fortnight", TUESDAY, date(2026, 11, 17), "en"),
+        ("will pay in a week's time", TUESDAY, date(2026, 11, 10), "en"),
+        ("ngizokhokha kusasa", TUESDAY, date(2026, 11, 4), "zu"),
+        ("ke tla lefa hosane", TUESDAY, date(2026, 11, 4), "st"),
+        ("yebo ngizokhokha ngoLwesihlanu", TUESDAY, date(2026, 11, 6), "zu"),
+        ("ngizokhokha ngo-30", TUESDAY, date(2026, 11, 30), "zu"),
+        ("Goeie more, ek sal volgende Vrydag betaal", TUESDAY, date(2026, 11, 13), "af"),
+        ("dis nou Marietjie hier, ek sal more betaal", TUESDAY, date(2026, 11, 4), "af"),
+    ],
+)
+def test_compound_dates_ordinal_words_and_other_languages_resolve(
+    text: str, today: date, expected: date, language: str
+) -> None:
+    """Given a weekday with its date, an ordinal in words, 'after the weekend', a fortnight, isiZulu and
+    Sesotho day words, or Afrikaans 'goeie more' and 'nou', when resolved, then it is the day meant."""
+    assert _promise_date(text, today, language) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'll pay the first thing I can", "the second payment bounced", "Goeie more"],
+)
+def test_ordinal_words_that_are_not_days_and_greetings_resolve_to_nothing(text: str) -> None:
+    """Given 'the first thing', 'the second payment' or a greeting, when resolved, then no day."""
+    assert _promise_date(text, TUESDAY, "af" if text.startswith("Goeie") else "en") is None

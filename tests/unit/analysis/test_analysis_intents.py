@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import pytest
+
 from rapport.analysis import LocalReplyAnalyser, ReplyAnalysis, ReplyToAnalyse
 from rapport.models.enums import Intent, Sentiment
 
@@ -160,3 +161,48 @@ def test_language_is_detected(text: str, hint: str | None, language: str) -> Non
     """Given replies in different languages, when analysed,
     then the language is recognised (hint as tie-break)."""
     assert analyse(text, language_hint=hint).language == language
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("ngizokhokha kusasa", Intent.PROMISE_TO_PAY),
+        ("Ngiyikhokhile imali", Intent.PAID_ALREADY),
+        ("ngeke ngikhokhe", Intent.REFUSAL),
+        ("Angimazi uThandi", Intent.WRONG_PERSON),
+        ("Goeie dag, ek het die betaling Vrydag gemaak", Intent.PAID_ALREADY),
+        ("My debit order runs on the 1st, it already went off", Intent.PAID_ALREADY),
+        ("Ek gaan niks betaal nie, los my", Intent.REFUSAL),
+        ("You'll never see that money", Intent.REFUSAL),
+        ("hahaha no", Intent.REFUSAL),
+        ("I do not consent to you contacting me. POPIA. Delete my number", Intent.OPT_OUT),
+        ("Moenie my ooit weer bel of SMS nie", Intent.OPT_OUT),
+        ("i said STOP already how many times", Intent.OPT_OUT),
+        ("My name is not Zanele", Intent.WRONG_PERSON),
+        ("This number was recycled, Nomsa doesn't have it anymore", Intent.WRONG_PERSON),
+        ("I'll pay Friday but first fix the wrong interest charges", Intent.DISPUTE),
+        ("Someone opened this in my name, I've reported it to SAPS", Intent.DISPUTE),
+        ("i can do 2 payments of R600, one now and one on the 25th", Intent.PAYMENT_PLAN_REQUEST),
+        ("I can't do the full thing but I can do R200 every Friday", Intent.PAYMENT_PLAN_REQUEST),
+        ("will pay in a week's time", Intent.PROMISE_TO_PAY),
+        ("Kan julle my more-oggend bel?", Intent.CALLBACK_REQUEST),
+        ("How much will it be if I settle today?", Intent.BALANCE_QUERY),
+    ],
+)
+def test_wordings_found_on_fresh_replies_are_recognised(text: str, intent: Intent) -> None:
+    """Given wordings first missed on fresh replies (isiZulu, Afrikaans morphology, defiance, consent,
+    two-part plans, conditionals), when analysed, then the intent is the one an agent acts on."""
+    assert analyse(text).intent is intent
+
+
+def test_a_divorce_named_to_say_whose_debt_it_is_is_no_hardship() -> None:
+    """Given 'not me, you want my ex-husband, we divorced', when analysed, then it is a wrong person and
+    not flagged vulnerable."""
+    analysis = analyse("Not me. I think you want my ex husband, we divorced in 2019")
+    assert (analysis.intent, analysis.vulnerable) == (Intent.WRONG_PERSON, False)
+
+
+def test_a_divorce_told_as_hardship_is_still_flagged() -> None:
+    """Given a divorce told as the reason for struggling, when analysed, then it is vulnerable hardship."""
+    analysis = analyse("I'm going through a divorce and I'm struggling")
+    assert (analysis.intent, analysis.vulnerable) == (Intent.HARDSHIP, True)

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 import pytest
 from pydantic import ValidationError
+
 from rapport.analysis import LOCAL_ANALYSER_NAME, LocalReplyAnalyser, ReplyAnalyser, ReplyToAnalyse
 
 

@@ -9,6 +9,7 @@ the dev and held-out figures. All received Wednesday 9 December 2026, 10:00 in J
 from datetime import date, datetime
 
 import pytest
+
 from rapport.analysis import LocalReplyAnalyser, ReplyToAnalyse
 
 RECEIVED_AT = datetime.fromisoformat("2026-12-09T10:00:00+02:00")

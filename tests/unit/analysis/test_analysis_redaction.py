@@ -1,6 +1,7 @@
 """Personal numbers and addresses replaced with placeholders; amounts, dates and references kept."""
 
 import pytest
+
 from rapport.analysis import redact
 
 

@@ -1,21 +1,38 @@
-"""The local analyser meets its targets on the shipped dev set and on our own held-out set.
+"""The local analyser meets its targets on the shipped dev set and on every labelled set of ours.
 
 replies_heldout.jsonl (beside this file) was written before the rules were tuned against it: 106
 replies in English and Afrikaans, received at different times (month and year ends, 23:30 UTC,
 London and New York debtors). Labelling conventions, shared with data/replies-dev.jsonl:
 `promise_date` only for promise_to_pay replies that name a day; `amount` (rand) only for a sum the
 debtor offers; hardship wins over a promise, an explicit opt-out over everything.
-The analyser is deterministic, so these thresholds are not flaky.
+
+replies_fresh_a.jsonl (276, SMS and WhatsApp voice: typos, slang, code-switching with isiZulu and
+Sesotho, multi-intent replies, tricky negatives) and replies_fresh_b.jsonl (183, formal emails and
+voice-note transcripts) were written before their first run; replies_fresh_c.jsonl (137) and
+replies_fresh_d.jsonl (98) were written later, after the rules had been read. Each set was run once
+as it was, and only then were its misses fixed by general rules. First-run figures (intent accuracy,
+promise dates exact, vulnerability recall): B 0.869 / 0.922 / 0.867, C 0.905 / 0.895 / 0.909,
+D 0.888 / 0.957 / 0.900. Those, not the figures asserted here, are the guide to accuracy on unseen
+replies. The analyser is deterministic, so these thresholds are not flaky.
 """
 
 from pathlib import Path
 
 import pytest
+
 from rapport.analysis import LocalReplyAnalyser
 from rapport.analysis.benchmark import evaluate, load_labelled, main
 
 ROOT = Path(__file__).resolve().parents[3]
-LABELLED_FILES = [ROOT / "data" / "replies-dev.jsonl", Path(__file__).with_name("replies_heldout.jsonl")]
+HERE = Path(__file__).parent
+LABELLED_FILES = [
+    ROOT / "data" / "replies-dev.jsonl",
+    HERE / "replies_heldout.jsonl",
+    HERE / "replies_fresh_a.jsonl",
+    HERE / "replies_fresh_b.jsonl",
+    HERE / "replies_fresh_c.jsonl",
+    HERE / "replies_fresh_d.jsonl",
+]
 
 
 @pytest.mark.parametrize("path", LABELLED_FILES, ids=lambda path: path.name)
@@ -37,6 +54,27 @@ def test_heldout_set_is_large_and_covers_both_languages() -> None:
     assert len(labelled) >= 80
     assert {"en", "af"} <= {item.language for item in labelled}
     assert len({item.intent for item in labelled}) == 11
+
+
+@pytest.mark.parametrize(
+    ("name", "at_least"),
+    [("replies_fresh_a.jsonl", 200), ("replies_fresh_b.jsonl", 150), ("replies_fresh_c.jsonl", 100)],
+)
+def test_fresh_sets_are_large_varied_and_cover_every_intent(name: str, at_least: int) -> None:
+    """Given a fresh labelled set, when loaded, then it is large, covers all eleven intents, has
+    vulnerable replies and replies received in more than one time zone and on more than one weekday."""
+    labelled = load_labelled(HERE / name)
+    assert len(labelled) >= at_least
+    assert len({item.intent for item in labelled}) == 11
+    assert sum(item.vulnerable for item in labelled) >= 20
+    assert len({item.timezone for item in labelled}) >= 3
+    assert len({item.to_reply().local_date().weekday() for item in labelled}) >= 4
+
+
+def test_labelled_ids_are_unique_across_files() -> None:
+    """Given every labelled file, when loaded, then no reply id appears twice."""
+    ids = [item.id for path in LABELLED_FILES for item in load_labelled(path)]
+    assert len(ids) == len(set(ids))
 
 
 def test_benchmark_command_prints_every_figure_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+
 from rapport.compliance import ContactDecision, ContactRequest, evaluate_contact
 from rapport.models.enums import Channel
 

@@ -4,6 +4,7 @@ from datetime import time
 
 import pytest
 from pydantic import ValidationError
+
 from rapport.compliance import (
     SOUTH_AFRICA,
     UNITED_KINGDOM,

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from rapport.compliance import (
     SOUTH_AFRICA,
     AttemptKind,

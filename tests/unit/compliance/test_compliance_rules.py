@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
+
 from rapport.compliance import (
     HOLD_POLICIES,
     AttemptKind,

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from rapport.compliance import (
     SOUTH_AFRICA,
     UNITED_KINGDOM,

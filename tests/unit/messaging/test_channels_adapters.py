@@ -18,6 +18,7 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 from moto.backends import get_backend
 from pydantic import ValidationError
+
 from rapport.messaging.channels import (
     ChannelRejectedError,
     ChannelThrottledError,

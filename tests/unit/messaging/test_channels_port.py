@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
+
 from rapport.messaging.channels import (
     ChannelRejectedError,
     ChannelSender,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from rapport.messaging.channels.identifiers import to_ses_tag_value
 from rapport.messaging.delivery import (
     SMS_EVENT_TYPES,

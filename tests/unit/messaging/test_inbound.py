@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from rapport.messaging.inbound import (
     InboundEmailRejectedError,
     InboundMessage,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from rapport.messaging.optout import OptOutScope, is_opt_out, normalise_reply, opt_out_scope
 
 KEYWORD_REPLIES = [

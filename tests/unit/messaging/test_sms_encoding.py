@@ -3,6 +3,7 @@
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from rapport.messaging.sms_encoding import (
     GSM7_BASIC,
     GSM7_EXTENSION,

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from rapport.messaging.templates import (
     MessageContext,
     MessageRenderer,

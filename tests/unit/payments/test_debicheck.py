@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
+
 from rapport.payments.debicheck import (
     ALLOWED_TRANSITIONS,
     FINAL_STATUSES,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import pytest
+
 from rapport.payments import (
     DecisionOutcome,
     LinkLedger,

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from rapport.payments import LinkLedger, LinkSnapshot, PaymentEvent, PaymentEventKind
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

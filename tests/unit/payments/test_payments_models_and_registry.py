@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
+
 from rapport.payments import (
     HttpRequest,
     LinkPurpose,

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
+
 from rapport.payments import (
     HttpResponse,
     IgnoredWebhookError,

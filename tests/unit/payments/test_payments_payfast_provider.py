@@ -8,6 +8,7 @@ from datetime import datetime
 from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 import pytest
+
 from rapport.payments import (
     HttpResponse,
     IgnoredWebhookError,

@@ -8,6 +8,7 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+
 from rapport.payments import (
     LinkLedger,
     LinkSnapshot,

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
+
 from rapport.payments import (
     HttpResponse,
     IgnoredWebhookError,

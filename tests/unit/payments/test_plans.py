@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 
 import pytest
+
 from rapport.models.enums import Jurisdiction
 from rapport.payments.plans import (
     Affordability,

@@ -6,6 +6,7 @@ from itertools import pairwise
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+
 from rapport.payments.plans import (
     Affordability,
     AffordabilityReason,

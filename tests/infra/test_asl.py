@@ -1,0 +1,251 @@
+"""Every state machine in statemachines/: sound structure, cfn-lint's ASL schema, catalogue functions."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import lint
+
+from rapport_infra import catalogue
+from rapport_infra.asl import (
+    load_definition,
+    route,
+    substitution_names,
+    task_resources,
+    validate_definition,
+)
+
+pytestmark = pytest.mark.infra
+
+ASL_FILES = sorted(catalogue.STATEMACHINES_DIR.glob("*.asl.json"))
+JOURNEY_KEYS = {spec.substitution_key: spec for spec in catalogue.FUNCTIONS if spec.trigger == "journey"}
+ALL_FUNCTION_KEYS = {spec.substitution_key: spec for spec in catalogue.FUNCTIONS}
+FAKE_ARN = "arn:aws:lambda:af-south-1:123456789012:function:rapport-test"
+
+
+def test_there_are_state_machines_to_check():
+    assert catalogue.JOURNEY.definition_file in ASL_FILES
+
+
+@pytest.mark.parametrize("path", ASL_FILES, ids=lambda path: path.name)
+def test_definition_is_structurally_sound(path: Path):
+    # Given a state machine file
+    definition = load_definition(path)
+    # When its structure is checked (targets, reachability, exits, Choice rules, error handlers)
+    problems = [str(problem) for problem in validate_definition(definition)]
+    # Then nothing is wrong
+    assert problems == []
+
+
+@pytest.mark.parametrize("path", ASL_FILES, ids=lambda path: path.name)
+def test_definition_passes_cfn_lint_state_machine_schema(path: Path):
+    # Given a template holding the definition as an object, with a value for every substitution
+    definition = load_definition(path)
+    substitutions = {name: FAKE_ARN for name in substitution_names(definition)}
+    substitutions["SendFailuresQueueUrl"] = "https://sqs.af-south-1.amazonaws.com/123456789012/rapport-test"
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {"Journey": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+            "RoleArn": "arn:aws:iam::123456789012:role/rapport-test",
+            "Definition": definition,
+            "DefinitionSubstitutions": substitutions,
+        }}},
+    }
+    # When cfn-lint validates it (rule E3601 checks the ASL JSON schema)
+    matches = [str(match) for match in lint(json.dumps(template), regions=["af-south-1"])]
+    # Then it finds nothing
+    assert matches == []
+
+
+@pytest.mark.parametrize("path", ASL_FILES, ids=lambda path: path.name)
+def test_every_function_placeholder_is_a_journey_function(path: Path):
+    # Given the ${...FunctionArn} placeholders of a definition
+    names = {name for name in substitution_names(load_definition(path)) if name.endswith("FunctionArn")}
+    # Then each names a catalogue function, and one the journey may invoke
+    assert names <= set(ALL_FUNCTION_KEYS), names - set(ALL_FUNCTION_KEYS)
+    assert {ALL_FUNCTION_KEYS[name].trigger for name in names} == {"journey"}
+    # And nothing else is substituted but the send-failures queue
+    assert substitution_names(load_definition(path)) - names <= {"SendFailuresQueueUrl"}
+
+
+def test_journey_uses_every_journey_function():
+    # Given the journey definition and the catalogue's journey functions
+    used = substitution_names(load_definition(catalogue.JOURNEY.definition_file))
+    # Then no journey function is deployed without a state that invokes it
+    assert set(JOURNEY_KEYS) <= used, set(JOURNEY_KEYS) - used
+    assert set(catalogue.JOURNEY.functions) == {spec.name for spec in JOURNEY_KEYS.values()}
+
+
+def test_callback_tasks_invoke_a_function_by_name():
+    # Given the journey's .waitForTaskToken tasks
+    definition = load_definition(catalogue.JOURNEY.definition_file)
+    callbacks = [(name, state) for name, state in task_resources(definition)
+                 if state["Resource"].endswith(".waitForTaskToken")]
+    # Then each passes a placeholder function name and its token
+    assert callbacks
+    for name, state in callbacks:
+        assert state["Parameters"]["FunctionName"].removeprefix("${").removesuffix("}") in JOURNEY_KEYS, name
+        assert "$$.Task.Token" in json.dumps(state["Parameters"]), name
+
+
+@pytest.mark.parametrize(
+    ("analysis", "expected"),
+    [
+        ({"intent": "hardship", "vulnerable": False}, "PlaceHold"),
+        ({"intent": "dispute", "vulnerable": False}, "PlaceHold"),
+        ({"intent": "promise_to_pay", "vulnerable": True}, "PlaceHold"),
+        ({"intent": "promise_to_pay", "vulnerable": False}, "RecordPromise"),
+        ({"intent": "opt_out", "vulnerable": False}, "RecordOptOut"),
+        ({"intent": "question", "vulnerable": False}, "AnswerReply"),
+    ],
+)
+def test_reply_routing_puts_people_in_difficulty_first(analysis, expected):
+    # Given the journey's RouteReply state and an analysed reply
+    definition = load_definition(catalogue.JOURNEY.definition_file)
+    # When the Choice rules are evaluated against it
+    # Then hardship, disputes and vulnerability go to a hold before any collection step
+    assert route(definition, "RouteReply", {"analysis": analysis}) == expected
+
+
+# --- the checks themselves catch what they claim to ------------------------------------------------
+
+def _minimal() -> dict[str, Any]:
+    return {
+        "StartAt": "Assess",
+        "States": {
+            "Assess": {"Type": "Task", "Resource": "${AssessAccountFunctionArn}", "Next": "Route"},
+            "Route": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.action", "StringEquals": "close", "Next": "Done"}],
+                "Default": "Done",
+            },
+            "Done": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+def _broken(change) -> dict[str, Any]:
+    definition = copy.deepcopy(_minimal())
+    change(definition)
+    return definition
+
+
+BROKEN_DEFINITIONS = {
+    "missing target": (lambda d: d["States"]["Assess"].update(Next="Nowhere"), "not a state"),
+    "unreachable state": (lambda d: d["States"].update(Orphan={"Type": "Pass", "End": True}), "unreachable"),
+    "loop with no exit": (
+        lambda d: d["States"].update(
+            Route={"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": True, "Next": "Assess"}],
+                   "Default": "Assess"},
+        ),
+        "no path from here reaches an end",
+    ),
+    "choice without default": (lambda d: d["States"]["Route"].pop("Default"), "explicit Default"),
+    "rule with two operators": (
+        lambda d: d["States"]["Route"]["Choices"][0].update(StringMatches="c*"), "exactly one operator"),
+    "numeric operator given a string": (
+        lambda d: d["States"]["Route"]["Choices"].__setitem__(
+            0, {"Variable": "$.days", "NumericEquals": "3", "Next": "Done"}),
+        "not a valid operand",
+    ),
+    "nested rule with Next": (
+        lambda d: d["States"]["Route"]["Choices"].__setitem__(0, {
+            "Not": {"Variable": "$.x", "IsNull": True, "Next": "Done"}, "Next": "Done"}),
+        "nested rule may not have a Next",
+    ),
+    "States.ALL not last": (
+        lambda d: d["States"]["Assess"].update(Catch=[
+            {"ErrorEquals": ["States.ALL"], "Next": "Done"}, {"ErrorEquals": ["MyError"], "Next": "Done"}]),
+        "must be in the last catcher",
+    ),
+    "States.ALL with others": (
+        lambda d: d["States"]["Assess"].update(Retry=[{"ErrorEquals": ["States.ALL", "MyError"]}]),
+        "must appear alone",
+    ),
+    "callback without token": (
+        lambda d: d["States"]["Assess"].update(
+            Resource="arn:aws:states:::lambda:invoke.waitForTaskToken",
+            Parameters={"FunctionName": "${AwaitResponseFunctionArn}"}, TimeoutSeconds=60),
+        "$$.Task.Token",
+    ),
+    "callback without timeout": (
+        lambda d: d["States"]["Assess"].update(
+            Resource="arn:aws:states:::lambda:invoke.waitForTaskToken",
+            Parameters={"FunctionName": "${AwaitResponseFunctionArn}",
+                        "Payload": {"token.$": "$$.Task.Token"}}),
+        "without a timeout",
+    ),
+    "path parameter that is no path": (
+        lambda d: d["States"]["Assess"].update(Parameters={"account_id.$": "account_id"}), "must be a path"),
+    "task with both Next and End": (lambda d: d["States"]["Assess"].update(End=True), "exactly one of Next"),
+    "two successful ends": (
+        lambda d: d["States"]["Route"].update(Default="Also") or d["States"].update(
+            Also={"Type": "Succeed"}),
+        "exactly one successful end",
+    ),
+    "wait without a duration": (
+        lambda d: d["States"].update(Done={"Type": "Wait", "End": True}), "a Wait needs exactly one"),
+}
+
+
+def test_minimal_definition_is_sound():
+    assert validate_definition(_minimal()) == []
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_DEFINITIONS))
+def test_validator_catches(case: str):
+    # Given a sound definition broken in one specific way
+    change, expected = BROKEN_DEFINITIONS[case]
+    # When it is validated
+    problems = [str(problem) for problem in validate_definition(_broken(change))]
+    # Then the problem is reported
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_nested_map_states_are_checked_too():
+    # Given a Map whose iterator transitions to a state outside itself
+    definition = _minimal()
+    definition["States"]["Assess"] = {
+        "Type": "Map", "Next": "Route",
+        "ItemProcessor": {"StartAt": "One", "States": {"One": {"Type": "Pass", "Next": "Done"}}},
+    }
+    # Then the validator reports the escape (each iterator is its own machine)
+    assert any("'Done', which is not a state" in str(problem) for problem in validate_definition(definition))
+
+
+def test_route_evaluates_combinators_and_paths():
+    # Given a Choice with And, Not and a Path comparison
+    definition = {"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Default": "Other", "Choices": [
+            {"And": [{"Variable": "$.a", "NumericGreaterThanEquals": 3},
+                     {"Not": {"Variable": "$.b", "StringEqualsPath": "$.c"}}], "Next": "Match"},
+        ]},
+        "Match": {"Type": "Succeed"}, "Other": {"Type": "Succeed"},
+    }}
+    # Then the evaluation follows the rules, and a missing variable never matches
+    assert route(definition, "C", {"a": 3, "b": "x", "c": "y"}) == "Match"
+    assert route(definition, "C", {"a": 3, "b": "x", "c": "x"}) == "Other"
+    assert route(definition, "C", {"a": True, "b": "x", "c": "y"}) == "Other"
+    assert route(definition, "C", {"b": "x", "c": "y"}) == "Other"
+
+
+@pytest.mark.parametrize(("rule", "data", "matches"), [
+    ({"Variable": "$.ref", "StringMatches": "INV-*"}, {"ref": "INV-42"}, True),
+    ({"Variable": "$.ref", "StringMatches": "INV-\\*"}, {"ref": "INV-42"}, False),
+    ({"Variable": "$.ref", "StringMatches": "INV-\\*"}, {"ref": "INV-*"}, True),
+    ({"Variable": "$.n", "IsNumeric": True}, {"n": 3}, True),
+    ({"Variable": "$.n", "IsNumeric": True}, {"n": True}, False),
+    ({"Variable": "$.at", "IsTimestamp": True}, {"at": "2026-11-30T08:30:00Z"}, True),
+    ({"Variable": "$.at", "IsNull": True}, {"at": None}, True),
+    ({"Variable": "$.a", "NumericLessThanPath": "$.missing"}, {"a": 1}, False),
+])
+def test_route_evaluates_type_tests_and_wildcards(rule, data, matches):
+    definition = {"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Default": "Other", "Choices": [{**rule, "Next": "Match"}]},
+        "Match": {"Type": "Succeed"}, "Other": {"Type": "Succeed"},
+    }}
+    assert (route(definition, "C", data) == "Match") is matches

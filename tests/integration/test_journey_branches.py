@@ -1,0 +1,208 @@
+"""The journey ASL on moto's interpreter, with the real handlers, through its branches.
+
+Each test plays one debtor: it starts a journey the way the campaign does, acts when the journey
+waits (a signed webhook through the real webhook handler, or an SMS reply through the real
+inbound handler), and checks the records the journey leaves behind.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from conftest import account, finished, load, start
+
+from rapport.payments import ProviderLink
+from rapport.store.models import AccountModel, AuditModel, ContactModel, PaymentLinkModel, WorklistModel
+
+pytestmark = pytest.mark.integration
+
+
+def _outcome(cloud, journey_id: str) -> str:
+    description = finished(cloud, journey_id)
+    assert description["status"] == "SUCCEEDED", description.get("error")
+    return json.loads(description["output"])["outcome"]["name"]
+
+
+def _pay(cloud, account_id: str, amount_cents: int) -> dict:
+    link = next(iter(PaymentLinkModel.account_index.query(account_id, scan_index_forward=False, limit=1)))
+    provider_link = ProviderLink(
+        provider=link.provider,
+        link_id=link.link_id,
+        url=link.url,
+        provider_reference=f"sbx_{link.link_id}",
+        expires_at=link.expires_at,
+    )
+    headers, body = cloud.services.payment_provider.pay(provider_link, amount_cents)
+    return cloud.post_webhook("sandbox", headers, body)
+
+
+def _reply(cloud, account_id: str, text: str) -> dict:
+    phone = AccountModel.get(account_id).phone
+    message = {
+        "originationNumber": phone,
+        "destinationNumber": "+27875550100",
+        "messageKeyword": "KEYWORD",
+        "messageBody": text,
+        "inboundMessageId": str(uuid.uuid4()),
+        "previousPublishedMessageId": str(uuid.uuid4()),
+    }
+    event = {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": cloud.topic_arns["sms-inbound"] + ":t",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": str(uuid.uuid4()),
+                    "TopicArn": cloud.topic_arns["sms-inbound"],
+                    "Message": json.dumps(message),
+                    "Timestamp": "2026-12-07T07:05:00.000Z",
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }
+    return cloud.invoke("inbound_sms", event)
+
+
+def _actions(account_id: str) -> list[str]:
+    return [entry.action for entry in sorted(AuditModel.query(account_id), key=lambda e: e.entry_id)]
+
+
+def test_a_debtor_who_pays_in_full_is_thanked_and_the_journey_ends_paid(make_cloud):
+    # Given an account in arrears
+    cloud, waits = make_cloud()
+    debtor = account(1, balance_cents=150_000)
+    load(cloud, debtor)
+    # When the journey sends its first message and the debtor pays the whole balance through the link
+    journey_id = start(cloud, debtor.account_id, reply_timeout=30)
+    waits.wait(debtor.account_id)
+    response = _pay(cloud, debtor.account_id, 150_000)
+    # Then the payment is credited once, the journey ends as paid, and nothing more is asked for
+    assert response["statusCode"] == 200
+    assert _outcome(cloud, journey_id) == "paid"
+    stored = AccountModel.get(debtor.account_id)
+    assert stored.balance_cents == 0 and stored.collected_cents == 150_000
+    sent = [c for c in ContactModel.query(debtor.account_id) if c.direction == "out" and c.status == "sent"]
+    assert next(c.template_id for c in sent) == "first_notice"
+    assert "payment_applied" in _actions(debtor.account_id)
+
+
+def test_a_silent_debtor_is_escalated_through_every_channel_then_handed_to_an_agent(make_cloud):
+    # Given an account whose strategy tries SMS, WhatsApp and email
+    cloud, _ = make_cloud()
+    debtor = account(2)
+    load(cloud, debtor, stated_channel=None)
+    # When the debtor never answers
+    journey_id = start(cloud, debtor.account_id, reply_timeout=1)
+    # Then each channel is tried once, in order, and an agent gets the account with the reason
+    assert _outcome(cloud, journey_id) == "no_response"
+    sent = sorted((c for c in ContactModel.query(debtor.account_id) if c.status == "sent"), key=lambda c: c.at)
+    assessment = next(e for e in AuditModel.query(debtor.account_id) if e.action == "assessed")
+    assert [c.channel for c in sent] == assessment.inputs["channels"]
+    assert len({c.channel for c in sent}) == len(sent) == 3
+    assert [w.reason for w in WorklistModel.query("agents")] == ["no_response"]
+
+
+def test_a_reply_promising_payment_is_recorded_confirmed_and_kept_when_paid(make_cloud):
+    cloud, waits = make_cloud()
+    debtor = account(3, balance_cents=80_000)
+    load(cloud, debtor)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=30, promise_wait=30)
+    waits.wait(debtor.account_id)
+    # When the debtor promises to pay, and then pays before the check date
+    _reply(cloud, debtor.account_id, "I will pay the full amount on Friday")
+    waits.wait(debtor.account_id, "promise")
+    _pay(cloud, debtor.account_id, 80_000)
+    # Then the promise is kept and the journey ends there
+    assert _outcome(cloud, journey_id) == "promise_kept"
+    actions = _actions(debtor.account_id)
+    assert "promise_recorded" in actions and "promise_checked" in actions
+
+
+def test_a_broken_promise_escalates_to_the_next_channel(make_cloud):
+    cloud, waits = make_cloud()
+    debtor = account(4)
+    load(cloud, debtor, stated_channel=None)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=30, promise_wait=1)
+    waits.wait(debtor.account_id)
+    _reply(cloud, debtor.account_id, "ok ill pay R500 tomorrow")
+    # When the promise's date passes with nothing paid, and the debtor then stays silent
+    waits.wait(debtor.account_id, "promise")
+    # Then the promise is judged broken and the journey moves on (ending with an agent)
+    description = finished(cloud, journey_id, timeout=120)
+    assert description["status"] == "SUCCEEDED"
+    checked = [e for e in AuditModel.query(debtor.account_id) if e.action == "promise_checked"]
+    assert checked and checked[0].rule == "promise.broken"
+
+
+def test_hardship_places_a_hold_and_hands_the_debtor_to_a_person(make_cloud):
+    cloud, waits = make_cloud()
+    debtor = account(5)
+    load(cloud, debtor)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=30)
+    waits.wait(debtor.account_id)
+    _reply(cloud, debtor.account_id, "I lost my job last month and I cant even buy food for my kids")
+    assert _outcome(cloud, journey_id) == "on_hold"
+    stored = AccountModel.get(debtor.account_id)
+    assert stored.holds and stored.holds[0].kind in ("hardship", "vulnerability")
+    assert [w.reason for w in WorklistModel.query("agents")] == ["on_hold"]
+
+
+def test_a_dispute_stops_collection(make_cloud):
+    cloud, waits = make_cloud()
+    debtor = account(6)
+    load(cloud, debtor)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=30)
+    waits.wait(debtor.account_id)
+    _reply(cloud, debtor.account_id, "I dispute this amount, I never opened this account")
+    assert _outcome(cloud, journey_id) == "on_hold"
+    assert AccountModel.get(debtor.account_id).holds[0].kind in ("dispute", "fraud")
+
+
+def test_an_opt_out_is_honoured_and_the_next_channel_is_used(make_cloud):
+    cloud, waits = make_cloud()
+    debtor = account(7)
+    load(cloud, debtor, stated_channel=None)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=1)
+    waits.wait(debtor.account_id)
+    first = next(c for c in ContactModel.query(debtor.account_id) if c.direction == "out")
+    _reply(cloud, debtor.account_id, "STOP")
+    description = finished(cloud, journey_id, timeout=90)
+    assert description["status"] == "SUCCEEDED"
+    stored = AccountModel.get(debtor.account_id)
+    assert first.channel in stored.suppressed_channels
+    later = [
+        c
+        for c in ContactModel.query(debtor.account_id)
+        if c.direction == "out" and c.status == "sent" and c.at > first.at and c.template_id != "opt_out_confirmation"
+    ]
+    assert later and all(c.channel != first.channel for c in later)
+
+
+def test_nothing_owed_closes_the_journey_without_contact(make_cloud):
+    cloud, _ = make_cloud()
+    debtor = account(8, balance_cents=0)
+    load(cloud, debtor)
+    journey_id = start(cloud, debtor.account_id)
+    assert _outcome(cloud, journey_id) == "nothing_owed"
+    assert list(ContactModel.query(debtor.account_id)) == []
+
+
+def test_an_account_under_debt_review_is_never_contacted(make_cloud):
+    from datetime import timedelta
+
+    from rapport.store.models import HoldRecord
+
+    cloud, _ = make_cloud()
+    debtor = account(9)
+    hold = HoldRecord(
+        kind="debt_review", placed_by="counsellor", placed_at=cloud.clock.now() - timedelta(days=3), reason="form 17.2"
+    )
+    load(cloud, debtor, holds=[hold])
+    journey_id = start(cloud, debtor.account_id)
+    assert _outcome(cloud, journey_id) == "on_hold"
+    assert list(ContactModel.query(debtor.account_id)) == []
