@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 from rapport.clock import SimulatedClock
 from rapport.portfolio import MonthRecord, PortfolioAccount, synthetic_debtor
