@@ -11,16 +11,20 @@ every Lambda task, which dominates run time, and re-parses the ASL for every exe
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib.util
+import inspect
 import io
 import json
 import secrets
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -33,7 +37,7 @@ from rapport.clock import Clock, SimulatedClock
 from rapport.models.enums import Channel
 from rapport.runtime import Services, build_services, use_services
 from rapport.settings import Settings
-from rapport.store.models import ALL_MODELS, IDEMPOTENCY_TABLE, bind_tables
+from rapport.store.models import ALL_MODELS, IDEMPOTENCY_TABLE, bind_tables, open_connections
 from rapport.strategy.config import ClientConfig, load_client_config
 from rapport_infra.catalogue import (
     FUNCTIONS,
@@ -85,7 +89,8 @@ class LocalCloud:
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._arn_to_name: dict[str, str] = {}
         self._observers: list[InvokeObserver] = []
-        self.invocations: dict[str, int] = {}
+        # function -> (invocations, seconds spent in the handler)
+        self.invocations: dict[str, tuple[int, float]] = {}
         self._count_lock = threading.Lock()
         self.fake_senders: dict[Channel, RecordingSender] = {}
         self.settings: Settings | None = None
@@ -131,6 +136,47 @@ class LocalCloud:
         self._stack.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", client_for))
         parse = functools.lru_cache(maxsize=16)(asl_parser.AmazonStateLanguageParser.parse)
         self._stack.enter_context(mock.patch.object(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(parse)))
+        self._query_one_partition()
+
+    def _query_one_partition(self) -> None:
+        # NOTE: moto answers a Query on a table's own key by sorting every item of the table and
+        # filtering, so each query costs O(table) and a long run slows as the tables fill; and its
+        # loop over the table can fail when another thread writes. Here a query on the table key
+        # reads only its partition, as DynamoDB does, and every read takes a snapshot. Index
+        # queries still read the whole table. Drop this if moto indexes partitions itself.
+        from moto.dynamodb.models.table import Table
+
+        partition = threading.local()
+        original_query = Table.query
+
+        def all_items(table: Table) -> list[Any]:
+            wanted = getattr(partition, "key", None)
+            if wanted is not None and wanted[0] is table:
+                buckets = [table.items.get(wanted[1])]
+            else:
+                buckets = list(table.items.values())
+            items: list[Any] = []
+            for bucket in buckets:
+                if bucket is not None:
+                    # One C-level copy per bucket: a writer in another thread cannot break it.
+                    items.extend(list(bucket.values()) if table.range_key_attr else [bucket])
+            return sorted(items, key=lambda item: (item.hash_key, item.range_key) if item.range_key else item.hash_key)
+
+        index_position = list(inspect.signature(original_query).parameters).index("index_name") - 2
+
+        def query(table: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+            index_name = args[index_position] if len(args) > index_position else kwargs.get("index_name")
+            if index_name or hash_key is None:
+                return original_query(table, hash_key, *args, **kwargs)
+            partition.key = (table, hash_key)
+            try:
+                return original_query(table, hash_key, *args, **kwargs)
+            finally:
+                partition.key = None
+
+        self._stack.enter_context(mock.patch.object(Table, "all_items", all_items))
+        self._stack.enter_context(mock.patch.object(Table, "query", query))
+        self._stack.enter_context(mock.patch.object(Table, "__deepcopy__", _table_snapshot, create=True))
 
     def _create_resources(self) -> None:
         client = self.client
@@ -203,6 +249,7 @@ class LocalCloud:
         self.services = services
         use_services(services)
         _warm_holiday_calendars(client)
+        open_connections()
 
     # -- running --------------------------------------------------------------------------
     def on_invoke(self, observer: InvokeObserver) -> None:
@@ -213,9 +260,14 @@ class LocalCloud:
         name = self._arn_to_name.get(function_name, function_name)
         handler = self._handlers[name]
         context = _FakeContext(name, f"arn:aws:lambda:{REGION}:123456789012:function:{name}", secrets.token_hex(8))
-        with self._count_lock:
-            self.invocations[name] = self.invocations.get(name, 0) + 1
-        result = handler(event, context)
+        began = time.perf_counter()
+        try:
+            result = handler(event, context)
+        finally:
+            elapsed = time.perf_counter() - began
+            with self._count_lock:
+                count, seconds = self.invocations.get(name, (0, 0.0))
+                self.invocations[name] = (count + 1, seconds + elapsed)
         for observer in self._observers:
             observer(name, event, result)
         return result
@@ -233,6 +285,58 @@ class LocalCloud:
             "requestContext": {"requestId": secrets.token_hex(8), "stage": "local"},
         }
         return self.invoke("payment_webhook", event)
+
+    def pay_latest_link(self, account_id: str, amount_cents: int) -> dict[str, Any] | None:
+        """The debtor pays ``amount_cents`` on the newest link they were sent, through the sandbox
+        pay page: a signed webhook to the webhook function. None when no link was sent."""
+        from rapport.payments import ProviderLink
+        from rapport.store.models import PaymentLinkModel
+
+        link = next(iter(PaymentLinkModel.account_index.query(account_id, scan_index_forward=False, limit=1)), None)
+        if link is None:
+            return None
+        provider_link = ProviderLink(
+            provider=link.provider,
+            link_id=link.link_id,
+            url=link.url,
+            provider_reference=f"sbx_{link.link_id}",
+            expires_at=link.expires_at,
+        )
+        headers, body = self.services.payment_provider.pay(provider_link, amount_cents)
+        return self.post_webhook(link.provider, headers, body)
+
+    def reply_by_sms(self, phone: str, text: str) -> dict[str, Any]:
+        """A two-way SMS reply as End User Messaging delivers it: an SNS notification to inbound_sms."""
+        message = {
+            "originationNumber": phone,
+            "destinationNumber": "+27875550100",
+            "messageKeyword": "KEYWORD_LOCAL",
+            "messageBody": text,
+            "inboundMessageId": str(uuid.uuid4()),
+            "previousPublishedMessageId": str(uuid.uuid4()),
+        }
+        topic = self.topic_arns["sms-inbound"]
+        sent_at = self.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        notification = {
+            "Type": "Notification",
+            "MessageId": str(uuid.uuid4()),
+            "TopicArn": topic,
+            "Subject": None,
+            "Message": json.dumps(message),
+            "Timestamp": sent_at,
+            "MessageAttributes": {},
+        }
+        event = {
+            "Records": [
+                {
+                    "EventVersion": "1.0",
+                    "EventSource": "aws:sns",
+                    "EventSubscriptionArn": f"{topic}:local",
+                    "Sns": notification,
+                }
+            ]
+        }
+        return self.invoke("inbound_sms", event)
 
     def start_campaign(self, campaign: str, **run: Any) -> dict[str, Any]:
         """What EventBridge Scheduler sends the campaign function."""
@@ -279,6 +383,22 @@ class _InProcessLambdaClient:
         return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(result, default=str).encode())}
 
 
+def _table_snapshot(table: Any, memo: dict[int, Any]) -> Any:
+    """What moto's TransactWriteItems keeps to roll back: a copy of the table's item index.
+
+    NOTE: moto deep-copies every table a transaction touches (3 s for 30,000 accounts, per
+    payment) while other threads keep writing to it. Items are replaced on put and a failed
+    condition mutates nothing, so copying the index of items is enough for the rollback our
+    transactions need. A rollback still drops writes other threads made meanwhile, as moto's own
+    does; DynamoDB has no such window.
+    """
+    clone = copy.copy(table)
+    clone.items = type(table.items)(table.items.default_factory) if hasattr(table.items, "default_factory") else {}
+    for hash_key, bucket in list(table.items.items()):
+        clone.items[hash_key] = dict(bucket) if isinstance(bucket, dict) else bucket
+    return clone
+
+
 def _default_origin() -> Any:
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -291,7 +411,10 @@ def _warm_holiday_calendars(client: ClientConfig) -> None:
     from datetime import date
 
     from rapport.compliance import profile_for, public_holiday
+    from rapport.payments.plans import business_calendar
 
     profile = profile_for(client.jurisdiction)
+    calendar = business_calendar()
     for year in (2026, 2027, 2028):
         public_holiday(profile, date(year, 1, 1))
+        calendar.is_holiday(date(year, 1, 1))

@@ -14,16 +14,13 @@ import itertools
 import json
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from rapport.payments import ProviderLink
-from rapport.store.models import AccountModel, PaymentLinkModel
+from rapport.store.models import AccountModel
 from rapport_local.cloud import LocalCloud
 
 # Share of debtors per first action, by segment: pay in full, pay part, reply, stay silent.
@@ -149,22 +146,10 @@ class SimulatedDebtors:
             return journey_id in self.expected_intents
 
     def _pay(self, account: AccountModel, amount_cents: int, label: str) -> None:
-        link = next(
-            iter(PaymentLinkModel.account_index.query(account.account_id, scan_index_forward=False, limit=1)), None
-        )
-        if link is None or amount_cents <= 0:
+        response = self.cloud.pay_latest_link(account.account_id, amount_cents) if amount_cents > 0 else None
+        if response is None:
             self.actions["no_link_to_pay"] += 1
             return
-        provider = self.cloud.services.payment_provider
-        provider_link = ProviderLink(
-            provider=link.provider,
-            link_id=link.link_id,
-            url=link.url,
-            provider_reference=f"sbx_{link.link_id}",
-            expires_at=link.expires_at,
-        )
-        headers, body = provider.pay(provider_link, amount_cents)
-        response = self.cloud.post_webhook(link.provider, headers, body)
         self.actions[label] += 1
         if response["statusCode"] != 200:
             self.actions[f"webhook_refused_{response['statusCode']}"] += 1
@@ -173,32 +158,5 @@ class SimulatedDebtors:
         reply = self.replies[int(_unit(account.account_id, "reply") * len(self.replies))]
         with self._lock:
             self.expected_intents[journey_id] = reply["intent"]
-        sent_at = self.cloud.clock.now().astimezone(UTC)
-        message = {
-            "originationNumber": account.phone,
-            "destinationNumber": "+27875550100",
-            "messageKeyword": "KEYWORD_LOCAL",
-            "messageBody": reply["text"],
-            "inboundMessageId": str(uuid.uuid4()),
-            "previousPublishedMessageId": str(uuid.uuid4()),
-        }
-        event = {
-            "Records": [
-                {
-                    "EventVersion": "1.0",
-                    "EventSource": "aws:sns",
-                    "EventSubscriptionArn": self.cloud.topic_arns["sms-inbound"] + ":local",
-                    "Sns": {
-                        "Type": "Notification",
-                        "MessageId": str(uuid.uuid4()),
-                        "TopicArn": self.cloud.topic_arns["sms-inbound"],
-                        "Subject": None,
-                        "Message": json.dumps(message),
-                        "Timestamp": sent_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-                        "MessageAttributes": {},
-                    },
-                }
-            ]
-        }
-        self.cloud.invoke("inbound_sms", event)
+        self.cloud.reply_by_sms(account.phone, reply["text"])
         self.actions["replied"] += 1

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from rapport.models.enums import HoldKind
 from rapport.portfolio import PortfolioAccount
-from rapport.store.models import AccountModel, Debtor, HoldRecord, MonthHistory, OptOutRecord
+from rapport.store.models import AccountModel, Debtor, HoldRecord, OptOutRecord
 from rapport.strategy.scoring import MonthBehaviour, assign_segment, score_account
 from rapport_local.cloud import LocalCloud
 
@@ -66,10 +66,7 @@ def to_record(account: PortfolioAccount, cloud: LocalCloud, now: datetime) -> Ac
         balance_cents=account.balance_cents,
         currency=cloud.client.currency,
         days_past_due=account.days_past_due,
-        history=[
-            MonthHistory(month=m.month, status=m.status, bill_cents=m.bill_cents, paid_cents=m.paid_cents)
-            for m in account.history
-        ],
+        history=[[m.month, m.status, m.bill_cents, m.paid_cents] for m in account.history],
         status="in_arrears" if account.in_arrears else "active",
         segment=segment.value,
         score=score.points,

@@ -100,7 +100,11 @@ def run(argv: list[str] | None = None) -> int:
 
         progress = _Progress()
         cloud.on_invoke(progress.observe)
-        timings = {"reply_timeout_seconds": args.reply_timeout, "promise_wait_seconds": args.reply_timeout}
+        timings = {
+            "reply_timeout_seconds": args.reply_timeout,
+            "promise_wait_seconds": args.reply_timeout,
+            "max_wait_seconds": 2,
+        }
         origin = cloud.clock.now()
         cursor, total_started, wave = None, 0, 0
         campaign_started = time.monotonic()

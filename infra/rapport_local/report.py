@@ -41,7 +41,8 @@ def build_report(
     outbound = [c for c in contacts if c.direction == "out"]
     inbound = [c for c in contacts if c.direction == "in"]
     expected = debtors.expected_intents
-    matched = [(expected.get(_journey_of(c, journeys)), c.intent) for c in inbound]
+    journey_of_account = {journey.account_id: journey.journey_id for journey in journeys}
+    matched = [(expected.get(journey_of_account.get(c.account_id)), c.intent) for c in inbound]
     judged = [(want, got) for want, got in matched if want and got]
     agreed = sum(1 for want, got in judged if want == got)
     collected = sum(p.credit_delta_cents for p in payments)
@@ -98,22 +99,22 @@ def build_report(
         },
         "simulated_debtors": dict(debtors.actions.most_common()),
         "simulator_errors": debtors.errors[:10],
-        "lambda_invocations": dict(sorted(cloud.invocations.items())),
+        "lambda_invocations": {
+            name: {"count": count, "mean_ms": round(seconds / count * 1000, 1)}
+            for name, (count, seconds) in sorted(cloud.invocations.items())
+        },
         "wall_seconds": round(wall_seconds, 1),
         "accounts_per_second": round(loaded.in_arrears / wall_seconds, 2) if wall_seconds else None,
     }
 
 
-def _journey_of(contact: ContactModel, journeys: list[JourneyModel]) -> str | None:
-    return next((j.journey_id for j in journeys if j.account_id == contact.account_id), None)
-
-
 def _by_variant(journeys: list[JourneyModel], cloud: Any) -> dict[str, dict[str, int]]:
     from rapport.store.models import AccountModel
 
+    variant_of = {account.account_id: account.variant for account in AccountModel.scan()}
     variants: dict[str, Counter[str]] = {}
     for journey in journeys:
-        variant = AccountModel.get(journey.account_id).variant or "unassigned"
+        variant = variant_of.get(journey.account_id) or "unassigned"
         variants.setdefault(variant, Counter())[journey.outcome or "unfinished"] += 1
     return {name: dict(counts) for name, counts in variants.items()}
 

@@ -10,8 +10,34 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+# The moment a journey has already waited for. A journey's clock never runs behind it: after a
+# Wait "until 08:00 tomorrow", 08:00 tomorrow has come for that journey. In AWS the Wait lasts that
+# long, so the floor is always in the past and changes nothing; a local run may shorten long waits
+# (``max_wait_seconds`` in the journey's timings) and relies on the floor to keep time consistent.
+_floor: ContextVar[datetime | None] = ContextVar("rapport_clock_floor", default=None)
+
+
+@contextmanager
+def journey_time(not_before: str | datetime | None) -> Iterator[None]:
+    """Within the block, ``now()`` of every clock is at least ``not_before``."""
+    if isinstance(not_before, str):
+        not_before = datetime.fromisoformat(not_before)
+    token = _floor.set(not_before)
+    try:
+        yield
+    finally:
+        _floor.reset(token)
+
+
+def _at_least_floor(moment: datetime) -> datetime:
+    floor = _floor.get()
+    return moment if floor is None or floor <= moment else floor.astimezone(UTC)
 
 
 class Clock(Protocol):
@@ -24,7 +50,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return _at_least_floor(datetime.now(UTC))
 
     def real_seconds(self, span: timedelta) -> int:
         return max(0, int(span.total_seconds()))
@@ -54,7 +80,8 @@ class SimulatedClock:
     def now(self) -> datetime:
         with self._lock:
             elapsed = time.monotonic() - self._real_origin
-            return (self._origin + timedelta(seconds=elapsed * self.scale)).astimezone(UTC)
+            moment = (self._origin + timedelta(seconds=elapsed * self.scale)).astimezone(UTC)
+        return _at_least_floor(moment)
 
     def real_seconds(self, span: timedelta) -> int:
         if span <= timedelta(0):

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger, Tracer
 from pydantic import BaseModel, ValidationError
 
+from rapport.clock import journey_time
 from rapport.runtime import Services, services
 
 StepInput = TypeVar("StepInput", bound=BaseModel)
@@ -38,7 +39,8 @@ def journey_task(
             fields = sorted({".".join(str(p) for p in problem["loc"]) for problem in error.errors()})
             raise InvalidStepInputError(f"invalid input: {', '.join(fields)}") from None
         logger.append_keys(account_id=event.get("account_id"))
-        return step(services(), step_input)
+        with journey_time((event.get("clock") or {}).get("not_before")):
+            return step(services(), step_input)
 
     return handler
 

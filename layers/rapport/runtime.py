@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -38,7 +38,6 @@ class Services:
     payments: Any  # rapport.payments.ProviderRegistry
     analyser: Any  # rapport.analysis.ReplyAnalyser
     stepfunctions: Any
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def payment_provider(self) -> Any:
@@ -53,7 +52,7 @@ def _client(settings: Settings, service: str) -> Any:
     return boto3.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url, config=_RETRIES)
 
 
-def build_senders(settings: Settings, client: ClientConfig) -> dict[Channel, Any]:
+def build_senders(settings: Settings) -> dict[Channel, Any]:
     from rapport.messaging.channels import (
         EumSmsConfig,
         EumSmsSender,
@@ -120,13 +119,14 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     from rapport.messaging.templates import MessageRenderer, TemplateCatalogue
 
     clock = clock or SystemClock()
+    client = load_client_config(settings.client_config_path)
     bind_tables(settings.table_prefix, settings.region, settings.endpoint_url)
     return Services(
         settings=settings,
-        client=load_client_config(settings.client_config_path),
+        client=client,
         clock=clock,
         repos=Repositories(),
-        senders=build_senders(settings, load_client_config(settings.client_config_path)),
+        senders=build_senders(settings),
         renderer=MessageRenderer(TemplateCatalogue.load(default=True)),
         payments=build_payments(settings, clock),
         analyser=build_analyser(settings),

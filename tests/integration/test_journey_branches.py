@@ -8,13 +8,11 @@ inbound handler), and checks the records the journey leaves behind.
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
-from conftest import account, finished, load, start
+from journey_helpers import account, finished, load, start
 
-from rapport.payments import ProviderLink
-from rapport.store.models import AccountModel, AuditModel, ContactModel, PaymentLinkModel, WorklistModel
+from rapport.store.models import AccountModel, AuditModel, ContactModel, WorklistModel
 
 pytestmark = pytest.mark.integration
 
@@ -26,46 +24,11 @@ def _outcome(cloud, journey_id: str) -> str:
 
 
 def _pay(cloud, account_id: str, amount_cents: int) -> dict:
-    link = next(iter(PaymentLinkModel.account_index.query(account_id, scan_index_forward=False, limit=1)))
-    provider_link = ProviderLink(
-        provider=link.provider,
-        link_id=link.link_id,
-        url=link.url,
-        provider_reference=f"sbx_{link.link_id}",
-        expires_at=link.expires_at,
-    )
-    headers, body = cloud.services.payment_provider.pay(provider_link, amount_cents)
-    return cloud.post_webhook("sandbox", headers, body)
+    return cloud.pay_latest_link(account_id, amount_cents)
 
 
 def _reply(cloud, account_id: str, text: str) -> dict:
-    phone = AccountModel.get(account_id).phone
-    message = {
-        "originationNumber": phone,
-        "destinationNumber": "+27875550100",
-        "messageKeyword": "KEYWORD",
-        "messageBody": text,
-        "inboundMessageId": str(uuid.uuid4()),
-        "previousPublishedMessageId": str(uuid.uuid4()),
-    }
-    event = {
-        "Records": [
-            {
-                "EventSource": "aws:sns",
-                "EventVersion": "1.0",
-                "EventSubscriptionArn": cloud.topic_arns["sms-inbound"] + ":t",
-                "Sns": {
-                    "Type": "Notification",
-                    "MessageId": str(uuid.uuid4()),
-                    "TopicArn": cloud.topic_arns["sms-inbound"],
-                    "Message": json.dumps(message),
-                    "Timestamp": "2026-12-07T07:05:00.000Z",
-                    "MessageAttributes": {},
-                },
-            }
-        ]
-    }
-    return cloud.invoke("inbound_sms", event)
+    return cloud.reply_by_sms(AccountModel.get(account_id).phone, text)
 
 
 def _actions(account_id: str) -> list[str]:

@@ -90,6 +90,7 @@ def _start_journey(services: Services, account_id: str, run: CampaignRun, local_
         "campaign": run.campaign,
         "timings": run.timings,
         "attempt": {"n": 0},
+        "clock": {"not_before": None},
     }
     try:
         services.stepfunctions.start_execution(

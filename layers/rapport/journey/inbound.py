@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from rapport.journey.resume import resume_journey
 from rapport.runtime import Services
 from rapport.store.models import ContactModel
 from rapport.store.repositories import AlreadyRecordedError
@@ -43,8 +44,6 @@ def take_replies(services: Services, replies: list[Any]) -> dict[str, int]:
         except AlreadyRecordedError:
             counts["duplicate"] += 1
             continue
-        from rapport.journey.resume import resume_journey
-
         resumed = resume_journey(
             services,
             account.account_id,

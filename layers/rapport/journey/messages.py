@@ -8,8 +8,26 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from rapport.compliance import (
+    AttemptKind,
+    ContactAttempt,
+    ContactPurpose,
+    ContactRequest,
+    DecisionOutcome,
+    Hold,
+    OptOut,
+    evaluate_contact,
+)
 from rapport.journey.errors import NoAddressError
-from rapport.models.enums import Channel, Tone
+from rapport.messaging.channels import (
+    ChannelRejectedError,
+    ChannelThrottledError,
+    ChannelUnavailableError,
+    OutboundMessage,
+)
+from rapport.messaging.templates import MessageContext, TemplateKey
+from rapport.models.enums import Channel, HoldKind, Tone
+from rapport.payments import LinkPurpose, PaymentLinkRequest
 from rapport.runtime import Services
 from rapport.store.models import AccountModel, ContactModel, PaymentLinkModel
 from rapport.store.repositories import AlreadyRecordedError, RecordNotFoundError
@@ -27,8 +45,6 @@ def address_for(account: AccountModel, channel: Channel) -> str:
 
 def raise_link(services: Services, account: AccountModel, message_id: str, journey_id: str | None) -> PaymentLinkModel:
     """A payment link for the balance, one per message (a retried send reuses it)."""
-    from rapport.payments import LinkPurpose, PaymentLinkRequest
-
     link_id = "L" + hashlib.sha256(message_id.encode()).hexdigest()[:20]
     existing = services.repos.links.find(link_id)
     if existing is not None:
@@ -62,8 +78,6 @@ def raise_link(services: Services, account: AccountModel, message_id: str, journ
 
 
 def _context(services: Services, account: AccountModel, template_id: str, link: PaymentLinkModel | None) -> Any:
-    from rapport.messaging.templates import MessageContext
-
     values: dict[str, Any] = {
         "debtor_first_name": account.debtor.first_name,
         "client_name": services.client.display_name,
@@ -113,14 +127,6 @@ def deliver(
     Failures are recorded on the account's timeline before the channel's error propagates, so the
     state machine can retry (throttling) or move to the next channel (rejected, unavailable).
     """
-    from rapport.messaging.channels import (
-        ChannelRejectedError,
-        ChannelThrottledError,
-        ChannelUnavailableError,
-        OutboundMessage,
-    )
-    from rapport.messaging.templates import TemplateKey
-
     repos = services.repos
     try:
         earlier = repos.contacts.get(account.account_id, message_id)
@@ -189,7 +195,6 @@ def deliver(
             reason="the channel refused the message",
             inputs={"channel": channel.value, "template": template_id},
         )
-        repos.accounts.count_channel_event(account, channel.value, "failed")
         if reason in ("opted_out", "invalid_address", "suppressed"):
             repos.accounts.suppress_channel(account.account_id, channel.value)
         logger.warning("send refused by channel", extra={"message_id": message_id, "reason": str(reason)})
@@ -197,7 +202,6 @@ def deliver(
     contact.status = "sent"
     contact.provider_message_id = receipt.provider_message_id
     _record_once(services, contact)
-    repos.accounts.count_channel_event(account, channel.value, "sent")
     repos.audit.append(
         account.account_id,
         "sent",
@@ -224,9 +228,6 @@ def deliver(
 
 def compliance_request(services: Services, account: AccountModel, channel: Channel, purpose: str) -> Any:
     """The guardrails' view of one proposed contact: history, holds and opt-outs from the records."""
-    from rapport.compliance import AttemptKind, ContactAttempt, ContactPurpose, ContactRequest, Hold, OptOut
-    from rapport.models.enums import HoldKind
-
     now = services.clock.now()
     history = tuple(
         ContactAttempt(at=c.at, channel=Channel(c.channel), kind=AttemptKind.MESSAGE, delivered=c.status != "failed")
@@ -268,8 +269,6 @@ def _guardrail(
     services: Services, account: AccountModel, channel: Channel, purpose: str, journey_id: str | None, message_id: str
 ) -> dict[str, Any] | None:
     """Check the guardrails for every message, at the one place messages leave. None: it may go."""
-    from rapport.compliance import DecisionOutcome, evaluate_contact
-
     if purpose == "opt_out_confirmation":
         return None
     now = services.clock.now()

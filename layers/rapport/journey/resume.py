@@ -8,13 +8,16 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from rapport.runtime import Services
+from rapport.store.models import JourneyModel
 
 logger = Logger(child=True)
 
 
-def resume_journey(services: Services, account_id: str, response: dict[str, Any]) -> bool:
+def resume_journey(
+    services: Services, account_id: str, response: dict[str, Any], journey: JourneyModel | None = None
+) -> bool:
     """Hand ``response`` to the account's waiting journey. False when none waits (or it timed out)."""
-    journey = services.repos.journeys.waiting(account_id)
+    journey = journey or services.repos.journeys.waiting(account_id)
     if journey is None:
         return False
     token = services.repos.journeys.take_token(journey)

@@ -10,15 +10,47 @@ from zoneinfo import ZoneInfo
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict
 
+from rapport.analysis import ReplyToAnalyse
+from rapport.compliance import DecisionOutcome, evaluate_contact
 from rapport.journey.errors import NoAddressError
 from rapport.journey.messages import address_for, compliance_request, deliver
+from rapport.messaging.optout import OptOutScope, opt_out_scope
+from rapport.messaging.preference import ChannelStats, rank_channels
 from rapport.models.enums import Channel, HoldKind, Intent, Tone
+from rapport.payments.plans import (
+    Affordability,
+    AffordabilityReason,
+    PayDay,
+    PlanFrequency,
+    PlanNotAffordableError,
+    PlanRules,
+    propose_plan,
+)
+from rapport.payments.plans import offer_plan as make_plan_offer
+from rapport.payments.promises import (
+    PromiseOutcome,
+    PromiseSource,
+    PromiseStatus,
+    PromiseToPay,
+    evaluate_promise,
+    promise_allowed,
+    promise_check_date,
+)
 from rapport.runtime import Services
-from rapport.store.models import AccountModel, HoldRecord, OptOutRecord, PlanModel, PromiseModel
+from rapport.store.models import (
+    AccountModel,
+    ContactModel,
+    HoldRecord,
+    OptOutRecord,
+    PaymentModel,
+    PlanModel,
+    PromiseModel,
+)
 from rapport.strategy.scoring import MonthBehaviour, assign_segment, assign_variant, score_account
 
 logger = Logger(child=True)
 
+_COUNTED_STATUSES = ("sent", "delivered", "failed", "bounced")
 _SOFTER = {Tone.FIRM: Tone.NEUTRAL, Tone.NEUTRAL: Tone.SUPPORTIVE, Tone.FRIENDLY: Tone.SUPPORTIVE}
 
 
@@ -34,6 +66,8 @@ class Timings(BaseModel):
 
     reply_timeout_seconds: int | None = None
     promise_wait_seconds: int | None = None
+    # Local runs only: the longest real Wait a deferral may take (see rapport.clock.journey_time).
+    max_wait_seconds: int | None = None
 
 
 class AssessInput(_Input):
@@ -47,16 +81,24 @@ def _active_holds(account: AccountModel, now: datetime) -> list[HoldRecord]:
     ]
 
 
-def _opted_out(account: AccountModel, channel: Channel, address: str | None) -> bool:
-    return any(
-        (item.channel is None or item.channel == channel.value) and (item.address is None or item.address == address)
-        for item in account.opt_outs or []
-    )
-
-
-def _recent_sentiments(services: Services, account_id: str) -> list[str]:
-    replies = [c for c in services.repos.contacts.for_account(account_id) if c.direction == "in" and c.sentiment]
-    return [reply.sentiment for reply in replies[-2:]]
+def _channel_stats(contacts: list[ContactModel], payments: list[PaymentModel]) -> dict[Channel, Any]:
+    """What has worked per channel, derived from the timeline (nothing kept twice)."""
+    counts: dict[Channel, dict[str, int]] = {}
+    link_channel = {c.link_id: c.channel for c in contacts if c.link_id}
+    for contact in contacts:
+        tally = counts.setdefault(Channel(contact.channel), {})
+        if contact.direction == "in":
+            key = "replies"
+        else:
+            key = contact.status if contact.status in _COUNTED_STATUSES else None
+        if key:
+            tally[key] = tally.get(key, 0) + 1
+    for payment in payments:
+        channel = link_channel.get(payment.link_id)
+        if channel and payment.credit_delta_cents > 0:
+            tally = counts.setdefault(Channel(channel), {})
+            tally["payments"] = tally.get("payments", 0) + 1
+    return {channel: ChannelStats(**tally) for channel, tally in counts.items()}
 
 
 def assess_account(services: Services, step: AssessInput) -> dict[str, Any]:
@@ -87,7 +129,7 @@ def assess_account(services: Services, step: AssessInput) -> dict[str, Any]:
         return {"action": "close"}
 
     strategy = services.client.strategy
-    history = [MonthBehaviour(m.status, m.bill_cents, m.paid_cents) for m in account.history or []]
+    history = [MonthBehaviour(status, bill, paid) for _, status, bill, paid in account.history or []]
     score = score_account(history, account.balance_cents, account.credit_limit_cents, account.days_past_due)
     segment = assign_segment(
         strategy.segment_rules, strategy.default_segment, account.days_past_due, account.balance_cents, score
@@ -95,10 +137,13 @@ def assess_account(services: Services, step: AssessInput) -> dict[str, Any]:
     variant = assign_variant(strategy.variants, account.account_id, salt=services.client.client_id)
     treatment = services.client.treatment(segment, variant)
 
+    contacts = repos.contacts.for_account(account.account_id)
     tone = treatment.tone
-    if _recent_sentiments(services, account.account_id).count("NEGATIVE") >= 2:
+    recent_sentiments = [c.sentiment for c in contacts if c.direction == "in" and c.sentiment][-2:]
+    if recent_sentiments.count("NEGATIVE") >= 2:
         tone = _SOFTER.get(tone, tone)
-    channels = _channel_order(services, account, treatment.channels)
+    stats = _channel_stats(contacts, repos.payments.for_account(account.account_id)) if contacts else {}
+    channels = _channel_order(services, account, stats, treatment.channels)
     reply_timeout = step.timings.reply_timeout_seconds or services.clock.real_seconds(treatment.reply_timeout)
     repos.accounts.record_assessment(account, segment.value, score.points, list(score.reason_codes), variant, now)
     repos.audit.append(
@@ -129,19 +174,16 @@ def assess_account(services: Services, step: AssessInput) -> dict[str, Any]:
         "reply_timeout_seconds": max(1, reply_timeout),
         "promise_grace_days": treatment.promise_grace_days,
         "promise_wait_seconds": step.timings.promise_wait_seconds,
+        "max_wait_seconds": step.timings.max_wait_seconds,
         "offer_plan": treatment.offer_plan,
         "max_plan_months": treatment.max_plan_months,
     }
 
 
-def _channel_order(services: Services, account: AccountModel, default_order: list[Channel]) -> list[Channel]:
+def _channel_order(
+    services: Services, account: AccountModel, stats: dict[Channel, Any], default_order: list[Channel]
+) -> list[Channel]:
     """The strategy's order, adjusted by what the debtor asked for and what has worked for them."""
-    from rapport.messaging.preference import ChannelStats, rank_channels
-
-    stats = {
-        Channel(name): ChannelStats(**{k: v for k, v in values.items() if k in ChannelStats.model_fields})
-        for name, values in (account.channel_stats or {}).items()
-    }
     stated = Channel(account.stated_channel) if account.stated_channel else None
     candidates = list(default_order)
     if stated is not None and stated not in candidates and stated in services.senders:
@@ -158,8 +200,6 @@ class PlanContactInput(_Input):
 
 def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
     """Pick the attempt's channel and template, then ask the guardrails whether it may go now."""
-    from rapport.compliance import DecisionOutcome, evaluate_contact
-
     repos, now = services.repos, services.clock.now()
     account = repos.accounts.get(step.account_id)
     if account.balance_cents <= 0:
@@ -193,6 +233,8 @@ def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
         return {"decision": "send", **base, "wait_seconds": 0}
     if decision.outcome is DecisionOutcome.DEFER and decision.not_before is not None:
         wait = services.clock.real_seconds(decision.not_before - now)
+        if step.assessment.get("max_wait_seconds"):
+            wait = min(wait, int(step.assessment["max_wait_seconds"]))
         repos.audit.append(
             account.account_id,
             "deferred",
@@ -264,8 +306,6 @@ class AnalyseInput(_Input):
 
 
 def analyse_reply(services: Services, step: AnalyseInput) -> dict[str, Any]:
-    from rapport.analysis import ReplyToAnalyse
-
     repos = services.repos
     account = repos.accounts.get(step.account_id)
     reply = repos.contacts.get(step.account_id, step.reply_id)
@@ -288,7 +328,6 @@ def analyse_reply(services: Services, step: AnalyseInput) -> dict[str, Any]:
             type(reply).redacted_text.set(analysis.redacted_text),
         ]
     )
-    repos.accounts.count_channel_event(account, reply.channel, "replies")
     repos.audit.append(
         step.account_id,
         "reply_analysed",
@@ -324,8 +363,6 @@ class PromiseInput(_Input):
 
 
 def _promise_outcomes(services: Services, account_id: str) -> list[Any]:
-    from rapport.payments.promises import PromiseOutcome, PromiseStatus
-
     outcomes = []
     for promise in services.repos.promises.for_account(account_id):
         if promise.status == "pending":
@@ -345,8 +382,6 @@ def _promise_outcomes(services: Services, account_id: str) -> list[Any]:
 
 
 def record_promise(services: Services, step: PromiseInput) -> dict[str, Any]:
-    from rapport.payments.promises import PromiseSource, PromiseToPay, promise_allowed, promise_check_date
-
     repos, now = services.repos, services.clock.now()
     account = repos.accounts.get(step.account_id)
     zone = ZoneInfo(account.debtor.timezone)
@@ -416,8 +451,6 @@ class CheckPromiseInput(_Input):
 
 
 def check_promise(services: Services, step: CheckPromiseInput) -> dict[str, Any]:
-    from rapport.payments.promises import PromiseToPay, evaluate_promise
-
     repos, now = services.repos, services.clock.now()
     account = repos.accounts.get(step.account_id)
     stored = repos.promises.get(step.account_id, step.promise_id)
@@ -464,16 +497,6 @@ class OfferPlanInput(_Input):
 
 
 def offer_plan(services: Services, step: OfferPlanInput) -> dict[str, Any]:
-    from rapport.payments.plans import (
-        Affordability,
-        PayDay,
-        PlanFrequency,
-        PlanNotAffordableError,
-        PlanRules,
-        offer_plan,
-        propose_plan,
-    )
-
     repos, now = services.repos, services.clock.now()
     account = repos.accounts.get(step.account_id)
     today = now.astimezone(ZoneInfo(account.debtor.timezone)).date()
@@ -481,7 +504,7 @@ def offer_plan(services: Services, step: OfferPlanInput) -> dict[str, Any]:
     affordability = None
     if offered:
         affordability = Affordability(
-            disposable_cents=offered, max_instalment_cents=offered, reason="the debtor's own offer"
+            disposable_cents=offered, max_instalment_cents=offered, reason=AffordabilityReason.DEBTOR_OFFER
         )
     rules = PlanRules(max_term_months=int(step.assessment.get("max_plan_months", 12)), currency=account.currency)
     plan_id = "PL" + hashlib.sha256(f"{step.journey_id}:{step.analysis.get('reply_id')}".encode()).hexdigest()[:14]
@@ -507,7 +530,7 @@ def offer_plan(services: Services, step: OfferPlanInput) -> dict[str, Any]:
             inputs={"smallest_viable_instalment_cents": error.smallest_viable_instalment_cents},
         )
         return {"offered": False, "reason": "not_affordable"}
-    offer = offer_plan(plan, now)
+    offer = make_plan_offer(plan, now)
     summary = {
         "instalment_cents": plan.regular_instalment_cents,
         "instalments": len(plan.instalments),
@@ -595,8 +618,6 @@ class OptOutInput(_Input):
 
 def record_opt_out(services: Services, step: OptOutInput) -> dict[str, Any]:
     """Honour the opt-out at once (this channel, or all for STOPALL-style requests) and confirm it."""
-    from rapport.messaging.optout import OptOutScope, opt_out_scope
-
     repos, now = services.repos, services.clock.now()
     account = repos.accounts.get(step.account_id)
     reply = repos.contacts.get(step.account_id, step.reply_id)

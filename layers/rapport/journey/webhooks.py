@@ -12,9 +12,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from rapport.journey.resume import resume_journey
+from rapport.payments import LinkLedger, LinkSnapshot, LinkStatus, PaymentEvent, UnknownProviderError, WebhookError
 from rapport.runtime import Services
-from rapport.store.models import PaymentLinkModel, PaymentModel, WebhookDeliveryModel
-from rapport.store.repositories import AlreadyRecordedError
+from rapport.store.models import PaymentModel, WebhookDeliveryModel
+from rapport.store.repositories import AlreadyRecordedError, ConcurrentUpdateError
 
 logger = Logger(child=True)
 
@@ -50,15 +52,6 @@ def _record(services: Services, provider: str, raw_body: bytes, result: WebhookR
 def handle_payment_webhook(
     services: Services, provider_name: str, headers: dict[str, str], raw_body: bytes
 ) -> WebhookResult:
-    from rapport.payments import (
-        LinkLedger,
-        LinkSnapshot,
-        LinkStatus,
-        PaymentEvent,
-        UnknownProviderError,
-        WebhookError,
-    )
-
     now = services.clock.now()
     try:
         event = services.payments.parse_webhook(provider_name, headers, raw_body, now)
@@ -91,38 +84,39 @@ def handle_payment_webhook(
         _record(services, provider_name, raw_body, result, **ids)
         return result
 
-    # Optimistic concurrency: the link's event list must be what we folded, or we start again.
-    link.update(
-        actions=[
-            PaymentLinkModel.events.set([e.model_dump(mode="json") for e in new_ledger.events]),
-            PaymentLinkModel.status.set(decision.status.value),
-            PaymentLinkModel.credited_cents.set(decision.credited_cents),
-        ],
-        condition=PaymentLinkModel.credited_cents == link.credited_cents,
+    waiting = services.repos.journeys.waiting(link.account_id)
+    if waiting is not None and waiting.waiting_for == "promise":
+        route = "promise"
+    elif services.repos.plans.for_account(link.account_id):
+        route = "plan"
+    else:
+        route = "link"
+    payment = PaymentModel(
+        link.account_id,
+        f"{event.provider}#{event.event_id}",
+        provider=event.provider,
+        link_id=link.link_id,
+        transaction_id=event.transaction_id,
+        kind=event.kind.value,
+        amount_cents=event.amount_cents,
+        credit_delta_cents=decision.credit_delta_cents,
+        route=route,
+        occurred_at=event.occurred_at,
+        recorded_at=now,
     )
     try:
-        services.repos.payments.record(
-            PaymentModel(
-                link.account_id,
-                f"{event.provider}#{event.event_id}",
-                provider=event.provider,
-                link_id=link.link_id,
-                transaction_id=event.transaction_id,
-                kind=event.kind.value,
-                amount_cents=event.amount_cents,
-                credit_delta_cents=decision.credit_delta_cents,
-                occurred_at=event.occurred_at,
-                recorded_at=now,
-            )
-        )
+        services.repos.payments.apply(payment, link, new_ledger.events, decision, now)
     except AlreadyRecordedError:
         result = WebhookResult(200, "duplicate", "already_recorded")
         _record(services, provider_name, raw_body, result, **ids)
         return result
+    except ConcurrentUpdateError:
+        # Another delivery for the same link won the race: the provider retries, we fold again.
+        result = WebhookResult(503, "retry", "concurrent_update")
+        _record(services, provider_name, raw_body, result, **ids)
+        return result
 
-    account = None
     if decision.credit_delta_cents:
-        account = services.repos.accounts.credit(link.account_id, decision.credit_delta_cents, now)
         services.repos.audit.append(
             link.account_id,
             "payment_applied",
@@ -137,29 +131,22 @@ def handle_payment_webhook(
                 "link_status": decision.status.value,
                 "partial": decision.is_partial,
                 "overpayment": decision.is_overpayment,
+                "route": route,
             },
         )
-    result = WebhookResult(
-        200,
-        "applied" if decision.outcome.value == "applied" else decision.outcome.value,
-        credited_cents=decision.credit_delta_cents,
-    )
+    result = WebhookResult(200, decision.outcome.value, credited_cents=decision.credit_delta_cents)
     _record(services, provider_name, raw_body, result, **ids)
-    if account is not None and decision.credit_delta_cents > 0:
-        from rapport.journey.resume import resume_journey
-
+    if decision.credit_delta_cents > 0 and waiting is not None:
+        balance = services.repos.accounts.settle_if_paid(link.account_id)
         contacts = services.repos.contacts.for_account(link.account_id)
-        channel = next((c.channel for c in reversed(contacts) if c.direction == "out" and c.status == "sent"), "sms")
-        acct = services.repos.accounts.get(link.account_id)
-        services.repos.accounts.count_channel_event(acct, channel, "payments")
-        resume_journey(
-            services,
-            link.account_id,
-            {
-                "kind": "payment",
-                "settled": acct.balance_cents <= 0,
-                "amount_cents": decision.credit_delta_cents,
-                "channel": channel,
-            },
-        )
+        channel = next((c.channel for c in contacts if c.link_id == link.link_id), "sms")
+        response = {
+            "kind": "payment",
+            "settled": balance <= 0,
+            "amount_cents": decision.credit_delta_cents,
+            "channel": channel,
+        }
+        resume_journey(services, link.account_id, response, journey=waiting)
+    elif decision.credit_delta_cents:
+        services.repos.accounts.settle_if_paid(link.account_id)
     return result

@@ -421,6 +421,7 @@ class AffordabilityReason(StrEnum):
     SHARE_OF_DISPOSABLE_INCOME = "share_of_disposable_income"
     TOKEN_PAYMENT = "token_payment"  # noqa: S105 (a token payment is money, not a credential)
     NOTHING_AFFORDABLE = "nothing_affordable"
+    DEBTOR_OFFER = "debtor_offer"  # the debtor named what they can pay
 
 
 class Affordability(_Value):

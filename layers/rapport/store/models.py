@@ -67,13 +67,6 @@ class Debtor(MapAttribute):
     synthetic = BooleanAttribute(default=False)
 
 
-class MonthHistory(MapAttribute):
-    month = UnicodeAttribute()
-    status = NumberAttribute()
-    bill_cents = NumberAttribute()
-    paid_cents = NumberAttribute()
-
-
 class HoldRecord(MapAttribute):
     kind = UnicodeAttribute()
     placed_by = UnicodeAttribute()
@@ -110,14 +103,15 @@ class AccountModel(RapportModel):
     balance_cents = NumberAttribute(default=0)
     currency = UnicodeAttribute(default="ZAR")
     days_past_due = NumberAttribute(default=0)
-    history = ListAttribute(of=MonthHistory, default=list)
+    # Six months of [month, repayment status, bill cents, paid cents], newest first. Read whole,
+    # never queried: one JSON string keeps the item small and cheap to read on every step.
+    history = JSONAttribute(default=list)
     status = UnicodeAttribute(default="active")
     segment = UnicodeAttribute(null=True)
     score = NumberAttribute(null=True)
     reason_codes = ListAttribute(of=UnicodeAttribute, default=list)
     arrears_segment = UnicodeAttribute(null=True)
     stated_channel = UnicodeAttribute(null=True)
-    channel_stats = JSONAttribute(default=dict)
     suppressed_channels = ListAttribute(of=UnicodeAttribute, default=list)
     holds = ListAttribute(of=HoldRecord, default=list)
     opt_outs = ListAttribute(of=OptOutRecord, default=list)
@@ -359,3 +353,10 @@ def bind_tables(table_prefix: str, region: str, host: str | None = None) -> None
         model.Meta.host = host
         model.Meta.billing_mode = "PAY_PER_REQUEST"
         model._connection = None
+
+
+def open_connections() -> None:
+    """Build every table's client now. pynamodb builds one lazily and without a lock, so many
+    threads starting at once (the local cloud) would each build their own, at a high CPU cost."""
+    for model in ALL_MODELS:
+        _ = model._get_connection().connection.client

@@ -8,10 +8,13 @@ attempt instead of doing the work twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from rapport.store.models import (
     AccountModel,
@@ -35,6 +38,10 @@ class RecordNotFoundError(Exception):
 
 class AlreadyRecordedError(Exception):
     """A conditional write found the record already there: this is a repeat of earlier work."""
+
+
+class ConcurrentUpdateError(Exception):
+    """Another writer changed the record between our read and our write; read again and retry."""
 
 
 def _is_condition_failure(error: Exception) -> bool:
@@ -78,20 +85,12 @@ class Accounts:
             ]
         )
 
-    def credit(self, account_id: str, amount_cents: int, at: datetime) -> AccountModel:
-        """Apply a ledger movement atomically (positive = money in). Returns the updated account."""
-        account = AccountModel(account_id)
-        account.update(
-            actions=[
-                AccountModel.balance_cents.add(-amount_cents),
-                AccountModel.collected_cents.add(amount_cents),
-                AccountModel.updated_at.set(at),
-            ],
-            condition=AccountModel.account_id.exists(),
-        )
-        if account.balance_cents <= 0:
+    def settle_if_paid(self, account_id: str) -> int:
+        """Mark the account settled once nothing is owed; returns the balance."""
+        account = self.get(account_id)
+        if account.balance_cents <= 0 and account.status != "settled":
             account.update(actions=[AccountModel.status.set("settled"), AccountModel.arrears_segment.remove()])
-        return account
+        return account.balance_cents
 
     def add_hold(self, account_id: str, hold: HoldRecord) -> None:
         AccountModel(account_id).update(
@@ -100,13 +99,6 @@ class Accounts:
 
     def add_opt_out(self, account_id: str, opt_out: OptOutRecord) -> None:
         AccountModel(account_id).update(actions=[AccountModel.opt_outs.set(AccountModel.opt_outs.append([opt_out]))])
-
-    def count_channel_event(self, account: AccountModel, channel: str, stat: str) -> None:
-        stats = dict(account.channel_stats or {})
-        per_channel = dict(stats.get(channel, {}))
-        per_channel[stat] = per_channel.get(stat, 0) + 1
-        stats[channel] = per_channel
-        account.update(actions=[AccountModel.channel_stats.set(stats)])
 
     def suppress_channel(self, account_id: str, channel: str) -> None:
         AccountModel(account_id).update(
@@ -133,10 +125,6 @@ class Contacts:
     def for_account(self, account_id: str) -> list[ContactModel]:
         return sorted(ContactModel.query(account_id), key=lambda contact: contact.at)
 
-    def by_provider_message_id(self, provider_message_id: str) -> ContactModel | None:
-        keys = next(iter(ContactModel.provider_message_index.query(provider_message_id, limit=1)), None)
-        return None if keys is None else self.get(keys.account_id, keys.contact_id)
-
 
 class Links:
     def create(self, link: PaymentLinkModel) -> None:
@@ -156,12 +144,52 @@ class Links:
 
 
 class Payments:
-    def record(self, payment: PaymentModel) -> None:
+    def __init__(self) -> None:
+        self._connection: Connection | None = None
+
+    def _transactions(self) -> Connection:
+        """One connection for transactions, built on first use (a botocore client is costly to make)."""
+        if self._connection is None:
+            self._connection = Connection(region=PaymentModel.Meta.region, host=PaymentModel.Meta.host)
+        return self._connection
+
+    def apply(
+        self, payment: PaymentModel, link: PaymentLinkModel, events: Sequence[Any], decision: Any, at: datetime
+    ) -> None:
+        """Record the payment, fold it into its link and move the balance: all or nothing.
+
+        One transaction, so a crash between steps can neither credit twice nor lose a credit:
+        the payment's key (the provider's event id) must be new, and the link must be as we read it.
+        """
+        account = AccountModel(payment.account_id)
         try:
-            payment.save(condition=PaymentModel.payment_key.does_not_exist())
-        except PutError as error:
-            if _is_condition_failure(error):
+            with TransactWrite(connection=self._transactions()) as tx:
+                tx.save(payment, condition=PaymentModel.payment_key.does_not_exist())
+                tx.update(
+                    link,
+                    actions=[
+                        PaymentLinkModel.events.set([event.model_dump(mode="json") for event in events]),
+                        PaymentLinkModel.status.set(decision.status.value),
+                        PaymentLinkModel.credited_cents.set(decision.credited_cents),
+                    ],
+                    condition=PaymentLinkModel.credited_cents == link.credited_cents,
+                )
+                if decision.credit_delta_cents:
+                    tx.update(
+                        account,
+                        actions=[
+                            AccountModel.balance_cents.add(-decision.credit_delta_cents),
+                            AccountModel.collected_cents.add(decision.credit_delta_cents),
+                            AccountModel.updated_at.set(at),
+                        ],
+                        condition=AccountModel.account_id.exists(),
+                    )
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
                 raise AlreadyRecordedError(payment.payment_key) from error
+            if any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons):
+                raise ConcurrentUpdateError(link.link_id) from error
             raise
 
     def for_account(self, account_id: str) -> list[PaymentModel]:
