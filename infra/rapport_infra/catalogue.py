@@ -206,6 +206,11 @@ JOURNEY = StateMachineSpec(
 STATE_MACHINES: tuple[StateMachineSpec, ...] = (JOURNEY,)
 
 
+def payment_secret_name(client_id: str) -> str:
+    """The Secrets Manager name of a client's payment-provider keys (deployed and local alike)."""
+    return f"rapport/{client_id}/payments"
+
+
 def function_spec(name: str) -> FunctionSpec:
     return next(spec for spec in FUNCTIONS if spec.name == name)
 

@@ -25,6 +25,7 @@ from constructs import Construct
 
 from rapport.strategy.config import ClientConfig
 from rapport_infra import catalogue
+from rapport_infra.catalogue import payment_secret_name
 
 # Which AWS service publishes into each catalogue topic.
 TOPIC_PUBLISHERS: dict[str, tuple[str, ...]] = {
@@ -52,10 +53,6 @@ def _queue(scope: Construct, construct_id: str, name: str, key: kms.IKey, **opti
         retention_period=Duration.days(14),
         **options,
     )
-
-
-def payment_secret_name(client_id: str) -> str:
-    return f"rapport/{client_id}/payments"
 
 
 class Messaging(Construct):

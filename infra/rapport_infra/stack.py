@@ -20,11 +20,12 @@ from rapport.settings import Settings, to_environment
 from rapport.strategy.config import ClientConfig
 from rapport_infra import catalogue
 from rapport_infra.api import WebhookApi
+from rapport_infra.catalogue import payment_secret_name
 from rapport_infra.encryption import ClientKey
 from rapport_infra.functions import RapportFunctions
 from rapport_infra.journey import Journey, state_machine_arn
 from rapport_infra.layer import SharedLayers
-from rapport_infra.messaging import Messaging, payment_secret_name
+from rapport_infra.messaging import Messaging
 from rapport_infra.monitoring import Monitoring
 from rapport_infra.nag import suppress_findings
 from rapport_infra.options import StackOptions

@@ -46,6 +46,7 @@ from rapport_infra.catalogue import (
     TOPICS,
     FunctionSpec,
     definition_substitutions,
+    payment_secret_name,
 )
 from rapport_local.fakes import RecordingSender
 
@@ -187,7 +188,7 @@ class LocalCloud:
             QueueName=f"{prefix}-{SEND_FAILURES_QUEUE}"
         )["QueueUrl"]
         boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=client.contact.email_from)
-        secret_id = f"{prefix}/payments"
+        secret_id = payment_secret_name(client.client_id)
         boto3.client("secretsmanager", region_name=REGION).create_secret(
             Name=secret_id, SecretString=json.dumps({"sandbox_webhook_secret": secrets.token_hex(32)})
         )
