@@ -291,11 +291,12 @@ class LocalCloud:
         """The debtor pays ``amount_cents`` on the newest link they were sent, through the sandbox
         pay page: a signed webhook to the webhook function. None when no link was sent."""
         from rapport.payments import ProviderLink
-        from rapport.store.models import PaymentLinkModel
 
-        link = next(iter(PaymentLinkModel.account_index.query(account_id, scan_index_forward=False, limit=1)), None)
-        if link is None:
+        repos = self.services.repos
+        sent_links = [c.link_id for c in repos.contacts.for_account(account_id) if c.direction == "out" and c.link_id]
+        if not sent_links:
             return None
+        link = repos.links.get(sent_links[-1])
         provider_link = ProviderLink(
             provider=link.provider,
             link_id=link.link_id,
