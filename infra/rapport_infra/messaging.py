@@ -9,6 +9,8 @@
   SNS subscriptions and of the campaign schedules; one queue to watch and one alarm.
 * An SES configuration set whose events (send, delivery, bounce, complaint...) go to
   ``delivery-events``.
+* An SES receipt rule set whose rule publishes every email to the client's sending address, whole
+  and scanned for spam and viruses, to ``email-inbound``.
 * The payment provider's secret, created with a generated placeholder value.
 """
 
@@ -19,6 +21,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ses as ses
+from aws_cdk import aws_ses_actions as ses_actions
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -96,6 +99,26 @@ class Messaging(Construct):
             configuration_set=self.configuration_set,
             destination=ses.EventDestination.sns_topic(self.topics["delivery-events"]),
             events=list(SES_EVENTS),
+        )
+
+        # NOTE: SES has one active receipt rule set per account and region, and CloudFormation cannot
+        # activate one: an operator runs set-active-receipt-rule-set once and points the domain's MX
+        # record at SES receiving. SES receives mail only in some regions; where the stack's
+        # region has no receiving endpoint, the rule set is created but never used.
+        self.inbound_mail = ses.ReceiptRuleSet(
+            self, "InboundMail",
+            receipt_rule_set_name=f"{prefix}-inbound",
+            rules=[ses.ReceiptRuleOptions(
+                receipt_rule_name=f"{prefix}-replies",
+                recipients=[client.contact.email_from],
+                # The whole email, base64 so that no character set is lost on the way; the spam and
+                # virus verdicts the scan adds are what the inbound function refuses mail on.
+                actions=[ses_actions.Sns(
+                    topic=self.topics["email-inbound"], encoding=ses_actions.EmailEncoding.BASE64,
+                )],
+                scan_enabled=True,
+                tls_policy=ses.TlsPolicy.REQUIRE,
+            )],
         )
 
         provider = client.payments.provider

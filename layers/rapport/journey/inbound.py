@@ -1,71 +1,164 @@
-"""Replies from debtors: match the sender to an account, record once, resume the waiting journey."""
+"""Replies from debtors: match the sender to an account, record once, resume the waiting journey.
+
+Every channel ends in :func:`take_replies`:
+
+1. the sender (an E.164 number or a lower-case email address) is matched to an account;
+2. the reply is stored on the account's timeline under ``in.<channel>.<provider message id>``, a
+   conditional write, so a provider's retry or a duplicate notification is recognised and dropped;
+3. an opt-out (``STOP``, ``UNSUBSCRIBE``, "stop contacting me"...) is honoured at once, on whatever
+   channel it arrives, before anything else happens;
+4. the journey waiting for a response is resumed with the reply. When none waits (the journey is
+   finished, handed to an agent, on hold, or between two steps), the reply goes to the agents'
+   worklist: a person already owns most such accounts, and a second automated conversation running
+   beside theirs, or beside a journey that is busy, could contact the debtor twice.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from rapport.journey.deliveries import take_deliveries
+from rapport.journey.optouts import honour_opt_out, is_opt_out_reply
 from rapport.journey.resume import resume_journey
+from rapport.messaging.channels.notifications import unwrap
+from rapport.messaging.delivery import whatsapp_statuses
+from rapport.messaging.inbound import (
+    EMAIL_SOURCE,
+    WHATSAPP_SOURCE,
+    InboundEmailRejectedError,
+    InboundMessage,
+    email_reply,
+    whatsapp_replies,
+)
+from rapport.models.enums import Channel
 from rapport.runtime import Services
-from rapport.store.models import ContactModel
+from rapport.store.models import AccountModel, ContactModel
 from rapport.store.repositories import AlreadyRecordedError
 
 logger = Logger(child=True)
 
+__all__ = ["reply_id_for", "take_email_event", "take_replies", "take_whatsapp_event"]
 
-def take_replies(services: Services, replies: list[Any]) -> dict[str, int]:
-    """Each reply: find the account, store it (duplicates recognised), resume or queue for an agent."""
-    counts = {"resumed": 0, "unmatched": 0, "duplicate": 0, "queued": 0}
-    for reply in replies:
-        account = (
-            services.repos.accounts.find_by_email(reply.from_address)
-            if reply.channel.value == "email"
-            else services.repos.accounts.find_by_phone(reply.from_address)
-        )
-        now = services.clock.now()
-        if account is None:
-            counts["unmatched"] += 1
-            logger.warning("reply from an unknown sender", extra={"channel": reply.channel.value})
-            continue
-        reply_id = f"in.{reply.channel.value}.{reply.provider_message_id}"
-        contact = ContactModel(
-            account.account_id,
-            reply_id,
-            at=reply.received_at,
-            direction="in",
-            channel=reply.channel.value,
-            status="received",
-            provider_message_id=reply.provider_message_id,
-            text=reply.text,
-        )
-        try:
-            services.repos.contacts.record(contact)
-        except AlreadyRecordedError:
-            counts["duplicate"] += 1
-            continue
-        resumed = resume_journey(
+# Worklist reasons for replies that no journey takes.
+REPLY_WITHOUT_JOURNEY = "reply_without_journey"
+OPT_OUT_TO_CONFIRM = "opt_out_to_confirm"
+
+
+def reply_id_for(reply: InboundMessage) -> str:
+    """The reply's contact id: the provider's message id is the deduplication key."""
+    return f"in.{reply.channel.value}.{reply.provider_message_id}"
+
+
+def _sender_account(services: Services, reply: InboundMessage) -> AccountModel | None:
+    accounts = services.repos.accounts
+    if reply.channel is Channel.EMAIL:
+        return accounts.find_by_email(reply.from_address)
+    # NOTE: a number shared by two accounts (one debtor, two debts) matches the first one found; the
+    # reply then speaks for that account only. Matching on the In-Reply-To / context id of the message
+    # answered (``in_reply_to_provider_message_id``) would pick the right one where the provider gives it.
+    return accounts.find_by_phone(reply.from_address)
+
+
+def _take_one(services: Services, reply: InboundMessage) -> str:
+    """Store, honour and route one reply; returns what happened to it (a key of the counts)."""
+    account = _sender_account(services, reply)
+    now = services.clock.now()
+    if account is None:
+        logger.warning("reply from an unknown sender", extra={"channel": reply.channel.value})
+        return "unmatched"
+    reply_id = reply_id_for(reply)
+    contact = ContactModel(
+        account.account_id,
+        reply_id,
+        at=reply.received_at,
+        direction="in",
+        channel=reply.channel.value,
+        status="received",
+        provider_message_id=reply.provider_message_id,
+        text=reply.text,
+    )
+    try:
+        services.repos.contacts.record(contact)
+    except AlreadyRecordedError:
+        logger.info("duplicate reply ignored", extra={"reply_id": reply_id})
+        return "duplicate"
+
+    journey = services.repos.journeys.waiting(account.account_id)
+    opted_out = is_opt_out_reply(reply.text, reply.keyword)
+    if opted_out:
+        honour_opt_out(
             services,
             account.account_id,
-            {
-                "kind": "reply",
-                "reply_id": reply_id,
-                "channel": reply.channel.value,
-            },
+            reply.channel,
+            reply.text or reply.keyword or "",
+            reply_id=reply_id,
+            journey_id=journey.journey_id if journey else None,
         )
-        if resumed:
-            counts["resumed"] += 1
-        else:
-            # NOTE: a reply with no journey waiting goes to a person; starting a dedicated reply
-            # flow (a second state machine) would let Rapport answer it by itself.
-            services.repos.worklist.add(account.account_id, "reply_without_journey", None, now)
-            counts["queued"] += 1
-        services.repos.audit.append(
-            account.account_id,
-            "reply_received",
-            now,
-            rule=f"reply.{reply.channel.value}",
-            reason="reply recorded",
-            inputs={"reply_id": reply_id, "resumed": resumed},
-        )
+    response = {"kind": "reply", "reply_id": reply_id, "channel": reply.channel.value, "opt_out": opted_out}
+    resumed = journey is not None and resume_journey(services, account.account_id, response, journey)
+    if not resumed:
+        # NOTE: only the send_message function may send (least privilege), so an opt-out that no
+        # journey takes is confirmed by a person from the worklist. On SMS, End User Messaging's own
+        # opt-out keyword response also confirms it when the keyword is registered on the number.
+        reason = OPT_OUT_TO_CONFIRM if opted_out else REPLY_WITHOUT_JOURNEY
+        services.repos.worklist.add(account.account_id, reason, None, now)
+    services.repos.audit.append(
+        account.account_id,
+        "reply_received",
+        now,
+        rule=f"reply.{reply.channel.value}",
+        journey_id=journey.journey_id if journey else None,
+        reason="reply recorded",
+        inputs={"reply_id": reply_id, "resumed": resumed, "opt_out": opted_out},
+    )
+    if resumed:
+        return "resumed"
+    return "queued"
+
+
+def take_replies(services: Services, replies: list[InboundMessage]) -> dict[str, int]:
+    """Each reply: find the account, store it (duplicates recognised), honour an opt-out, then resume
+    the waiting journey or queue the reply for an agent."""
+    counts = {"resumed": 0, "unmatched": 0, "duplicate": 0, "queued": 0}
+    for reply in replies:
+        counts[_take_one(services, reply)] += 1
+    return counts
+
+
+def take_whatsapp_event(services: Services, event: Mapping[str, Any]) -> dict[str, int]:
+    """An End User Messaging Social event: the debtors' messages and the statuses of ours.
+
+    A WhatsApp Business Account has a single event destination, so both arrive on the same topic.
+    """
+    replies: list[InboundMessage] = []
+    statuses = []
+    for notification in unwrap(event, WHATSAPP_SOURCE):
+        replies.extend(whatsapp_replies(notification.payload))
+        statuses.extend(whatsapp_statuses(notification.payload))
+    counts = take_replies(services, replies)
+    if statuses:
+        delivered = take_deliveries(services, statuses)
+        counts.update({f"statuses_{key}": value for key, value in delivered.items()})
+    return counts
+
+
+def take_email_event(services: Services, event: Mapping[str, Any]) -> dict[str, int]:
+    """Email replies from the SES receipt rule's SNS action; spam and infected mail are dropped here.
+
+    SES invokes the rule once per email and SNS hands Lambda one record per call, so a rejection
+    concerns one email; the rest of the event is still taken.
+    """
+    replies: list[InboundMessage] = []
+    rejected = 0
+    for notification in unwrap(event, EMAIL_SOURCE):
+        try:
+            replies.append(email_reply(notification.payload))
+        except InboundEmailRejectedError as error:
+            rejected += 1
+            logger.warning("inbound email dropped", extra={"reason": error.reason})
+    counts = take_replies(services, replies)
+    counts["rejected"] = rejected
     return counts

@@ -1,0 +1,57 @@
+"""The journey's answers to what the debtor and the providers report: opt-outs, undeliverable messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from rapport_infra import catalogue
+from rapport_infra.asl import load_definition, route
+
+pytestmark = pytest.mark.infra
+
+
+@pytest.fixture(scope="module")
+def journey():
+    return load_definition(catalogue.JOURNEY.definition_file)
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        # An opt-out keyword the inbound function recognised skips the analysis.
+        ({"kind": "reply", "reply_id": "in.sms.1", "channel": "sms", "opt_out": True}, "RecordOptOut"),
+        ({"kind": "reply", "reply_id": "in.sms.1", "channel": "sms", "opt_out": False}, "AnalyseReply"),
+        # A reply from a resumer that does not say (an older execution's) is analysed as before.
+        ({"kind": "reply", "reply_id": "in.sms.1", "channel": "sms"}, "AnalyseReply"),
+        ({"kind": "delivery_failed", "status": "bounced", "channel": "email"}, "MessageUndelivered"),
+    ],
+)
+def test_responses_route_to_their_handling(journey, response, expected):
+    # Given what resumed the journey
+    # Then the journey takes the matching branch
+    assert route(journey, "RouteResponse", {"response": response}) == expected
+
+
+def test_an_undeliverable_message_escalates_to_the_next_attempt_at_once(journey):
+    state = journey["States"]["MessageUndelivered"]
+    assert state["Type"] == "Pass" and state["Next"] == "NextAttempt"
+
+
+def test_an_opt_out_is_recorded_then_confirmed_through_send_message_whatever_happens(journey):
+    # Given the opt-out states
+    states = journey["States"]
+    confirm = states["ConfirmOptOut"]
+    # Then the record is followed by a confirmation that only send_message sends, exempt from guardrails
+    assert states["RecordOptOut"]["Next"] == "ConfirmOptOut"
+    assert confirm["Resource"] == "${SendMessageFunctionArn}"
+    assert confirm["Parameters"]["purpose"] == "opt_out_confirmation"
+    assert confirm["Parameters"]["template_id"] == "opt_out_confirmation"
+    # And a failed confirmation still goes on to the routing (the opt-out stands either way)
+    assert [catcher["Next"] for catcher in confirm["Catch"]] == ["RouteOptOut"]
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected"), [("all_channels", "OutcomeOptedOut"), ("this_channel", "NextAttempt")]
+)
+def test_only_an_opt_out_of_every_channel_ends_the_journey(journey, scope, expected):
+    assert route(journey, "RouteOptOut", {"opt_out": {"scope": scope, "channels": []}}) == expected

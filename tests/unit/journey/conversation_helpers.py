@@ -1,0 +1,111 @@
+"""Records and fakes for the conversation domain tests: the debtor of the shared event files."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rapport.store.models import (
+    AccountModel,
+    ContactModel,
+    Debtor,
+    JourneyModel,
+)
+
+NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+EVENTS = Path(__file__).parents[1] / "messaging" / "events"
+# The debtor the shared event files in tests/unit/messaging/events speak of.
+ACCOUNT_ID = "ACC-1001"
+PHONE = "+27825550123"
+EMAIL = "thandi.debtor@example.com"
+
+
+class FixedClock:
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def real_seconds(self, span: timedelta) -> int:
+        return max(0, int(span.total_seconds()))
+
+
+class _TaskTimedOut(Exception):
+    pass
+
+
+class _InvalidToken(Exception):
+    pass
+
+
+class _TaskDoesNotExist(Exception):
+    pass
+
+
+class FakeStepFunctions:
+    """Keeps each ``send_task_success`` call; the exceptions are the ones resume_journey catches."""
+
+    class exceptions:
+        TaskTimedOut = _TaskTimedOut
+        InvalidToken = _InvalidToken
+        TaskDoesNotExist = _TaskDoesNotExist
+
+    def __init__(self) -> None:
+        self.resumed: list[tuple[str, dict[str, Any]]] = []
+
+    def send_task_success(self, taskToken: str, output: str) -> None:
+        self.resumed.append((taskToken, json.loads(output)))
+
+
+def save_account(account_id: str = ACCOUNT_ID, **changes: Any) -> AccountModel:
+    values = {"phone": PHONE, "email": EMAIL, "balance_cents": 245_000, "days_past_due": 60}
+    debtor = Debtor(first_name="Thandi", last_name="Debtor")
+    account = AccountModel(account_id, debtor=debtor, **(values | changes))
+    account.save()
+    return account
+
+
+def park_journey(account_id: str = ACCOUNT_ID, journey_id: str = "J1", waiting_for: str = "response") -> str:
+    """A journey waiting on its task token, as await_response leaves it; returns the token."""
+    token = f"token-{journey_id}"
+    JourneyModel(
+        account_id,
+        journey_id,
+        started_at=NOW - timedelta(hours=1),
+        status="waiting",
+        task_token=token,
+        waiting_for=waiting_for,
+        waiting_since=NOW - timedelta(minutes=30),
+    ).save()
+    return token
+
+
+def save_sent(
+    contact_id: str,
+    provider_message_id: str,
+    channel: str = "sms",
+    *,
+    account_id: str = ACCOUNT_ID,
+    journey_id: str | None = "J1",
+    minutes_ago: int = 30,
+) -> ContactModel:
+    contact = ContactModel(
+        account_id,
+        contact_id,
+        at=NOW - timedelta(minutes=minutes_ago),
+        direction="out",
+        channel=channel,
+        status="sent",
+        journey_id=journey_id,
+        template_id="first_notice",
+        provider_message_id=provider_message_id,
+    )
+    contact.save()
+    return contact
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text(encoding="utf-8"))

@@ -1,0 +1,209 @@
+"""Delivery events on the timeline: status, suppression of dead addresses, escalation of journeys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conversation_helpers import (
+    ACCOUNT_ID,
+    EMAIL,
+    NOW,
+    PHONE,
+    load_event,
+    park_journey,
+    save_account,
+    save_sent,
+)
+
+from rapport.journey.deliveries import contact_status_after, take_deliveries, take_delivery_notifications
+from rapport.messaging.delivery import DeliveryEvent, DeliveryStatus
+from rapport.models.enums import Channel
+from rapport.store.models import AccountModel, AuditModel, ContactModel
+
+# Ids in tests/unit/messaging/events/sms_event_invalid.json and ses_event_bounce_permanent.json.
+SMS_PROVIDER_ID = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+SMS_MESSAGE_ID = "msg_01JE9X3KAT"
+SES_PROVIDER_ID = "0101019384a7b2c1-5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9-000000"
+SES_MESSAGE_ID = "msg_01JE9X3K9S"
+
+
+def _event(
+    status: DeliveryStatus, *, provider_id: str = "prov-1", permanent: bool = True, **changes
+) -> DeliveryEvent:
+    values = {
+        "provider_message_id": provider_id,
+        "message_id": None,
+        "channel": Channel.SMS,
+        "status": status,
+        "permanent": permanent,
+        "reason": f"{status.value} for the test",
+        "occurred_at": NOW,
+        "address": PHONE,
+    }
+    return DeliveryEvent(**(values | changes))
+
+
+@pytest.mark.parametrize(
+    ("current", "status", "expected"),
+    [
+        ("sent", DeliveryStatus.DELIVERED, "delivered"),
+        ("sent", DeliveryStatus.READ, "delivered"),
+        ("sent", DeliveryStatus.SENT, "sent"),
+        ("sent", DeliveryStatus.DELAYED, "sent"),
+        ("delivered", DeliveryStatus.BOUNCED, "bounced"),
+        ("delivered", DeliveryStatus.COMPLAINED, "complained"),
+        ("bounced", DeliveryStatus.DELIVERED, "bounced"),
+        ("complained", DeliveryStatus.DELIVERED, "complained"),
+        ("failed", DeliveryStatus.OPTED_OUT, "opted_out"),
+    ],
+)
+def test_a_message_status_only_moves_forward(current, status, expected):
+    # Given a message in status ``current`` and an event about it
+    # Then a failure outranks success, and nothing moves the status back
+    assert contact_status_after(current, _event(status)) == expected
+
+
+def test_a_hard_bounce_marks_the_message_blocks_the_address_and_escalates_the_waiting_journey(services):
+    # Given a journey waiting for an answer to the SMS it just sent
+    save_account()
+    token = park_journey()
+    save_sent("J1.0.first_notice", "prov-1")
+    # When the carrier says the number does not exist
+    counts = take_deliveries(services, [_event(DeliveryStatus.BOUNCED)])
+    # Then the message is bounced, with the event kept on it
+    message = ContactModel.get(ACCOUNT_ID, "J1.0.first_notice")
+    assert message.status == "bounced" and message.failure_reason == "bounced for the test"
+    assert [event["status"] for event in message.events] == ["bounced"]
+    # And the number is blocked for SMS and the channel suppressed
+    account = AccountModel.get(ACCOUNT_ID)
+    assert account.suppressed_channels == ["sms"]
+    assert [(o.channel, o.address) for o in account.opt_outs] == [("sms", PHONE)]
+    # And the journey is resumed at once, told which message could not arrive
+    assert services.stepfunctions.resumed == [
+        (
+            token,
+            {
+                "kind": "delivery_failed",
+                "status": "bounced",
+                "permanent": True,
+                "channel": "sms",
+                "message_id": "J1.0.first_notice",
+            },
+        )
+    ]
+    assert counts == {"updated": 1, "unmatched": 0, "duplicate": 0, "suppressed": 1, "escalated": 1}
+
+
+def test_the_same_event_twice_is_recorded_once(services):
+    # Given a delivered SMS
+    save_account()
+    save_sent("J1.0.first_notice", "prov-1", journey_id=None)
+    delivered = _event(DeliveryStatus.DELIVERED, permanent=False)
+    # When the provider repeats the delivery receipt
+    first = take_deliveries(services, [delivered])
+    second = take_deliveries(services, [delivered])
+    # Then the second is recognised and nothing is recorded twice
+    assert (first["updated"], second["duplicate"]) == (1, 1)
+    message = ContactModel.get(ACCOUNT_ID, "J1.0.first_notice")
+    assert message.status == "delivered" and len(message.events) == 1
+
+
+def test_a_failure_of_an_older_message_leaves_the_journey_waiting(services):
+    # Given a journey that has since sent a newer message and waits for an answer to that one
+    save_account()
+    park_journey()
+    save_sent("J1.0.first_notice", "prov-old", minutes_ago=60)
+    save_sent("J1.0.balance_statement", "prov-new", minutes_ago=5)
+    # When the older message fails
+    counts = take_deliveries(services, [_event(DeliveryStatus.FAILED, provider_id="prov-old")])
+    # Then it is recorded, but the journey keeps waiting on the newer message
+    assert counts["updated"] == 1 and counts["escalated"] == 0
+    assert services.stepfunctions.resumed == []
+
+
+def test_a_journey_waiting_on_a_promise_is_not_escalated_by_a_bounce(services):
+    # Given a journey waiting for a promise's date after confirming it
+    save_account()
+    park_journey(waiting_for="promise")
+    save_sent("J1.0.promise_confirmation", "prov-1")
+    # When the confirmation bounces
+    counts = take_deliveries(services, [_event(DeliveryStatus.BOUNCED)])
+    # Then the address is blocked, but the promise keeps its date
+    assert counts["suppressed"] == 1 and counts["escalated"] == 0
+
+
+def test_a_soft_bounce_escalates_but_blocks_nothing(services):
+    # Given a journey waiting on an email
+    save_account()
+    park_journey()
+    save_sent("J1.1.reminder", "ses-1", channel="email")
+    # When SES gives up on a full mailbox
+    soft = _event(
+        DeliveryStatus.BOUNCED, provider_id="ses-1", permanent=False, channel=Channel.EMAIL, address=EMAIL
+    )
+    counts = take_deliveries(services, [soft])
+    # Then the journey moves on, and the address stays usable another day
+    assert counts["escalated"] == 1 and counts["suppressed"] == 0
+    account = AccountModel.get(ACCOUNT_ID)
+    assert account.suppressed_channels == [] and account.opt_outs == []
+
+
+def test_an_event_about_an_address_the_account_has_left_blocks_it_but_keeps_the_channel(services):
+    # Given an account that moved to a new number after the SMS was sent
+    save_account(phone="+27825550999")
+    save_sent("J1.0.first_notice", "prov-1", journey_id=None)
+    # When the old number is reported invalid
+    take_deliveries(services, [_event(DeliveryStatus.BOUNCED)])
+    # Then the old number is blocked, and SMS to the new one is still allowed
+    account = AccountModel.get(ACCOUNT_ID)
+    assert [(o.channel, o.address) for o in account.opt_outs] == [("sms", PHONE)]
+    assert account.suppressed_channels == []
+
+
+def test_an_event_for_no_message_of_ours_is_counted_unmatched(services):
+    save_account()
+    counts = take_deliveries(services, [_event(DeliveryStatus.DELIVERED, provider_id="not-ours")])
+    assert counts["unmatched"] == 1 and counts["updated"] == 0
+
+
+def test_a_whatsapp_status_is_matched_by_our_own_id_when_the_provider_id_differs(services):
+    # Given a WhatsApp message recorded under AWS's send id, not Meta's wamid
+    save_account()
+    save_sent("J1.2.final_reminder", "aws-send-id", channel="whatsapp", journey_id=None)
+    status = _event(
+        DeliveryStatus.READ,
+        provider_id="wamid.HBgLMjc4",
+        message_id="J1.2.final_reminder",
+        channel=Channel.WHATSAPP,
+        permanent=False,
+    )
+    # When Meta reports it read, echoing our id in biz_opaque_callback_data
+    counts = take_deliveries(services, [status])
+    # Then the status lands on the right message
+    assert counts["updated"] == 1
+    assert ContactModel.get(ACCOUNT_ID, "J1.2.final_reminder").status == "delivered"
+
+
+def test_the_delivery_topic_takes_ses_and_sms_events_in_their_aws_shapes(services):
+    # Given the messages the shared SES and SMS event files are about
+    save_account()
+    save_sent(SES_MESSAGE_ID, SES_PROVIDER_ID, channel="email", journey_id=None)
+    save_sent(SMS_MESSAGE_ID, SMS_PROVIDER_ID, channel="sms", journey_id=None)
+    # When the topic delivers an SES permanent bounce and an SMS TEXT_INVALID event
+    bounce = take_delivery_notifications(services, load_event("ses_event_bounce_permanent.json"))
+    invalid = take_delivery_notifications(services, load_event("sms_event_invalid.json"))
+    # Then both messages are bounced and both addresses blocked
+    assert bounce["updated"] == invalid["updated"] == 1
+    assert ContactModel.get(ACCOUNT_ID, SES_MESSAGE_ID).status == "bounced"
+    assert ContactModel.get(ACCOUNT_ID, SMS_MESSAGE_ID).status == "bounced"
+    account = AccountModel.get(ACCOUNT_ID)
+    assert sorted(account.suppressed_channels) == ["email", "sms"]
+    audit = [entry.rule for entry in AuditModel.query(ACCOUNT_ID) if entry.action == "address_suppressed"]
+    assert sorted(audit) == ["delivery.bounced", "delivery.bounced"]
+
+
+def test_a_notification_of_an_unknown_shape_is_counted_not_fatal(services):
+    odd = {"somethingElse": True, "at": (NOW - timedelta(1)).isoformat()}
+    counts = take_delivery_notifications(services, odd)
+    assert counts["unknown"] == 1 and counts["updated"] == 0

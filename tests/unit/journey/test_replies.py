@@ -1,0 +1,154 @@
+"""Replies on every channel: matched, stored once, opt-outs honoured at once, journeys resumed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from conversation_helpers import (
+    ACCOUNT_ID,
+    EMAIL,
+    NOW,
+    PHONE,
+    load_event,
+    park_journey,
+    save_account,
+    save_sent,
+)
+
+from rapport.journey.inbound import take_email_event, take_replies, take_whatsapp_event
+from rapport.journey.optouts import honour_opt_out
+from rapport.messaging.inbound import InboundMessage
+from rapport.messaging.optout import OptOutScope
+from rapport.models.enums import Channel
+from rapport.store.models import AccountModel, AuditModel, ContactModel, WorklistModel
+
+WAMID = "wamid.HBgLMjc4MjU1NTAxMjMVAgASGBQzQUI4RTVDMkY3RDlBMDQ1QjM2MAA="
+# Our message in tests/unit/messaging/events/whatsapp_status_only.json.
+OUR_WAMID = "wamid.HBgLMjc4MjU1NTAxMjMVAgARGBI5QjZGMDg0QkE0RUY3QjAxAA=="
+OUR_WHATSAPP_ID = "msg_01JE9X3K7Q"
+
+
+def _reply(text: str, channel: Channel = Channel.SMS, provider_id: str = "in-1", **changes) -> InboundMessage:
+    values = {
+        "channel": channel,
+        "from_address": EMAIL if channel is Channel.EMAIL else PHONE,
+        "to_address": "+27875550100",
+        "text": text,
+        "provider_message_id": provider_id,
+        "received_at": NOW - timedelta(minutes=1),
+    }
+    return InboundMessage(**(values | changes))
+
+
+def test_a_reply_is_stored_once_and_resumes_the_waiting_journey(services):
+    # Given a journey waiting for a response
+    save_account()
+    token = park_journey()
+    # When the debtor's SMS arrives, and the provider delivers it a second time
+    first = take_replies(services, [_reply("Can I pay next week?")])
+    second = take_replies(services, [_reply("Can I pay next week?")])
+    # Then it is stored once on the timeline and resumes the journey once
+    assert first == {"resumed": 1, "unmatched": 0, "duplicate": 0, "queued": 0}
+    assert second["duplicate"] == 1 and second["resumed"] == 0
+    (stored,) = [c for c in ContactModel.query(ACCOUNT_ID) if c.direction == "in"]
+    assert (stored.contact_id, stored.text) == ("in.sms.in-1", "Can I pay next week?")
+    assert services.stepfunctions.resumed == [
+        (token, {"kind": "reply", "reply_id": "in.sms.in-1", "channel": "sms", "opt_out": False})
+    ]
+
+
+def test_stop_is_honoured_before_the_journey_is_resumed(services):
+    # Given a journey waiting on WhatsApp
+    save_account()
+    token = park_journey()
+    # When the debtor sends STOP there
+    take_replies(services, [_reply("STOP", Channel.WHATSAPP)])
+    # Then WhatsApp is suppressed at once, and the journey is told it is an opt-out
+    account = AccountModel.get(ACCOUNT_ID)
+    assert account.suppressed_channels == ["whatsapp"]
+    assert [(o.channel, o.address) for o in account.opt_outs] == [("whatsapp", None)]
+    assert services.stepfunctions.resumed[0] == (
+        token,
+        {"kind": "reply", "reply_id": "in.whatsapp.in-1", "channel": "whatsapp", "opt_out": True},
+    )
+
+
+def test_a_reply_with_no_journey_waiting_goes_to_the_worklist(services):
+    # Given an account whose journey has finished
+    save_account()
+    # When the debtor writes anyway
+    counts = take_replies(services, [_reply("I paid yesterday", Channel.EMAIL)])
+    # Then the reply is kept and a person is asked to read it
+    assert counts["queued"] == 1
+    assert [w.reason for w in WorklistModel.query("agents")] == ["reply_without_journey"]
+    assert services.stepfunctions.resumed == []
+
+
+def test_an_opt_out_keyword_from_the_provider_counts_even_when_the_text_differs(services):
+    # Given an account with no journey waiting
+    save_account()
+    # When a WhatsApp quick-reply button whose payload is STOP is pressed (its label says otherwise)
+    take_replies(services, [_reply("No more messages please", Channel.WHATSAPP, keyword="STOP")])
+    # Then the opt-out is honoured and queued for a person to confirm
+    assert AccountModel.get(ACCOUNT_ID).suppressed_channels == ["whatsapp"]
+    assert [w.reason for w in WorklistModel.query("agents")] == ["opt_out_to_confirm"]
+
+
+def test_a_sender_we_do_not_know_is_counted_not_stored(services):
+    save_account()
+    counts = take_replies(services, [_reply("hello", from_address="+27825550000")])
+    assert counts["unmatched"] == 1
+    assert list(ContactModel.query(ACCOUNT_ID)) == []
+
+
+def test_spam_email_is_dropped_before_it_reaches_anyone(services):
+    # Given the debtor's account and an inbound email SES judged to be spam
+    save_account()
+    # When it arrives through the receipt rule's SNS action
+    counts = take_email_event(services, load_event("email_inbound_spam.json"))
+    # Then nothing is stored and nobody is asked to read it
+    assert counts["rejected"] == 1 and counts["queued"] == 0
+    assert list(ContactModel.query(ACCOUNT_ID)) == []
+
+
+def test_an_email_reply_in_the_ses_shape_is_matched_on_the_sender_address(services):
+    save_account()
+    token = park_journey()
+    counts = take_email_event(services, load_event("email_inbound_reply.json"))
+    assert counts["resumed"] == 1
+    (reply,) = [c for c in ContactModel.query(ACCOUNT_ID) if c.direction == "in"]
+    assert reply.channel == "email" and reply.text.startswith("Hi,")
+    assert services.stepfunctions.resumed[0][0] == token
+
+
+def test_a_whatsapp_event_carries_messages_and_statuses_and_both_are_taken(services):
+    # Given a journey waiting on a WhatsApp message, and the debtor's message in the shared event file
+    save_account()
+    park_journey()
+    save_sent(OUR_WHATSAPP_ID, OUR_WAMID, channel="whatsapp", minutes_ago=60)
+    # When End User Messaging Social publishes the debtor's text message
+    counts = take_whatsapp_event(services, load_event("whatsapp_inbound_text.json"))
+    # Then the message is a reply on WhatsApp that resumed the journey
+    assert counts["resumed"] == 1
+    assert ContactModel.get(ACCOUNT_ID, f"in.whatsapp.{WAMID}").channel == "whatsapp"
+    # And a status-only event (sent, delivered, read for ours; a failure for someone else's) updates
+    # our message instead
+    statuses = take_whatsapp_event(services, load_event("whatsapp_status_only.json"))
+    assert (statuses["statuses_updated"], statuses["statuses_unmatched"]) == (3, 1)
+    assert ContactModel.get(ACCOUNT_ID, OUR_WHATSAPP_ID).status == "delivered"
+
+
+def test_honouring_the_same_opt_out_twice_changes_nothing_the_second_time(services):
+    # Given an account
+    save_account()
+    # When "stop contacting me" is honoured by the inbound function and again by the journey
+    text = "Stop contacting me"
+    first = honour_opt_out(services, ACCOUNT_ID, Channel.SMS, text, reply_id="in.sms.1")
+    second = honour_opt_out(services, ACCOUNT_ID, Channel.SMS, text, reply_id="in.sms.1", journey_id="J1")
+    # Then every channel is covered once, and audited once
+    assert first.scope is OptOutScope.ALL_CHANNELS and first.recorded
+    assert not second.recorded and second.newly_suppressed == ()
+    account = AccountModel.get(ACCOUNT_ID)
+    assert sorted(account.suppressed_channels) == sorted(c.value for c in Channel)
+    assert [(o.channel, o.address) for o in account.opt_outs] == [(None, None)]
+    assert [e.action for e in AuditModel.query(ACCOUNT_ID)] == ["opted_out"]
