@@ -4,6 +4,14 @@ A debtor acts when its journey starts waiting: pays through the payment link (th
 page posts a signed webhook to the real webhook handler), replies by SMS (an End User Messaging
 two-way SMS notification to the real inbound handler), or stays silent. Replies are the labelled
 debtor replies shipped in ``data/``, so the run also shows how the analyser reads real wording.
+
+A debtor who promised to pay keeps the promise, keeps part of it or breaks it. A debtor offered a
+plan accepts it through its signed link (``POST /plans/{plan_id}/accept``), or takes the
+settlement, or lets the offer lapse; some give their bank account for a DebiCheck mandate, and
+their banks answer. Then they pay every instalment, pay some and stop, or pay none: instalments
+arrive as webhooks on the plan's link, and the plans of those who stop are swept on the dates
+their instalments fall due (the months ahead pass at once), so missed instalments are retried and
+a second miss cancels the plan. Payments need ``rapport_local.payments_page.enable_payments``.
 """
 
 from __future__ import annotations
@@ -17,10 +25,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from rapport.store.models import AccountModel
+from rapport_local import payments_page
 from rapport_local.cloud import LocalCloud
 
 # Share of debtors per first action, by segment: pay in full, pay part, reply, stay silent.
@@ -30,6 +40,22 @@ _FIRST_ACTION = {
     "cant_pay": (0.08, 0.12, 0.45, 0.35),
     "wont_pay": (0.10, 0.00, 0.20, 0.70),
 }
+
+
+# Of debtors who reply, the share who ask for a plan and who promise to pay, by segment.
+_ASKS = {
+    "self_cure": (0.05, 0.40),
+    "needs_help": (0.25, 0.30),
+    "cant_pay": (0.45, 0.15),
+    "wont_pay": (0.05, 0.10),
+}
+# Plan offers: accept the instalments, take the settlement, or let the offer lapse; then of those
+# who accept, the share who give a bank account for a DebiCheck mandate.
+_PLAN_CHOICE = (0.60, 0.15, 0.25)
+_MANDATE_SHARE = 0.6
+# Once on a plan: pay every instalment, pay some then stop, pay none.
+_PLAN_KEEPING = (0.60, 0.20, 0.20)
+_SWEEP_GRACE_DAYS = 3
 
 
 def _unit(*parts: str) -> float:
@@ -90,6 +116,8 @@ class SimulatedDebtors:
         self.actions: Counter[str] = Counter()
         self.expected_intents: dict[str, str] = {}
         self._acted: set[tuple[str, str]] = set()
+        self._offers: dict[str, str] = {}
+        self._offers_answered: set[str] = set()
         self._lock = threading.Lock()
         self._schedule = _Schedule()
 
@@ -106,14 +134,24 @@ class SimulatedDebtors:
         return self._schedule.errors
 
     def _observe(self, function: str, event: dict[str, Any], result: Any) -> None:
+        if function == "offer_plan" and isinstance(result, dict) and result.get("offered"):
+            with self._lock:
+                self._offers[event["journey_id"]] = event["account_id"]
+            return
         if function != "await_response":
             return
         account_id, journey_id, waiting_for = event["account_id"], event["journey_id"], event["waiting_for"]
         with self._lock:
+            offer_pending = journey_id in self._offers and journey_id not in self._offers_answered
+            if offer_pending:
+                self._offers_answered.add(journey_id)
             visit = (journey_id, waiting_for)
             first_visit = visit not in self._acted
             self._acted.add(visit)
-        if first_visit:
+        if offer_pending:
+            # The journey sent the plan offer and waits: the debtor opens the link (or does not).
+            self._schedule.at(self.delay, lambda: self._answer_offer(account_id))
+        elif first_visit:
             self._schedule.at(self.delay, lambda: self._act(account_id, journey_id, waiting_for))
 
     def _act(self, account_id: str, journey_id: str, waiting_for: str) -> None:
@@ -154,9 +192,94 @@ class SimulatedDebtors:
         if response["statusCode"] != 200:
             self.actions[f"webhook_refused_{response['statusCode']}"] += 1
 
+    def _choose_reply(self, account: AccountModel) -> dict[str, Any]:
+        """What the debtor writes: some ask for a plan or promise to pay, as their segment would;
+        the rest write any of the labelled replies."""
+        plan_share, promise_share = _ASKS.get(account.segment or "needs_help", _ASKS["needs_help"])
+        roll = _unit(account.account_id, "asks")
+        wanted = "payment_plan_request" if roll < plan_share else None
+        if wanted is None and roll < plan_share + promise_share:
+            wanted = "promise_to_pay"
+        pool = [reply for reply in self.replies if reply["intent"] == wanted] or self.replies
+        return pool[int(_unit(account.account_id, "reply") * len(pool))]
+
     def _reply(self, account: AccountModel, journey_id: str) -> None:
-        reply = self.replies[int(_unit(account.account_id, "reply") * len(self.replies))]
+        reply = self._choose_reply(account)
         with self._lock:
             self.expected_intents[journey_id] = reply["intent"]
         self.cloud.reply_by_sms(account.phone, reply["text"])
         self.actions["replied"] += 1
+
+    # -- plans ------------------------------------------------------------------------------------
+    def _answer_offer(self, account_id: str) -> None:
+        roll = _unit(account_id, "plan-offer")
+        if roll >= _PLAN_CHOICE[0] + _PLAN_CHOICE[1]:
+            self.actions["plan_offer_lapsed"] += 1
+            return
+        option = "instalments" if roll < _PLAN_CHOICE[0] else "settlement"
+        bank = None
+        if option == "instalments" and _unit(account_id, "mandate") < _MANDATE_SHARE:
+            # The sandbox bank rejects accounts ending in 9; about one debtor in ten gives one.
+            last = "9" if _unit(account_id, "bank-rejects") < 0.1 else "4"
+            number = f"10{int(_unit(account_id, 'acct') * 1e7):07d}{last}"
+            bank = {"account_number": number, "branch_code": "250655"}
+        response = payments_page.accept_latest_offer(self.cloud, account_id, option, bank)
+        if response is None:
+            self.actions["plan_offer_without_link"] += 1
+            return
+        if response["statusCode"] != 200:
+            self.actions[f"plan_acceptance_refused_{response['statusCode']}"] += 1
+            return
+        self.actions[f"plan_accepted_{option}"] += 1
+        if bank is not None:
+            self._schedule.at(self.delay, self._banks_answer)
+        self._schedule.at(self.delay, lambda: self._keep_plan(account_id))
+
+    def _banks_answer(self) -> None:
+        for response in payments_page.answer_mandates(self.cloud):
+            self.actions[f"mandate_callback_{response['statusCode']}"] += 1
+
+    def _keep_plan(self, account_id: str) -> None:
+        from rapport.payments.plans import PaymentPlan
+
+        plan = payments_page.latest_plan(account_id)
+        if plan is None or plan.status != "active":
+            return
+        instalments = len(PaymentPlan.model_validate(plan.plan["current"]).instalments)
+        roll = _unit(account_id, "plan-keeping")
+        if roll < _PLAN_KEEPING[0]:
+            to_pay, label = instalments, "plan_kept"
+        elif roll < _PLAN_KEEPING[0] + _PLAN_KEEPING[1] and instalments > 1:
+            to_pay, label = max(1, instalments // 2), "plan_partly_kept"
+        else:
+            to_pay, label = 0, "plan_broken"
+        self.actions[label] += 1
+        self._pay_instalments(account_id, to_pay)
+
+    def _pay_instalments(self, account_id: str, left: int) -> None:
+        """One instalment now, the next after a pause; then the months ahead are swept."""
+        if left > 0:
+            response = payments_page.pay_next_instalment(self.cloud, account_id)
+            if response is not None:
+                plan = payments_page.latest_plan(account_id)
+                option = (plan.plan or {}).get("option") if plan is not None else None
+                self.actions["settlement_paid" if option == "settlement" else "instalment_paid"] += 1
+                if response["statusCode"] != 200:
+                    self.actions[f"webhook_refused_{response['statusCode']}"] += 1
+                self._schedule.at(self.delay, lambda: self._pay_instalments(account_id, left - 1))
+                return
+        self._sweep_until_settled(account_id)
+
+    def _sweep_until_settled(self, account_id: str) -> None:
+        """Let the months pass for a plan nobody pays any more: sweep a few days after each due date."""
+        from rapport.payments.plans import PaymentPlan
+
+        for _ in range(4):
+            plan = payments_page.latest_plan(account_id)
+            if plan is None or plan.status != "active":
+                return
+            current = PaymentPlan.model_validate(plan.plan["current"])
+            if not current.unpaid:
+                return
+            due = current.unpaid[0].due_date
+            payments_page.review_plans(self.cloud, [account_id], due + timedelta(days=_SWEEP_GRACE_DAYS))

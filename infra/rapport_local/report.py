@@ -13,6 +13,7 @@ from rapport.store.models import (
     JourneyModel,
     PaymentLinkModel,
     PaymentModel,
+    PlanModel,
     PromiseModel,
     WebhookDeliveryModel,
     WorklistModel,
@@ -49,6 +50,7 @@ def build_report(
     by_route: Counter[str] = Counter()
     for payment in payments:
         by_route[payment.route] += payment.credit_delta_cents
+    deliveries = list(WebhookDeliveryModel.scan())
     fake_sent = {channel.value: len(sender.sent) for channel, sender in cloud.fake_senders.items()}
     return {
         "client": cloud.client.client_id,
@@ -87,10 +89,17 @@ def build_report(
             "links_raised": sum(1 for _ in PaymentLinkModel.scan()),
             "payments_applied": sum(1 for p in payments if p.credit_delta_cents > 0),
             "collected": _rand(collected),
-            "collected_by_route": {route: _rand(cents) for route, cents in by_route.items()},
-            "webhooks_by_outcome": dict(Counter(d.outcome for d in WebhookDeliveryModel.scan())),
-            "promises_by_status": dict(Counter(p.status for p in PromiseModel.scan())),
+            "collected_by_route": {route: _rand(cents) for route, cents in by_route.most_common()},
+            "payments_by_route": dict(Counter(p.route for p in payments if p.credit_delta_cents > 0)),
+            "reversed": _rand(-sum(p.credit_delta_cents for p in payments if p.credit_delta_cents < 0)),
+            "webhooks_by_outcome": dict(Counter(d.outcome for d in deliveries)),
+            "webhooks_by_provider": dict(Counter(d.provider for d in deliveries)),
+            "webhooks_refused_by_reason": dict(
+                Counter(d.reason for d in deliveries if d.outcome in ("rejected", "retry")).most_common()
+            ),
         },
+        "promises": _promises(payments),
+        "plans": _plans(payments, audit),
         "guardrails": {
             "deferred_by_rule": dict(Counter(a.rule for a in audit if a.action == "deferred").most_common()),
             "refused_by_rule": dict(Counter(a.rule for a in audit if a.action == "refused").most_common()),
@@ -105,6 +114,57 @@ def build_report(
         },
         "wall_seconds": round(wall_seconds, 1),
         "accounts_per_second": round(loaded.in_arrears / wall_seconds, 2) if wall_seconds else None,
+    }
+
+
+def _promises(payments: list[PaymentModel]) -> dict[str, Any]:
+    """Promises as the journey judged them: kept, partly kept, broken (or still pending)."""
+    promises = list(PromiseModel.scan())
+    judged = [p for p in promises if p.status != "pending"]
+    return {
+        "made": len(promises),
+        "by_status": dict(Counter(p.status for p in promises).most_common()),
+        "kept": sum(1 for p in promises if p.status == "kept"),
+        "partly_kept": sum(1 for p in promises if p.status == "partly_kept"),
+        "broken": sum(1 for p in promises if p.status == "broken"),
+        "promised": _rand(sum(p.amount_cents for p in promises)),
+        "paid_against_judged_promises": _rand(sum(p.paid_cents for p in judged)),
+        "collected_while_waiting_on_a_promise": _rand(
+            sum(p.credit_delta_cents for p in payments if p.route == "promise")
+        ),
+    }
+
+
+def _route_total(payments: list[PaymentModel], route: str) -> int:
+    return sum(p.credit_delta_cents for p in payments if p.route == route)
+
+
+def _plans(payments: list[PaymentModel], audit: list[AuditModel]) -> dict[str, Any]:
+    """Plans from offer to end: accepted how, collected how, and how they ended."""
+    plans = list(PlanModel.scan())
+    documents = [plan.plan or {} for plan in plans]
+    mandates = [d["mandate"] for d in documents if d.get("mandate")]
+    cancelled = Counter(
+        (d.get("current") or {}).get("cancel_reason") or "unknown"
+        for plan, d in zip(plans, documents, strict=True)
+        if plan.status == "cancelled"
+    )
+    written_off = sum(a.inputs.get("written_off_cents", 0) for a in audit if a.action == "plan_completed")
+    return {
+        "offered": len(plans),
+        "by_status": dict(Counter(plan.status for plan in plans).most_common()),
+        "accepted_by_option": dict(Counter(d["option"] for d in documents if d.get("option"))),
+        "with_debicheck_mandate": len(mandates),
+        "mandates_by_status": dict(Counter(m["status"] for m in mandates)),
+        "instalments_paid": sum(1 for p in payments if p.route == "instalment" and p.credit_delta_cents > 0),
+        "collected_by_instalment": _rand(_route_total(payments, "instalment")),
+        "collected_by_settlement": _rand(_route_total(payments, "settlement")),
+        "settlement_discount_written_off": _rand(written_off),
+        "instalments_missed": sum(
+            len(a.inputs.get("instalments", [])) for a in audit if a.action == "instalment_missed"
+        ),
+        "cancelled_by_reason": dict(cancelled),
+        "accounts_closed_by_plan": sum(1 for a in audit if a.action == "plan_completed"),
     }
 
 
@@ -129,7 +189,8 @@ def print_summary(report: dict[str, Any]) -> None:
         print(f"  {title:<34} {value}")
 
     print("\nRapport local run: " + report["client"] + " / " + report["campaign"])
-    for section in ("portfolio", "journeys", "messages", "replies", "payments", "guardrails"):
+    sections = ("portfolio", "journeys", "messages", "replies", "payments", "promises", "plans", "guardrails")
+    for section in sections:
         print(f"{section}:")
         for key, value in report[section].items():
             line(key, value)

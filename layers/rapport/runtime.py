@@ -8,10 +8,9 @@ clock, or a fake of a channel that moto does not model).
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -20,7 +19,7 @@ from botocore.config import Config
 from rapport.clock import Clock, SystemClock
 from rapport.models.enums import Channel
 from rapport.settings import Settings, load_settings
-from rapport.store.models import bind_tables
+from rapport.store.models import IDEMPOTENCY_TABLE, bind_tables
 from rapport.store.repositories import Repositories
 from rapport.strategy.config import ClientConfig, load_client_config
 
@@ -35,21 +34,48 @@ class Services:
     repos: Repositories
     senders: Mapping[Channel, Any]
     renderer: Any
-    payments: Any  # rapport.payments.ProviderRegistry
+    payments: Any  # rapport.payments.wiring.PaymentWiring (answers like a ProviderRegistry)
     analyser: Any  # rapport.analysis.ReplyAnalyser
     stepfunctions: Any
+    _idempotency: Any = field(default=None, repr=False)
 
     @property
     def payment_provider(self) -> Any:
         return self.payments.get(self.client.payments.provider)
 
+    @property
+    def debicheck(self) -> Any:
+        """The DebiCheck gateway (rapport.payments.debicheck.DebiCheckGateway), or None."""
+        return getattr(self.payments, "debicheck", None)
+
+    @property
+    def plan_tokens(self) -> Any:
+        """The signer of plan acceptance links (rapport.payments.tokens.PlanTokenSigner), or None."""
+        return getattr(self.payments, "plan_tokens", None)
+
+    def idempotency_store(self) -> Any:
+        """Powertools' DynamoDB persistence layer on the client's idempotency table, built on first use."""
+        if self._idempotency is None:
+            with _build_lock:
+                if self._idempotency is None:
+                    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+                    self._idempotency = DynamoDBPersistenceLayer(
+                        table_name=self.settings.table_name(IDEMPOTENCY_TABLE),
+                        boto3_client=_client(self.settings, "dynamodb"),
+                    )
+        return self._idempotency
+
 
 _lock = threading.Lock()
+_build_lock = threading.Lock()
 _current: Services | None = None
 
 
 def _client(settings: Settings, service: str) -> Any:
-    return boto3.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url, config=_RETRIES)
+    return boto3.client(
+        service, region_name=settings.region, endpoint_url=settings.endpoint_url, config=_RETRIES
+    )
 
 
 def build_senders(settings: Settings) -> dict[Channel, Any]:
@@ -70,7 +96,9 @@ def build_senders(settings: Settings) -> dict[Channel, Any]:
     senders: dict[Channel, Any] = {
         Channel.EMAIL: SesEmailSender(
             _client(settings, "sesv2"),
-            SesEmailConfig(from_address=settings.email_from, configuration_set=settings.ses_configuration_set),
+            SesEmailConfig(
+                from_address=settings.email_from, configuration_set=settings.ses_configuration_set
+            ),
         )
     }
     sns_sms = SnsSmsSender(_client(settings, "sns"), SnsSmsConfig())
@@ -94,16 +122,53 @@ def build_senders(settings: Settings) -> dict[Channel, Any]:
     return senders
 
 
-def build_payments(settings: Settings, clock: Clock) -> Any:
-    from rapport.payments import ProviderRegistry, SandboxProvider
+def load_payment_keys(settings: Settings) -> Any:
+    """The client's payment secret, read and modelled (rapport.payments.wiring.PaymentKeys)."""
+    from rapport.payments.wiring import PaymentKeys
 
     secret = _client(settings, "secretsmanager").get_secret_value(SecretId=settings.payment_secret_id)
-    keys = json.loads(secret["SecretString"])
-    providers = [SandboxProvider(keys["sandbox_webhook_secret"], settings.pay_page_base_url, clock=clock.now)]
-    # NOTE: only the sandbox is wired into the registry; the real adapters in rapport.payments
-    # (Paystack, Stitch, Ozow, PayFast, Peach) need their API credentials from the same secret and
-    # are added here once a client's configuration names one.
-    return ProviderRegistry(providers)
+    return PaymentKeys.from_secret_string(secret["SecretString"])
+
+
+def _debtor_email(request: Any) -> str:
+    """Paystack needs the payer's email to open a checkout: the account's, else a non-delivering one."""
+    from rapport.payments.wiring import placeholder_email
+    from rapport.store.models import AccountModel
+
+    try:
+        email = AccountModel.get(request.account_id).email
+    except AccountModel.DoesNotExist:
+        email = None
+    return email or placeholder_email(request)
+
+
+def build_payments(
+    settings: Settings,
+    clock: Clock,
+    client: ClientConfig | None = None,
+    *,
+    keys: Any = None,
+    transport: Any = None,
+    payfast_validator: Any = None,
+    customer_email: Callable[[Any], str] | None = None,
+) -> Any:
+    """The client's payment rails (rapport.payments.wiring.PaymentWiring), read from the secret on
+    first use. Every provider with keys in the secret is wired; the client file's ``[payments]
+    provider`` (else the settings') makes links and must be among them, or first use raises
+    ``PaymentConfigurationError``. ``keys`` replaces the secret (tests, the local cloud)."""
+    from rapport.payments.wiring import PaymentEnvironment, PaymentWiring
+
+    provider = client.payments.provider if client is not None else settings.payment_provider
+    environment = PaymentEnvironment(
+        clock=clock.now,
+        pay_page_base_url=settings.pay_page_base_url,
+        transport=transport,
+        customer_email=customer_email or _debtor_email,
+        payfast_validator=payfast_validator,
+    )
+    if keys is not None:
+        return PaymentWiring.from_keys(keys, provider, environment)
+    return PaymentWiring(lambda: load_payment_keys(settings), provider, environment)
 
 
 def build_analyser(settings: Settings) -> Any:
@@ -128,7 +193,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         repos=Repositories(),
         senders=build_senders(settings),
         renderer=MessageRenderer(TemplateCatalogue.load(default=True)),
-        payments=build_payments(settings, clock),
+        payments=build_payments(settings, clock, client),
         analyser=build_analyser(settings),
         stepfunctions=_client(settings, "stepfunctions"),
     )

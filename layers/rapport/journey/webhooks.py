@@ -2,23 +2,63 @@
 
 Every delivery is recorded with its outcome and reason (never its body, only the body's SHA-256),
 so a refused webhook is visible to the team and to the provider's support desk.
+
+The answers, and why:
+
+- unknown or unwired provider: 404, recorded under the ``unknown`` partition (the name in the path
+  is the caller's, so it never becomes a partition key of its own);
+- forged or unsigned: 401; stale or future timestamp: 401; malformed body: 400; an authentic event
+  we do not model: 200 (``ignored``), so the provider stops retrying;
+- no link for the event: 404; currency, amount or reversal the ledger refuses: 422; all credit
+  nothing;
+- a repeated delivery: 200 ``duplicate``, credited nothing. Two lines of defence: Powertools
+  idempotency on DynamoDB keyed on the provider's event id (the first delivery's answer is
+  replayed), then the payment transaction itself, whose condition refuses an event id already
+  recorded (and the ledger, which refuses the same fact under a new id);
+- a delivery that lost a race with another for the same link: 503, so the provider retries; the
+  idempotency record is released first so the retry is processed;
+- the same event id while its first delivery is still being processed: 409, retried later.
+
+``debicheck`` is not a payment provider: it names the DebiCheck gateway's mandate status callbacks
+(``rapport.journey.plans.apply_mandate_callback``), which share this route.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
+from rapport.journey.plans import (
+    PlanOutcome,
+    apply_mandate_callback,
+    finish_plan_outcome,
+    plan_change_for_payment,
+)
 from rapport.journey.resume import resume_journey
-from rapport.payments import LinkLedger, LinkSnapshot, LinkStatus, PaymentEvent, UnknownProviderError, WebhookError
+from rapport.payments import LinkLedger, LinkPurpose, LinkSnapshot, LinkStatus, PaymentEvent, WebhookError
 from rapport.runtime import Services
 from rapport.store.models import PaymentModel, WebhookDeliveryModel
 from rapport.store.repositories import AlreadyRecordedError, ConcurrentUpdateError
 
 logger = Logger(child=True)
+
+UNKNOWN_PROVIDER = "unknown"
+DEBICHECK = "debicheck"
+# PayFast's source check reads the caller's address from this header. The HTTP handler sets it
+# from API Gateway's request context and drops any value a caller sent.
+SOURCE_IP_HEADER = "x-rapport-source-ip"
+IDEMPOTENCY_KEY_PREFIX = "rapport.payment_event"
+# Providers retry for hours to days (PayFast until it gets a 200, Peach for days); past this the
+# payment transaction's own condition still refuses a repeat.
+IDEMPOTENCY_EXPIRY = timedelta(days=3)
+_SAFE_NAME = re.compile(r"[^a-z0-9_-]")
 
 
 @dataclass(frozen=True)
@@ -27,9 +67,20 @@ class WebhookResult:
     outcome: str
     reason: str | None = None
     credited_cents: int = 0
+    account_id: str | None = None
+    link_id: str | None = None
 
     def body(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> WebhookResult:
+        return cls(**{name: values.get(name) for name in cls.__dataclass_fields__ if name in values})
+
+
+class RetryLaterError(Exception):
+    """The delivery lost a race for its link; raised through the idempotency guard so that the
+    guard releases its record and the provider's retry is processed."""
 
 
 def _record(services: Services, provider: str, raw_body: bytes, result: WebhookResult, **ids: Any) -> None:
@@ -44,53 +95,118 @@ def _record(services: Services, provider: str, raw_body: bytes, result: WebhookR
             http_status=result.http_status,
             reason=result.reason,
             body_sha256=digest,
+            account_id=result.account_id,
+            link_id=result.link_id,
             **ids,
         )
     )
 
 
+def _replayed(response: dict[str, Any], _record: Any) -> dict[str, Any]:
+    """Powertools' hook for a stored answer: a replay credits nothing. A refusal is refused again."""
+    if response.get("http_status") == 200:
+        return {**response, "outcome": "duplicate", "reason": "already_processed", "credited_cents": 0}
+    return response
+
+
 def handle_payment_webhook(
-    services: Services, provider_name: str, headers: dict[str, str], raw_body: bytes
+    services: Services,
+    provider_name: str,
+    headers: dict[str, str],
+    raw_body: bytes,
+    lambda_context: Any = None,
 ) -> WebhookResult:
+    """One delivery to ``POST /webhooks/{provider}``: the answer to give, already recorded."""
     now = services.clock.now()
+    if provider_name == DEBICHECK:
+        return _mandate_callback(services, headers, raw_body, now)
+    if provider_name not in services.payments.names:
+        safe = _SAFE_NAME.sub("", provider_name.lower())[:32] or "blank"
+        result = WebhookResult(404, "rejected", f"unknown_provider:{safe}")
+        _record(services, UNKNOWN_PROVIDER, raw_body, result)
+        return result
     try:
         event = services.payments.parse_webhook(provider_name, headers, raw_body, now)
-    except (WebhookError, UnknownProviderError) as error:
-        result = WebhookResult(error.http_status, "rejected", error.reason)
+    except WebhookError as error:
+        outcome = "ignored" if error.http_status == 200 else "rejected"
+        result = WebhookResult(error.http_status, outcome, error.reason)
         _record(services, provider_name, raw_body, result)
         return result
 
-    ids = {"event_id": event.event_id, "link_id": event.link_id}
+    ids = {"event_id": event.event_id}
+    try:
+        result = _once_per_event(services, event, lambda_context)
+    except RetryLaterError as error:
+        result = WebhookResult(503, "retry", str(error) or "concurrent_update", link_id=event.link_id)
+    except IdempotencyAlreadyInProgressError:
+        result = WebhookResult(409, "retry", "in_progress", link_id=event.link_id)
+    _record(services, provider_name, raw_body, result, **ids)
+    return result
+
+
+def _once_per_event(services: Services, event: PaymentEvent, lambda_context: Any) -> WebhookResult:
+    """Apply a verified event at most once per provider event id (Powertools idempotency)."""
+    config = IdempotencyConfig(
+        event_key_jmespath="[provider, event_id]",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=int(IDEMPOTENCY_EXPIRY.total_seconds()),
+        response_hook=_replayed,
+    )
+    if lambda_context is not None:
+        # Lets an invocation that dies mid-way release its key when the function times out.
+        config.register_lambda_context(lambda_context)
+
+    def apply_event(event: PaymentEvent) -> dict[str, Any]:
+        return asdict(_apply_event(services, event))
+
+    guarded = idempotent_function(
+        apply_event,
+        data_keyword_argument="event",
+        persistence_store=services.idempotency_store(),
+        config=config,
+        key_prefix=IDEMPOTENCY_KEY_PREFIX,
+    )
+    return WebhookResult.from_dict(guarded(event=event))
+
+
+def _route(purpose: str, waiting_for: str | None) -> str:
+    """Which road a payment came by, for the report: a plan's instalment, a settlement, a promise
+    being kept, or a plain payment link."""
+    if purpose == LinkPurpose.INSTALMENT.value:
+        return "instalment"
+    if purpose == LinkPurpose.SETTLEMENT.value:
+        return "settlement"
+    if waiting_for == "promise":
+        return "promise"
+    return "link"
+
+
+def _apply_event(services: Services, event: PaymentEvent) -> WebhookResult:
+    now = services.clock.now()
     link = services.repos.links.find(event.link_id) if event.link_id else None
     if link is None:
-        result = WebhookResult(404, "rejected", "unknown_link")
-        _record(services, provider_name, raw_body, result, **ids)
-        return result
-    ids["account_id"] = link.account_id
+        return WebhookResult(404, "rejected", "unknown_link")
+    ids = {"account_id": link.account_id, "link_id": link.link_id}
 
     status = LinkStatus.EXPIRED if link.expires_at < now and not link.events else LinkStatus.OPEN
     ledger = LinkLedger(
-        link=LinkSnapshot(link_id=link.link_id, amount_cents=link.amount_cents, currency=link.currency, status=status),
+        link=LinkSnapshot(
+            link_id=link.link_id, amount_cents=link.amount_cents, currency=link.currency, status=status
+        ),
         events=tuple(PaymentEvent.model_validate(item) for item in link.events or []),
     )
     new_ledger, decision = ledger.apply(event)
     if decision.outcome.value == "duplicate":
-        result = WebhookResult(200, "duplicate", "already_recorded")
-        _record(services, provider_name, raw_body, result, **ids)
-        return result
+        return WebhookResult(200, "duplicate", "already_recorded", **ids)
     if decision.outcome.value == "rejected":
         reason = decision.reason.value if decision.reason else "rejected"
-        result = WebhookResult(422, "rejected", reason)
-        _record(services, provider_name, raw_body, result, **ids)
-        return result
+        return WebhookResult(422, "rejected", reason, **ids)
 
     waiting = services.repos.journeys.waiting(link.account_id)
-    if waiting is not None and waiting.waiting_for == "promise":
-        route = "promise"
-    elif services.repos.plans.for_account(link.account_id):
-        route = "plan"
-    else:
-        route = "link"
+    route = _route(link.purpose, waiting.waiting_for if waiting else None)
+    plan: PlanOutcome | None = None
+    if decision.outcome.value == "applied":
+        plan = plan_change_for_payment(services, link, event, decision.credit_delta_cents, now)
     payment = PaymentModel(
         link.account_id,
         f"{event.provider}#{event.event_id}",
@@ -105,17 +221,18 @@ def handle_payment_webhook(
         recorded_at=now,
     )
     try:
-        services.repos.payments.apply(payment, link, new_ledger.events, decision, now)
+        services.repos.payments.apply(
+            payment, link, new_ledger.events, decision, now, plan.change if plan is not None else None
+        )
     except AlreadyRecordedError:
-        result = WebhookResult(200, "duplicate", "already_recorded")
-        _record(services, provider_name, raw_body, result, **ids)
-        return result
+        return WebhookResult(200, "duplicate", "already_recorded", **ids)
     except ConcurrentUpdateError:
-        # Another delivery for the same link won the race: the provider retries, we fold again.
-        result = WebhookResult(503, "retry", "concurrent_update")
-        _record(services, provider_name, raw_body, result, **ids)
-        return result
+        # Another delivery for the same link (or plan, or balance) won the race: the provider
+        # retries, and the retry folds again from what is stored.
+        raise RetryLaterError("concurrent_update") from None
 
+    if plan is not None:
+        finish_plan_outcome(services, plan, link.journey_id, now)
     if decision.credit_delta_cents:
         services.repos.audit.append(
             link.account_id,
@@ -131,11 +248,12 @@ def handle_payment_webhook(
                 "link_status": decision.status.value,
                 "partial": decision.is_partial,
                 "overpayment": decision.is_overpayment,
+                "overpaid_cents": decision.overpaid_cents,
+                "needs_review": decision.needs_review,
                 "route": route,
             },
         )
-    result = WebhookResult(200, decision.outcome.value, credited_cents=decision.credit_delta_cents)
-    _record(services, provider_name, raw_body, result, **ids)
+    result = WebhookResult(200, decision.outcome.value, credited_cents=decision.credit_delta_cents, **ids)
     if decision.credit_delta_cents > 0 and waiting is not None:
         balance = services.repos.accounts.settle_if_paid(link.account_id)
         contacts = services.repos.contacts.for_account(link.account_id)
@@ -149,4 +267,19 @@ def handle_payment_webhook(
         resume_journey(services, link.account_id, response, journey=waiting)
     elif decision.credit_delta_cents:
         services.repos.accounts.settle_if_paid(link.account_id)
+    return result
+
+
+def _mandate_callback(
+    services: Services, headers: dict[str, str], raw_body: bytes, now: datetime
+) -> WebhookResult:
+    outcome = apply_mandate_callback(services, headers, raw_body, now)
+    if outcome.reason == "unknown_provider":
+        result = WebhookResult(404, "rejected", "unknown_provider:debicheck")
+        _record(services, UNKNOWN_PROVIDER, raw_body, result)
+        return result
+    result = WebhookResult(
+        outcome.http_status, outcome.outcome, outcome.reason, account_id=outcome.account_id
+    )
+    _record(services, DEBICHECK, raw_body, result, event_id=outcome.event_id)
     return result

@@ -3,6 +3,7 @@
 from rapport.payments.errors import (
     IgnoredWebhookError,
     MalformedWebhookError,
+    PaymentConfigurationError,
     PaymentError,
     ProviderRequestError,
     StaleWebhookError,
@@ -53,6 +54,7 @@ __all__ = [
     "PayFastProvider",
     "PayFastServerValidator",
     "PayFastValidator",
+    "PaymentConfigurationError",
     "PaymentError",
     "PaymentEvent",
     "PaymentEventKind",

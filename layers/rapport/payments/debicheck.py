@@ -40,7 +40,8 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -437,6 +438,35 @@ class MandateEvent(_Value):
         return value
 
 
+def mandate_event_target(
+    mandate_id: str,
+    status: MandateStatus,
+    updated_at: datetime,
+    seen_event_ids: Iterable[str | None],
+    event: MandateEvent,
+) -> MandateStatus | None:
+    """The status a provider's event moves a mandate to, or None when it changes nothing.
+
+    Tolerates at-least-once and out-of-order delivery: a redelivered event (an id in
+    ``seen_event_ids``), an event repeating the current status, and an event older than the last
+    change (``updated_at``) change nothing. Anything else must be an allowed transition, or
+    ``MandateTransitionError`` is raised. Shared by :func:`apply_mandate_event` and by records that
+    keep a mandate's status without its bank details.
+    """
+    if event.mandate_id != mandate_id:
+        raise MandateCallbackError("the event names another mandate")
+    if event.event_id in set(seen_event_ids) or event.status is status:
+        return None
+    if event.occurred_at < updated_at:
+        logger.info(
+            "stale mandate event ignored", extra={"mandate_id": mandate_id, "event_status": event.status}
+        )
+        return None
+    if not can_transition(status, event.status):
+        raise MandateTransitionError(mandate_id, status, event.status)
+    return event.status
+
+
 def apply_mandate_event(mandate: Mandate, event: MandateEvent) -> Mandate:
     """Apply a provider's event, tolerating at-least-once and out-of-order delivery.
 
@@ -444,21 +474,13 @@ def apply_mandate_event(mandate: Mandate, event: MandateEvent) -> Mandate:
     older than the mandate's last change leave the mandate as it is. Anything else must be an
     allowed transition, or ``MandateTransitionError`` is raised.
     """
-    if event.mandate_id != mandate.mandate_id:
-        raise MandateCallbackError("the event names another mandate")
-    if any(step.event_id == event.event_id for step in mandate.transitions):
-        return mandate
-    if event.status is mandate.status:
-        return mandate
-    if event.occurred_at < mandate.updated_at:
-        logger.info(
-            "stale mandate event ignored",
-            extra={"mandate_id": mandate.mandate_id, "event_status": event.status},
-        )
+    seen = [step.event_id for step in mandate.transitions]
+    target = mandate_event_target(mandate.mandate_id, mandate.status, mandate.updated_at, seen, event)
+    if target is None:
         return mandate
     return transition_mandate(
         mandate,
-        event.status,
+        target,
         event.occurred_at,
         reason_code=event.reason_code,
         event_id=event.event_id,
@@ -611,48 +633,57 @@ class SandboxDebiCheckGateway:
         self._outcome = outcome
         self._mandates: dict[str, _SandboxMandate] = {}
         self._sequence = 0
+        # The local cloud calls one gateway from many threads (acceptances, bank cycles).
+        self._lock = threading.RLock()
 
     def request_mandate(self, request: MandateRequest) -> MandateSubmission:
-        known = self._mandates.get(request.mandate_id)
-        if known is None:
-            reference = "sbx-" + hashlib.sha256(request.mandate_id.encode()).hexdigest()[:16]
-            known = _SandboxMandate(request, reference, MandateStatus.SENT_FOR_APPROVAL)
-            self._mandates[request.mandate_id] = known
-        return MandateSubmission(
-            mandate_id=request.mandate_id, provider_reference=known.provider_reference, status=known.status
-        )
+        with self._lock:
+            known = self._mandates.get(request.mandate_id)
+            if known is None:
+                reference = "sbx-" + hashlib.sha256(request.mandate_id.encode()).hexdigest()[:16]
+                known = _SandboxMandate(request, reference, MandateStatus.SENT_FOR_APPROVAL)
+                self._mandates[request.mandate_id] = known
+            return MandateSubmission(
+                mandate_id=request.mandate_id,
+                provider_reference=known.provider_reference,
+                status=known.status,
+            )
 
     def mandate_status(self, mandate_id: str) -> MandateStatus:
-        return self._get(mandate_id).status
+        with self._lock:
+            return self._get(mandate_id).status
 
     def cancel_mandate(self, mandate_id: str, reason_code: str) -> MandateStatus:
-        mandate = self._get(mandate_id)
-        if mandate.status is MandateStatus.CANCELLED:
+        with self._lock:
+            mandate = self._get(mandate_id)
+            if mandate.status is MandateStatus.CANCELLED:
+                return mandate.status
+            if not can_transition(mandate.status, MandateStatus.CANCELLED):
+                raise MandateTransitionError(mandate_id, mandate.status, MandateStatus.CANCELLED)
+            mandate.status = MandateStatus.CANCELLED
             return mandate.status
-        if not can_transition(mandate.status, MandateStatus.CANCELLED):
-            raise MandateTransitionError(mandate_id, mandate.status, MandateStatus.CANCELLED)
-        mandate.status = MandateStatus.CANCELLED
-        return mandate.status
 
     def step(self, now: datetime) -> list[SignedCallback]:
         """Advance one simulated cycle; return the callbacks for every mandate the banks answered."""
         callbacks: list[SignedCallback] = []
-        for mandate in self._mandates.values():
-            if mandate.status is not MandateStatus.SENT_FOR_APPROVAL:
-                continue
-            mandate.steps_waited += 1
-            if mandate.steps_waited >= SANDBOX_STEPS[mandate.request.authentication]:
-                mandate.status = self._outcome(mandate.request)
-                callbacks.append(self._callback(mandate, now))
+        with self._lock:
+            for mandate in self._mandates.values():
+                if mandate.status is not MandateStatus.SENT_FOR_APPROVAL:
+                    continue
+                mandate.steps_waited += 1
+                if mandate.steps_waited >= SANDBOX_STEPS[mandate.request.authentication]:
+                    mandate.status = self._outcome(mandate.request)
+                    callbacks.append(self._callback(mandate, now))
         return callbacks
 
     def force_status(self, mandate_id: str, status: MandateStatus, now: datetime) -> SignedCallback:
         """Simulate a bank-side change (a debtor disputes and the mandate is suspended, say)."""
-        mandate = self._get(mandate_id)
-        if not can_transition(mandate.status, status):
-            raise MandateTransitionError(mandate_id, mandate.status, status)
-        mandate.status = status
-        return self._callback(mandate, now)
+        with self._lock:
+            mandate = self._get(mandate_id)
+            if not can_transition(mandate.status, status):
+                raise MandateTransitionError(mandate_id, mandate.status, status)
+            mandate.status = status
+            return self._callback(mandate, now)
 
     def _get(self, mandate_id: str) -> _SandboxMandate:
         try:

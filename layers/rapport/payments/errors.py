@@ -70,3 +70,11 @@ class ProviderRequestError(PaymentError):
     """A provider's API answered a request we made with an error or an unexpected shape."""
 
     http_status = 502
+
+
+class PaymentConfigurationError(PaymentError):
+    """The client's payment secret or configuration cannot wire what is asked of it (for example
+    the configured provider has no keys). Raised when payments are first used, never at import;
+    the message names the provider and the missing fields, never a value."""
+
+    http_status = 500

@@ -1,0 +1,802 @@
+"""Payment plans after the offer: accepted through a signed link, collected, then closed or cancelled.
+
+The journey's OfferPlan step stores the proposed schedule with the plan record (status ``offered``)
+and a signed acceptance URL (:func:`acceptance_url`). From there:
+
+- :func:`accept_plan_offer` (``POST /plans/{plan_id}/accept``): the debtor accepts with the token.
+  The schedule is the one stored, never one sent by the caller; it is moved to the next pay days if
+  the offer's first date has passed or the balance changed since. One payment link is raised for
+  the plan (purpose ``instalment``, or ``settlement`` when the debtor takes the once-off
+  settlement), a DebiCheck mandate is requested when the debtor gives bank details, the account
+  leaves the campaigns (status ``plan``) and the waiting journey is resumed with ``plan_accepted``.
+- :func:`plan_change_for_payment`: a provider's event on the plan's link. A credit pays the oldest
+  instalments; a failed collection on or after an instalment's due date misses it. The plan's new
+  state is written in the same transaction as the payment (``Payments.apply``).
+- :func:`review_plan`: the overdue sweep. An instalment unpaid ``grace_days`` after its due date is
+  missed: retried on the next pay day or moved to the end (the plan's ``MissPolicy``); a second
+  miss cancels the plan, which puts the account back in the campaigns.
+- :func:`apply_mandate_callback` (``POST /webhooks/debicheck``): the bank's answer on the mandate.
+
+A completed plan closes the account: what remains of the balance (a settlement discount) is
+written off in the same transaction as the last instalment, and the mandate is cancelled.
+
+The plan record's document (``PlanModel.plan``) keeps the offer's summary (``instalment_cents``,
+``instalments``, ``frequency``, ``first_due``, ``total_cents``, ``offer_expires_at``), the proposed
+schedule (``offered``) and, once accepted, the live schedule (``current``), the ``option``, the
+``link_id`` and ``pay_url`` and the ``mandate`` (terms and status; bank details are never kept).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aws_lambda_powertools import Logger
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from rapport.journey.resume import resume_journey
+from rapport.models.enums import Segment
+from rapport.payments.debicheck import (
+    ACCOUNT_NUMBER_PATTERN,
+    BRANCH_CODE_PATTERN,
+    AuthenticationType,
+    BankAccountType,
+    Mandate,
+    MandateCallbackError,
+    MandateFrequency,
+    MandateSignatureError,
+    MandateStatus,
+    MandateTransitionError,
+    MandateValidationError,
+    create_mandate,
+    mandate_event_target,
+    mandate_request_for_plan,
+    parse_mandate_callback,
+    transition_mandate,
+    validate_mandate_for_plan,
+)
+from rapport.payments.errors import ProviderRequestError
+from rapport.payments.models import LinkPurpose, PaymentEvent, PaymentEventKind, PaymentLinkRequest
+from rapport.payments.plans import (
+    FORTNIGHTS_PER_YEAR,
+    MONTHS_PER_YEAR,
+    WEEKS_PER_YEAR,
+    PaymentPlan,
+    PlanError,
+    PlanFrequency,
+    PlanRules,
+    PlanStatus,
+    SettlementRule,
+    accept_plan,
+    mark_missed,
+    propose_plan,
+    record_payment,
+)
+from rapport.payments.tokens import PlanTokenError
+from rapport.runtime import Services
+from rapport.store.models import AccountModel, PaymentLinkModel, PlanModel
+from rapport.store.repositories import AlreadyRecordedError, ConcurrentUpdateError, PlanChange
+
+logger = Logger(child=True)
+
+OFFERED, ACTIVE, COMPLETED, CANCELLED = "offered", "active", "completed", "cancelled"
+# A plan's link stays payable this long after its last instalment (misses move instalments later).
+LINK_GRACE = timedelta(days=31)
+DEFAULT_REVIEW_GRACE_DAYS = 2
+MAX_WRITE_ATTEMPTS = 3
+
+
+class PlanAcceptanceError(Exception):
+    """A self-service acceptance refused; ``http_status`` and ``reason`` are safe to return and log."""
+
+    def __init__(self, http_status: int, reason: str) -> None:
+        self.http_status = http_status
+        self.reason = reason
+        super().__init__(reason)
+
+
+class AcceptanceOption(StrEnum):
+    INSTALMENTS = "instalments"
+    SETTLEMENT = "settlement"
+
+
+class BankAccount(BaseModel):
+    """The debtor's bank account for a DebiCheck mandate. Never stored, never logged."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    account_number: SecretStr
+    branch_code: SecretStr
+    account_type: BankAccountType = BankAccountType.CURRENT
+    authentication: AuthenticationType = AuthenticationType.TT1
+
+    @field_validator("account_number")
+    @classmethod
+    def _account_digits(cls, value: SecretStr) -> SecretStr:
+        if not re.fullmatch(ACCOUNT_NUMBER_PATTERN, value.get_secret_value()):
+            raise ValueError("account number must be 6 to 11 digits")
+        return value
+
+    @field_validator("branch_code")
+    @classmethod
+    def _branch_digits(cls, value: SecretStr) -> SecretStr:
+        if not re.fullmatch(BRANCH_CODE_PATTERN, value.get_secret_value()):
+            raise ValueError("branch code must be 6 digits")
+        return value
+
+
+class PlanAcceptance(BaseModel):
+    """The body of ``POST /plans/{plan_id}/accept``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    token: str = Field(min_length=1, max_length=512)
+    option: AcceptanceOption = AcceptanceOption.INSTALMENTS
+    bank_account: BankAccount | None = None
+
+
+class AcceptanceResult(BaseModel):
+    """What the acceptance endpoint answers: no personal data, no bank details."""
+
+    model_config = ConfigDict(frozen=True)
+
+    http_status: int
+    outcome: str
+    plan_id: str
+    status: str
+    option: str | None = None
+    instalments: int | None = None
+    instalment_cents: int | None = None
+    total_cents: int | None = None
+    first_due: date | None = None
+    pay_url: str | None = None
+    mandate_status: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"http_status"}, exclude_none=True)
+
+
+class MandateRecord(BaseModel):
+    """What a plan keeps of its DebiCheck mandate: terms and status, never the bank details."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mandate_id: str
+    status: MandateStatus
+    provider_reference: str | None = None
+    authentication: AuthenticationType
+    instalment_cents: int
+    maximum_cents: int
+    frequency: MandateFrequency
+    collection_day: int
+    first_collection_date: date
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    event_ids: tuple[str, ...] = ()
+    reason_code: str | None = None
+
+    @classmethod
+    def of(cls, mandate: Mandate) -> MandateRecord:
+        request = mandate.request
+        return cls(
+            mandate_id=mandate.mandate_id,
+            status=mandate.status,
+            provider_reference=mandate.provider_reference,
+            authentication=request.authentication,
+            instalment_cents=request.instalment_cents,
+            maximum_cents=request.maximum_cents,
+            frequency=request.frequency,
+            collection_day=request.collection_day,
+            first_collection_date=request.first_collection_date,
+            created_at=mandate.created_at,
+            updated_at=mandate.updated_at,
+        )
+
+
+def mandate_id_for(account_id: str, plan_id: str) -> str:
+    """A mandate names its plan, so a bank's callback finds it without an index."""
+    mandate_id = f"{account_id}:{plan_id}"
+    if len(mandate_id) > 64:
+        raise MandateValidationError(["account and plan ids are too long to name a mandate"])
+    return mandate_id
+
+
+def plan_link_id(plan: PaymentPlan) -> str:
+    """One link per plan and terms: a retried acceptance finds it, other terms get their own."""
+    terms = f"plan:{plan.plan_id}:{plan.frequency.value}:{plan.total_cents}"
+    return "I" + hashlib.sha256(terms.encode()).hexdigest()[:20]
+
+
+def acceptance_url(services: Services, account_id: str, plan_id: str, expires_at: datetime) -> str | None:
+    """The self-service link for a plan offer, signed until the offer expires; None when the
+    client's payment secret has no ``plan_token_secret``."""
+    signer = services.plan_tokens
+    if signer is None:
+        return None
+    token = signer.issue(account_id, plan_id, expires_at)
+    return f"{services.settings.pay_page_base_url.rstrip('/')}/plans/{plan_id}?token={token}"
+
+
+def _today(account: AccountModel, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(account.debtor.timezone)).date()
+
+
+def _months_for(frequency: PlanFrequency, instalments: int) -> int:
+    per_year = {PlanFrequency.WEEKLY: WEEKS_PER_YEAR, PlanFrequency.FORTNIGHTLY: FORTNIGHTS_PER_YEAR}
+    if frequency in per_year:
+        return math.ceil(instalments * MONTHS_PER_YEAR / per_year[frequency]) + 1
+    return max(1, instalments)
+
+
+def _settlement_discount_bps(services: Services, account: AccountModel) -> int:
+    try:
+        segment = Segment(account.segment) if account.segment else services.client.strategy.default_segment
+        treatment = services.client.treatment(
+            segment, account.variant or services.client.strategy.variants[0].name
+        )
+    except (ValueError, KeyError, StopIteration):
+        return 0
+    return treatment.settlement_discount_bps
+
+
+def _schedule(
+    services: Services, account: AccountModel, offered: PaymentPlan, option: AcceptanceOption, today: date
+) -> PaymentPlan:
+    """The schedule to accept: the offered one when it still holds, else the same shape from today."""
+    if option is AcceptanceOption.SETTLEMENT:
+        rules = PlanRules(
+            currency=offered.currency,
+            settlement=SettlementRule(discount_bps=_settlement_discount_bps(services, account)),
+        )
+        return propose_plan(
+            account.balance_cents,
+            PlanFrequency.SETTLEMENT,
+            today,
+            offered.pay_day,
+            None,
+            rules,
+            plan_id=offered.plan_id,
+            account_id=account.account_id,
+            calendar=offered.calendar,
+        )
+    if account.balance_cents == offered.balance_cents and offered.instalments[0].due_date >= today:
+        return offered
+    months = min(120, _months_for(offered.frequency, len(offered.instalments)))
+    rules = PlanRules(
+        max_term_months=months,
+        default_term_months=1,
+        currency=offered.currency,
+        miss_policy=offered.miss_policy,
+        max_consecutive_misses=offered.max_consecutive_misses,
+    )
+    return propose_plan(
+        account.balance_cents,
+        offered.frequency,
+        today,
+        offered.pay_day,
+        None,
+        rules,
+        instalments=min(len(offered.instalments), rules.max_instalments(offered.frequency)),
+        plan_id=offered.plan_id,
+        account_id=account.account_id,
+        calendar=offered.calendar,
+    )
+
+
+def _raise_plan_link(
+    services: Services,
+    account: AccountModel,
+    plan: PaymentPlan,
+    option: AcceptanceOption,
+    journey_id: str | None,
+) -> PaymentLinkModel:
+    """One link for the whole plan; every instalment arrives on it as its own transaction."""
+    link_id = plan_link_id(plan)
+    existing = services.repos.links.find(link_id)
+    if existing is not None:
+        return existing
+    now = services.clock.now()
+    last_due = max(i.due_date for i in plan.instalments)
+    expires_at = (
+        datetime.combine(last_due, datetime.min.time(), ZoneInfo(account.debtor.timezone)) + LINK_GRACE
+    )
+    purpose = LinkPurpose.SETTLEMENT if option is AcceptanceOption.SETTLEMENT else LinkPurpose.INSTALMENT
+    request = PaymentLinkRequest(
+        link_id=link_id,
+        account_id=account.account_id,
+        amount_cents=plan.total_cents,
+        currency=plan.currency,
+        purpose=purpose,
+        expires_at=expires_at,
+        description=f"{services.client.display_name} {account.account_id} {purpose.value}"[:140],
+    )
+    provider_link = services.payment_provider.create_link(request)
+    link = PaymentLinkModel(
+        link_id,
+        account_id=account.account_id,
+        journey_id=journey_id,
+        provider=provider_link.provider,
+        purpose=purpose.value,
+        amount_cents=plan.total_cents,
+        currency=plan.currency,
+        url=provider_link.url,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    try:
+        services.repos.links.create(link)
+    except AlreadyRecordedError:
+        # A concurrent acceptance of the same plan stored the same link first: use it.
+        return services.repos.links.get(link_id)
+    return link
+
+
+def _request_mandate(
+    services: Services, plan: PaymentPlan, bank: BankAccount, now: datetime
+) -> tuple[MandateRecord | None, str]:
+    gateway = services.debicheck
+    if gateway is None:
+        return None, "debicheck_not_configured"
+    if plan.currency != "ZAR":
+        return None, "debicheck_collects_rand_only"
+    assert plan.account_id is not None
+    try:
+        request = mandate_request_for_plan(
+            plan,
+            mandate_id=mandate_id_for(plan.account_id, plan.plan_id),
+            account_number=bank.account_number.get_secret_value(),
+            branch_code=bank.branch_code.get_secret_value(),
+            account_type=bank.account_type,
+            authentication=bank.authentication,
+        )
+        validate_mandate_for_plan(request, plan)
+    except (MandateValidationError, ValidationError) as error:
+        logger.warning(
+            "mandate request refused", extra={"plan_id": plan.plan_id, "error": type(error).__name__}
+        )
+        raise PlanAcceptanceError(422, "mandate_invalid") from None
+    submission = gateway.request_mandate(request)
+    mandate = create_mandate(request, now)
+    if submission.status is not MandateStatus.CREATED:
+        mandate = transition_mandate(
+            mandate, submission.status, now, provider_reference=submission.provider_reference
+        )
+    return MandateRecord.of(mandate), "requested"
+
+
+def _already(stored: PlanModel, http_status: int = 200) -> AcceptanceResult:
+    document = stored.plan or {}
+    current = PaymentPlan.model_validate(document["current"]) if "current" in document else None
+    mandate = document.get("mandate") or {}
+    return AcceptanceResult(
+        http_status=http_status,
+        outcome="already_accepted",
+        plan_id=stored.plan_id,
+        status=stored.status,
+        option=document.get("option"),
+        instalments=len(current.instalments) if current else None,
+        instalment_cents=current.regular_instalment_cents if current else None,
+        total_cents=current.total_cents if current else None,
+        first_due=current.instalments[0].due_date if current else None,
+        pay_url=document.get("pay_url"),
+        mandate_status=mandate.get("status"),
+    )
+
+
+def accept_plan_offer(services: Services, plan_id: str, acceptance: PlanAcceptance) -> AcceptanceResult:
+    """Accept a plan offer through its signed link. Raises :class:`PlanAcceptanceError` or
+    :class:`~rapport.payments.tokens.PlanTokenError` (both carry their HTTP status)."""
+    repos, now = services.repos, services.clock.now()
+    signer = services.plan_tokens
+    if signer is None:
+        raise PlanAcceptanceError(503, "self_service_not_configured")
+    claims = signer.verify(acceptance.token, plan_id, now)
+    stored = repos.plans.find(claims.account_id, plan_id)
+    if stored is None:
+        raise PlanAcceptanceError(404, "unknown_plan")
+    if stored.status in (ACTIVE, COMPLETED):
+        return _already(stored)
+    if stored.status != OFFERED:
+        raise PlanAcceptanceError(409, f"plan_{stored.status}")
+    document = dict(stored.plan or {})
+    if "offered" not in document:
+        raise PlanAcceptanceError(409, "offer_not_self_service")
+    offered = PaymentPlan.model_validate(document["offered"])
+    if now >= datetime.fromisoformat(document["offer_expires_at"]):
+        raise PlanAcceptanceError(410, "offer_expired")
+    account = repos.accounts.get(claims.account_id)
+    if account.balance_cents <= 0:
+        raise PlanAcceptanceError(409, "nothing_owed")
+    holds = account.holds or []
+    if any(hold.cleared_at is None and (hold.until is None or hold.until > now) for hold in holds):
+        # A hold placed since the offer (debt review, a dispute, vulnerability) is a person's call.
+        raise PlanAcceptanceError(409, "account_on_hold")
+
+    today = _today(account, now)
+    try:
+        plan = accept_plan(_schedule(services, account, offered, acceptance.option, today), now)
+    except PlanError as error:
+        logger.warning(
+            "plan could not be scheduled", extra={"plan_id": plan_id, "error": type(error).__name__}
+        )
+        raise PlanAcceptanceError(409, "plan_not_schedulable") from None
+    mandate, mandate_reason = None, "not_requested"
+    if acceptance.option is AcceptanceOption.INSTALMENTS and acceptance.bank_account is not None:
+        mandate, mandate_reason = _request_mandate(services, plan, acceptance.bank_account, now)
+    waiting = repos.journeys.waiting(account.account_id)
+    link = _raise_plan_link(
+        services, account, plan, acceptance.option, waiting.journey_id if waiting else None
+    )
+    document.update(
+        current=plan.model_dump(mode="json"),
+        option=acceptance.option.value,
+        link_id=link.link_id,
+        pay_url=link.url,
+        mandate=mandate.model_dump(mode="json") if mandate else None,
+        accepted_at=now.isoformat(),
+    )
+    try:
+        repos.plans.change(PlanChange(stored, ACTIVE, document, account_status="plan"), now)
+    except ConcurrentUpdateError:
+        again = repos.plans.find(claims.account_id, plan_id)
+        if again is not None and again.status in (ACTIVE, COMPLETED):
+            return _already(again)
+        raise PlanAcceptanceError(409, "plan_changed") from None
+
+    inputs = {
+        "plan_id": plan_id,
+        "option": acceptance.option.value,
+        "instalments": len(plan.instalments),
+        "instalment_cents": plan.regular_instalment_cents,
+        "total_cents": plan.total_cents,
+        "discount_cents": plan.discount_cents,
+        "first_due": plan.instalments[0].due_date.isoformat(),
+        "rescheduled": plan.model_dump(exclude={"status", "accepted_at"})
+        != offered.model_dump(exclude={"status", "accepted_at"}),
+        "mandate": mandate_reason,
+    }
+    repos.audit.append(
+        account.account_id,
+        "plan_accepted",
+        now,
+        rule=f"plan.accepted.{acceptance.option.value}",
+        journey_id=waiting.journey_id if waiting else None,
+        reason="the debtor accepted the plan",
+        inputs=inputs,
+    )
+    if waiting is not None and waiting.waiting_for == "response":
+        resume_journey(
+            services, account.account_id, {"kind": "plan_accepted", "plan_id": plan_id}, journey=waiting
+        )
+    logger.info("plan accepted", extra={"plan_id": plan_id, "option": acceptance.option.value})
+    return AcceptanceResult(
+        http_status=200,
+        outcome="accepted",
+        plan_id=plan_id,
+        status=ACTIVE,
+        option=acceptance.option.value,
+        instalments=len(plan.instalments),
+        instalment_cents=plan.regular_instalment_cents,
+        total_cents=plan.total_cents,
+        first_due=plan.instalments[0].due_date,
+        pay_url=link.url,
+        mandate_status=mandate.status.value if mandate else None,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Instalments, misses, completion
+
+
+@dataclass
+class PlanOutcome:
+    """A plan's new state (``change``, None when nothing changes) and what follows once it is written."""
+
+    change: PlanChange | None
+    account_id: str
+    plan_id: str
+    audit: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    to_agents: str | None = None
+    cancel_mandate: str | None = None
+
+
+def plan_of_link(services: Services, link: PaymentLinkModel) -> PlanModel | None:
+    if link.purpose not in (LinkPurpose.INSTALMENT.value, LinkPurpose.SETTLEMENT.value):
+        return None
+    for stored in services.repos.plans.for_account(link.account_id):
+        if (stored.plan or {}).get("link_id") == link.link_id:
+            return stored
+    return None
+
+
+def _miss_due(plan: PaymentPlan, due_by: date, today: date) -> tuple[PaymentPlan, list[int]]:
+    """Miss, oldest first, every unpaid instalment due on or before ``due_by``. A first miss moves
+    the instalment past ``today``, so it is not missed again until its new date passes."""
+    missed: list[int] = []
+    while plan.status is PlanStatus.ACTIVE:
+        overdue = [i for i in plan.unpaid if i.due_date <= due_by]
+        if not overdue:
+            break
+        missed.append(overdue[0].number)
+        plan = mark_missed(plan, overdue[0].number, today)
+    return plan, missed
+
+
+def _outcome(
+    services: Services,
+    stored: PlanModel,
+    before: PaymentPlan,
+    after: PaymentPlan,
+    account: AccountModel,
+    credit_delta_cents: int,
+    notes: list[tuple[str, str, dict[str, Any]]],
+) -> PlanOutcome:
+    """The write and the follow-ups for a plan that went from ``before`` to ``after``."""
+    outcome = PlanOutcome(None, account.account_id, stored.plan_id, audit=list(notes))
+    if after == before:
+        return outcome
+    document = {**(stored.plan or {}), "current": after.model_dump(mode="json")}
+    status = {PlanStatus.COMPLETED: COMPLETED, PlanStatus.CANCELLED: CANCELLED}.get(after.status, ACTIVE)
+    mandate = (stored.plan or {}).get("mandate") or {}
+    ends_mandate = mandate.get("status") in (
+        MandateStatus.SENT_FOR_APPROVAL.value,
+        MandateStatus.APPROVED.value,
+    )
+    change = PlanChange(stored, status, document)
+    if after.status is PlanStatus.COMPLETED and before.status is not PlanStatus.COMPLETED:
+        remainder = max(0, account.balance_cents - credit_delta_cents)
+        change = PlanChange(
+            stored,
+            status,
+            document,
+            account_status="settled",
+            write_off_cents=remainder,
+            expected_balance_cents=account.balance_cents,
+        )
+        outcome.audit.append(("plan_completed", "plan.completed", {"written_off_cents": remainder}))
+        outcome.cancel_mandate = mandate.get("mandate_id") if ends_mandate else None
+    elif after.status is PlanStatus.CANCELLED and before.status is PlanStatus.ACTIVE:
+        collectable = account.days_past_due >= 30 and account.balance_cents - credit_delta_cents > 0
+        change = PlanChange(
+            stored,
+            status,
+            document,
+            account_status="active",
+            arrears_segment=account.segment if collectable else None,
+        )
+        reason = after.cancel_reason.value if after.cancel_reason else "cancelled"
+        outcome.audit.append(("plan_cancelled", f"plan.cancelled.{reason}", {"paid_cents": after.paid_cents}))
+        outcome.to_agents = "plan_cancelled"
+        outcome.cancel_mandate = mandate.get("mandate_id") if ends_mandate else None
+    outcome.change = change
+    return outcome
+
+
+def plan_change_for_payment(
+    services: Services, link: PaymentLinkModel, event: PaymentEvent, credit_delta_cents: int, now: datetime
+) -> PlanOutcome | None:
+    """What an accepted event on a plan's link does to the plan; None when the link is no plan's."""
+    stored = plan_of_link(services, link)
+    if stored is None or "current" not in (stored.plan or {}):
+        return None
+    account = services.repos.accounts.get(link.account_id)
+    before = PaymentPlan.model_validate(stored.plan["current"])
+    after, notes = before, []
+    if credit_delta_cents > 0:
+        if before.status in (PlanStatus.ACTIVE, PlanStatus.COMPLETED):
+            after = record_payment(before, event.occurred_at, credit_delta_cents)
+            notes.append(
+                (
+                    "plan_instalment_paid",
+                    "plan.payment",
+                    {
+                        "amount_cents": credit_delta_cents,
+                        "plan_paid_cents": after.paid_cents,
+                        "overpaid_cents": after.overpaid_cents,
+                    },
+                )
+            )
+        else:
+            notes.append(
+                (
+                    "plan_payment_after_end",
+                    f"plan.{before.status.value}",
+                    {"amount_cents": credit_delta_cents},
+                )
+            )
+    elif credit_delta_cents < 0:
+        # NOTE: the plan module has no reversal: a refunded instalment stays paid on the plan while
+        # the ledger takes the money back, so a person reconciles the schedule by hand.
+        notes.append(("plan_payment_reversed", "plan.reversal", {"amount_cents": -credit_delta_cents}))
+        result = _outcome(services, stored, before, after, account, credit_delta_cents, notes)
+        result.to_agents = "plan_payment_reversed"
+        return result
+    elif event.kind is PaymentEventKind.FAILED and before.status is PlanStatus.ACTIVE:
+        # A failed collection misses the oldest unpaid instalment once it is due; a debtor's own
+        # failed attempt before the due date misses nothing.
+        today = _today(account, now)
+        after, missed = _miss_due(before, today, today)
+        if missed:
+            notes.append(("instalment_missed", "plan.failed_collection", {"instalments": missed}))
+    return _outcome(services, stored, before, after, account, credit_delta_cents, notes)
+
+
+def finish_plan_outcome(
+    services: Services, outcome: PlanOutcome, journey_id: str | None, now: datetime
+) -> None:
+    """The follow-ups of a written plan change: audit, agents, mandate cancellation."""
+    repos = services.repos
+    for action, rule, inputs in outcome.audit:
+        repos.audit.append(
+            outcome.account_id,
+            action,
+            now,
+            rule=rule,
+            journey_id=journey_id,
+            reason="payment plan updated",
+            inputs={"plan_id": outcome.plan_id, **inputs},
+        )
+    if outcome.to_agents:
+        repos.worklist.add(outcome.account_id, outcome.to_agents, journey_id, now)
+    gateway = services.debicheck
+    if outcome.cancel_mandate and gateway is not None:
+        try:
+            gateway.cancel_mandate(outcome.cancel_mandate, "plan_ended")
+        except Exception as error:
+            # The plan has ended either way; a mandate left open is a person's task, not a retry.
+            logger.warning(
+                "mandate not cancelled", extra={"plan_id": outcome.plan_id, "error": type(error).__name__}
+            )
+            repos.worklist.add(outcome.account_id, "mandate_not_cancelled", journey_id, now)
+
+
+def review_plan(
+    services: Services,
+    account_id: str,
+    today: date | None = None,
+    grace_days: int = DEFAULT_REVIEW_GRACE_DAYS,
+) -> dict[str, str]:
+    """The overdue sweep for one account: plan id -> status after applying missed instalments.
+
+    NOTE: nothing deployed calls this yet: the stack wires one scheduled function (the campaign).
+    A daily schedule over accounts with status ``plan`` would call it; the local run does.
+    """
+    repos, now = services.repos, services.clock.now()
+    statuses: dict[str, str] = {}
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        try:
+            for stored in repos.plans.for_account(account_id):
+                if stored.status != ACTIVE or "current" not in (stored.plan or {}):
+                    statuses[stored.plan_id] = stored.status
+                    continue
+                account = repos.accounts.get(account_id)
+                before = PaymentPlan.model_validate(stored.plan["current"])
+                day = today or _today(account, now)
+                after, missed = _miss_due(before, day - timedelta(days=grace_days + 1), day)
+                notes = [("instalment_missed", "plan.overdue", {"instalments": missed})] if missed else []
+                outcome = _outcome(services, stored, before, after, account, 0, notes)
+                if outcome.change is not None:
+                    repos.plans.change(outcome.change, now)
+                    finish_plan_outcome(services, outcome, None, now)
+                statuses[stored.plan_id] = outcome.change.status if outcome.change else stored.status
+            return statuses
+        except ConcurrentUpdateError:
+            statuses.clear()
+    raise ConcurrentUpdateError(account_id)
+
+
+# --------------------------------------------------------------------------------------------------
+# DebiCheck status callbacks
+
+
+@dataclass(frozen=True)
+class MandateCallbackResult:
+    http_status: int
+    outcome: str
+    reason: str | None = None
+    event_id: str | None = None
+    account_id: str | None = None
+
+
+def apply_mandate_callback(
+    services: Services, headers: dict[str, str], raw_body: bytes, now: datetime
+) -> MandateCallbackResult:
+    """Verify a DebiCheck status callback and record the mandate's new status on its plan."""
+    secret = getattr(services.payments, "mandate_callback_secret", None)
+    if secret is None:
+        return MandateCallbackResult(404, "rejected", "unknown_provider")
+    try:
+        event = parse_mandate_callback(raw_body, headers, secret, now)
+    except MandateSignatureError:
+        return MandateCallbackResult(401, "rejected", "bad_signature")
+    except MandateCallbackError:
+        return MandateCallbackResult(400, "rejected", "malformed_body")
+    account_id, _, plan_id = event.mandate_id.rpartition(":")
+    stored = services.repos.plans.find(account_id, plan_id) if account_id else None
+    mandate = (stored.plan or {}).get("mandate") if stored is not None else None
+    if stored is None or not mandate:
+        return MandateCallbackResult(404, "rejected", "unknown_mandate", event.event_id)
+    record = MandateRecord.model_validate(mandate)
+    try:
+        target = mandate_event_target(
+            record.mandate_id, record.status, record.updated_at, record.event_ids, event
+        )
+    except MandateTransitionError:
+        services.repos.worklist.add(account_id, "mandate_out_of_step", None, now)
+        return MandateCallbackResult(422, "rejected", "transition_not_allowed", event.event_id, account_id)
+    if target is None:
+        return MandateCallbackResult(200, "duplicate", "already_recorded", event.event_id, account_id)
+    updated = record.model_copy(
+        update={
+            "status": target,
+            "updated_at": event.occurred_at,
+            "event_ids": (*record.event_ids, event.event_id),
+            "provider_reference": event.provider_reference or record.provider_reference,
+            "reason_code": event.reason_code,
+        }
+    )
+    document = {**(stored.plan or {}), "mandate": updated.model_dump(mode="json")}
+    try:
+        services.repos.plans.change(PlanChange(stored, stored.status, document), now)
+    except ConcurrentUpdateError:
+        return MandateCallbackResult(503, "retry", "concurrent_update", event.event_id, account_id)
+    services.repos.audit.append(
+        account_id,
+        "mandate_status_changed",
+        now,
+        rule=f"debicheck.{target.value}",
+        reason="the debtor's bank answered on the mandate",
+        inputs={
+            "plan_id": plan_id,
+            "from": record.status.value,
+            "to": target.value,
+            "reason_code": event.reason_code,
+        },
+    )
+    if target in (MandateStatus.REJECTED, MandateStatus.EXPIRED) and stored.status == ACTIVE:
+        # The plan stands; its instalments are paid through the link until a person sets up another.
+        services.repos.worklist.add(account_id, f"mandate_{target.value}", None, now)
+    return MandateCallbackResult(200, "applied", None, event.event_id, account_id)
+
+
+# --------------------------------------------------------------------------------------------------
+# The HTTP edge of acceptance
+
+
+def handle_plan_acceptance(
+    services: Services, plan_id: str, raw_body: bytes, query: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """``POST /plans/{plan_id}/accept``: (HTTP status, JSON body). Every refusal is audited on the
+    account when the token names one, and logged with its reason (never the token or bank details).
+
+    The token comes in the body (``{"token": ...}``) or, from a plain link, as ``?token=``.
+    """
+    try:
+        document = json.loads(raw_body or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return 400, {"outcome": "rejected", "reason": "unparseable_body"}
+    if not isinstance(document, dict):
+        return 400, {"outcome": "rejected", "reason": "unparseable_body"}
+    if "token" not in document and query and query.get("token"):
+        document["token"] = query["token"]
+    try:
+        acceptance = PlanAcceptance.model_validate(document)
+    except ValidationError as error:
+        fields = sorted({".".join(str(part) for part in problem["loc"]) for problem in error.errors()})
+        return 422, {"outcome": "rejected", "reason": "invalid_request", "fields": fields}
+    try:
+        result = accept_plan_offer(services, plan_id, acceptance)
+    except (PlanTokenError, PlanAcceptanceError) as error:
+        logger.warning("plan acceptance refused", extra={"plan_id": plan_id, "reason": error.reason})
+        return error.http_status, {"outcome": "rejected", "reason": error.reason}
+    except ProviderRequestError as error:
+        logger.error("plan link not created", extra={"plan_id": plan_id, "reason": error.reason})
+        return 502, {"outcome": "retry", "reason": "provider_unavailable"}
+    return result.http_status, result.body()
