@@ -4,7 +4,7 @@ Payment providers cannot sign in to API Gateway; each proves itself with a signa
 body, which the function verifies (constant time, stale timestamps refused, duplicates ignored).
 API Gateway adds what it can in front of that: a required ``provider`` path parameter, stage
 throttling, access logs (no bodies), and a WAF web ACL with AWS's managed rule groups and a
-per-IP rate limit.
+per-IP rate limit, whose request log leaves out credentials and signatures (``waf_logs``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
+
+from rapport_infra.waf_logs import WafLogging
 
 STAGE_NAME = "v1"
 
@@ -65,6 +67,7 @@ class WebhookApi(Construct):
         client_id: str,
         handler: lambda_.IFunction,
         key: kms.IKey,
+        plan_acceptance: lambda_.IFunction | None = None,
         log_retention: logs.RetentionDays,
         rate_limit_per_second: int,
         burst_limit: int,
@@ -125,6 +128,20 @@ class WebhookApi(Construct):
             request_parameters={"method.request.path.provider": True},
             request_models={"application/json": json_body},
         )
+        # A debtor's self-service page posts the acceptance of a plan offer here; the HMAC-signed,
+        # expiring token in the body is checked by the function.
+        # NOTE: no CORS preflight: the page is expected on the API's own domain (a custom domain
+        # with a base path). Serving it from another origin needs an OPTIONS method here.
+        self.plan_method = None
+        if plan_acceptance is not None:
+            accept = self.api.root.add_resource("plans").add_resource("{plan_id}").add_resource("accept")
+            self.plan_method = accept.add_method(
+                "POST",
+                apigw.LambdaIntegration(plan_acceptance, proxy=True),
+                request_validator=validator,
+                request_parameters={"method.request.path.plan_id": True},
+                request_models={"application/json": json_body},
+            )
 
         rules = [
             _managed_rule(priority, vendor, group, counted)
@@ -141,9 +158,6 @@ class WebhookApi(Construct):
             ),
             visibility_config=_visibility("RateLimitPerIp"),
         ))
-        # NOTE: no WAF logging configuration: metrics and sampled requests cover day-to-day needs. If an
-        # investigation needs every request, add an aws-waf-logs-* log group with the providers'
-        # signature headers redacted.
         self.web_acl = wafv2.CfnWebACL(
             self, "WebAcl",
             name=name,
@@ -156,4 +170,7 @@ class WebhookApi(Construct):
             self, "WebAclAssociation",
             resource_arn=self.api.deployment_stage.stage_arn,
             web_acl_arn=self.web_acl.attr_arn,
+        )
+        self.waf_logs = WafLogging(
+            self, "WafLogs", client_id=client_id, web_acl=self.web_acl, key=key, log_retention=log_retention,
         )

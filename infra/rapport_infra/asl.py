@@ -148,12 +148,23 @@ def route(definition: Mapping[str, Any], choice_state: str, data: Any) -> str:
     And, Or and Not; paths are plain dotted names (no filters, no array indexes).
     """
     state = dict(_all_states(definition))[choice_state]
-    for rule in state["Choices"]:
-        if _matches(rule, data):
-            return rule["Next"]
+    index = matching_rule(definition, choice_state, data)
+    if index is not None:
+        return state["Choices"][index]["Next"]
     if "Default" not in state:
         raise KeyError(f"{choice_state} has no Default and no rule matched")
     return state["Default"]
+
+
+def matching_rule(definition: Mapping[str, Any], choice_state: str, data: Any) -> int | None:
+    """Index of the first rule of a Choice state that ``data`` satisfies; ``None`` means its Default."""
+    state = dict(_all_states(definition))[choice_state]
+    return next((index for index, rule in enumerate(state["Choices"]) if _matches(rule, data)), None)
+
+
+def choice_states(definition: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every Choice state by name, nested Map and Parallel states included."""
+    return {name: state for name, state in _all_states(definition) if state.get("Type") == "Choice"}
 
 
 def validate_definition(

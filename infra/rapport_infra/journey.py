@@ -1,9 +1,9 @@
 """The journey: a Standard state machine built from its ASL file and the catalogue's substitutions.
 
-The definition is checked (:mod:`rapport_infra.asl`) before it is used; a problem becomes an
-error annotation, which ``cdk synth`` and ``cdk deploy`` refuse, so a broken definition never
-reaches CloudFormation. The role may invoke exactly the journey's functions and send to the
-send-failures queue.
+The definition (ours, or the client's own tree) is checked against the journey contract
+(:mod:`rapport_infra.trees`) before it is used; a problem becomes an error annotation, which
+``cdk synth`` and ``cdk deploy`` refuse, so a broken definition never reaches CloudFormation.
+The role may invoke exactly the journey's functions and send to the send-failures queue.
 
 Logging is at level ALL so every state transition is visible to operators, but without execution
 data: inputs and outputs carry debtors' names, balances and replies, and logging them would copy
@@ -27,8 +27,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from rapport_infra import catalogue
-from rapport_infra.asl import load_definition, substitution_names, validate_definition
+from rapport_infra.asl import load_definition, substitution_names
 from rapport_infra.catalogue import StateMachineSpec
+from rapport_infra.trees import check_journey_definition, schema_problems
 
 
 def state_machine_name(client_id: str, spec: StateMachineSpec) -> str:
@@ -56,7 +57,12 @@ class Journey(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         definition = load_definition(definition_file)
-        for problem in validate_definition(definition):
+        # Ours and a client's own tree keep the same contract; the JSON schema (cfn-lint, seconds)
+        # is checked here for a client's tree only: ours is checked by the infra tests.
+        problems = check_journey_definition(definition)
+        if definition_file.resolve() != spec.definition_file.resolve():
+            problems += schema_problems(definition)
+        for problem in problems:
             Annotations.of(self).add_error(f"{definition_file.name}: {problem}")
         substitutions = catalogue.definition_substitutions(
             {name: functions[name].function_arn for name in spec.functions}, send_failures.queue_url

@@ -75,6 +75,12 @@ def suppress_findings(stack: Stack) -> None:
                 "provider's signature over the raw body, verified in the function (constant time, stale "
                 "timestamps refused), behind WAF and stage throttling"
             )
+            if construct.resource.path.startswith("/plans"):
+                reason = (
+                    "a debtor accepts a plan offer from a link and has no account to sign in with; the "
+                    "request is authenticated by the HMAC-signed, expiring token it carries, verified in "
+                    "the function, behind WAF and stage throttling"
+                )
             _suppress(construct, "AwsSolutions-APIG4", reason)
             _suppress(construct, "AwsSolutions-COG4", reason)
     secret = stack.node.try_find_child("Messaging")

@@ -134,13 +134,17 @@ class RapportStack(Stack):
         self.api = WebhookApi(
             self, "Webhooks",
             client_id=client_id,
-            handler=self._only("api"),
+            handler=self.functions.by_name["payment_webhook"],
+            plan_acceptance=self.functions.by_name.get("accept_plan"),
             key=self.key,
             log_retention=options.log_retention,
             rate_limit_per_second=options.api_rate_limit,
             burst_limit=options.api_burst_limit,
             waf_requests_per_five_minutes=options.waf_rate_limit,
         )
+        unrouted = sorted(set(self.functions.triggered_by("api")) - {"payment_webhook", "accept_plan"})
+        if unrouted:
+            raise WiringError(f"API functions without a route: {', '.join(unrouted)}")
         self.schedules = CampaignSchedules(
             self, "Schedules",
             client=client,

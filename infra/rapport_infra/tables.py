@@ -2,8 +2,9 @@
 
 :func:`table_schemas` reads each model's own schema (the one pynamodb's ``create_table`` uses,
 and so the one the local cloud creates), so a key or index added to a model reaches the stack
-without a second declaration. The idempotency table follows Powertools' defaults: hash key ``id``
-and the TTL attribute ``expiration``.
+without a second declaration. A model's ``TTLAttribute`` becomes its table's TTL, so records the
+domain lets expire are deleted by DynamoDB. The idempotency table follows Powertools' defaults:
+hash key ``id`` and the TTL attribute ``expiration``.
 """
 
 from __future__ import annotations
@@ -87,7 +88,10 @@ def table_schemas() -> tuple[TableSchema, ...]:
         )
         if schema.get("local_secondary_indexes"):
             raise TableCatalogueError(f"{model.short_name}: local secondary indexes are not supported")
-        schemas[model.short_name] = TableSchema(model.short_name, hash_key, range_key, indexes)
+        ttl = model._ttl_attribute()
+        schemas[model.short_name] = TableSchema(
+            model.short_name, hash_key, range_key, indexes, ttl_attribute=ttl.attr_name if ttl else None
+        )
     schemas[IDEMPOTENCY_TABLE] = TableSchema(
         IDEMPOTENCY_TABLE, KeyAttribute("id", "S"), ttl_attribute="expiration"
     )

@@ -41,13 +41,13 @@ from rapport.store.models import ALL_MODELS, IDEMPOTENCY_TABLE, bind_tables, ope
 from rapport.strategy.config import ClientConfig, load_client_config
 from rapport_infra.catalogue import (
     FUNCTIONS,
-    JOURNEY,
     SEND_FAILURES_QUEUE,
     TOPICS,
     FunctionSpec,
     definition_substitutions,
     payment_secret_name,
 )
+from rapport_infra.trees import load_journey_definition
 from rapport_local.fakes import RecordingSender
 
 REGION = "af-south-1"
@@ -223,7 +223,8 @@ class LocalCloud:
             self._arn_to_name[name] = spec.name
             self._handlers[spec.name] = _load_handler(spec)
 
-        definition = JOURNEY.definition_file.read_text()
+        # The client's own tree when its configuration names one, else ours; checked either way.
+        definition = json.dumps(load_journey_definition(client, self.client_config_path))
         for key, value in definition_substitutions(function_arns, self.queue_url).items():
             definition = definition.replace("${" + key + "}", value)
         self.state_machine_arn = boto3.client("stepfunctions", region_name=REGION).create_state_machine(

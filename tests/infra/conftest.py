@@ -30,6 +30,8 @@ class SynthesizedClient:
     errors: list[str] = field(default_factory=list)  # error annotations, cdk-nag's and ours
     warnings: list[str] = field(default_factory=list)
     nag_report: list[dict[str, str]] = field(default_factory=list)
+    assets: dict[str, Any] = field(default_factory=dict)  # the stack's asset manifest (files, dockerImages)
+    missing_context: list[str] = field(default_factory=list)  # lookups the app would need AWS for
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -50,11 +52,16 @@ def _synthesize(outdir: Path, build_dir: Path) -> None:
     build_app(app, build_dir=build_dir)
     assembly = app.synth()
     print(f"\ninfra: synthesized {len(assembly.stacks)} stacks in {time.perf_counter() - started:.1f} s")
+    # Context a construct looked up (a VPC, an AMI...): synth fills in dummies and the CLI calls AWS.
+    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    missing = [missing["key"] for missing in manifest.get("missing", [])]
     summary = {
         stack.stack_name: {
             "template": stack.template_file,
+            "assets": f"{stack.stack_name}.assets.json",
             "errors": _messages(stack, SynthesisMessageLevel.ERROR),
             "warnings": _messages(stack, SynthesisMessageLevel.WARNING),
+            "missing_context": missing,
         }
         for stack in assembly.stacks
     }
@@ -92,6 +99,8 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Synthesiz
             errors=recorded["errors"],
             warnings=recorded["warnings"],
             nag_report=rows,
+            assets=json.loads((outdir / recorded["assets"]).read_text(encoding="utf-8")),
+            missing_context=recorded["missing_context"],
         )
     return results
 

@@ -10,9 +10,15 @@ from typing import Any
 import pytest
 from cfnlint.api import lint
 
+from rapport.messaging.optout import OptOutScope
+from rapport.models.enums import Intent
+from rapport.strategy.config import load_client_config
 from rapport_infra import catalogue
+from rapport_infra.application import client_files
 from rapport_infra.asl import (
+    choice_states,
     load_definition,
+    matching_rule,
     route,
     substitution_names,
     task_resources,
@@ -21,7 +27,19 @@ from rapport_infra.asl import (
 
 pytestmark = pytest.mark.infra
 
-ASL_FILES = sorted(catalogue.STATEMACHINES_DIR.glob("*.asl.json"))
+
+def _client_definitions() -> set[Path]:
+    """The state machine files clients ship with their configuration (``state_machine = ...``)."""
+    found = set()
+    for path in client_files():
+        client = load_client_config(path)
+        if client.state_machine:
+            found.add((path.parent / client.state_machine).resolve())
+    return found
+
+
+# Every definition a stack may deploy: ours, and any a client ships.
+ASL_FILES = sorted(set(catalogue.STATEMACHINES_DIR.glob("*.asl.json")) | _client_definitions())
 JOURNEY_KEYS = {spec.substitution_key: spec for spec in catalogue.FUNCTIONS if spec.trigger == "journey"}
 ALL_FUNCTION_KEYS = {spec.substitution_key: spec for spec in catalogue.FUNCTIONS}
 FAKE_ARN = "arn:aws:lambda:af-south-1:123456789012:function:rapport-test"
@@ -72,6 +90,22 @@ def test_every_function_placeholder_is_a_journey_function(path: Path):
     assert substitution_names(load_definition(path)) - names <= {"SendFailuresQueueUrl"}
 
 
+@pytest.mark.parametrize("path", ASL_FILES, ids=lambda path: path.name)
+def test_every_task_calls_a_catalogue_function_or_an_aws_integration(path: Path):
+    # Given every Task of a definition
+    for name, state in task_resources(load_definition(path)):
+        resource = state["Resource"]
+        # Then it invokes a journey function by its placeholder, directly or through lambda:invoke,
+        # or calls an AWS service integration; never a hard-coded function ARN of some account
+        if resource.startswith("${"):
+            assert resource.removeprefix("${").removesuffix("}") in JOURNEY_KEYS, name
+            continue
+        assert resource.startswith("arn:aws:states:::"), (name, resource)
+        if resource.startswith("arn:aws:states:::lambda:invoke"):
+            function = state["Parameters"]["FunctionName"]
+            assert function.removeprefix("${").removesuffix("}") in JOURNEY_KEYS, name
+
+
 def test_journey_uses_every_journey_function():
     # Given the journey definition and the catalogue's journey functions
     used = substitution_names(load_definition(catalogue.JOURNEY.definition_file))
@@ -92,23 +126,79 @@ def test_callback_tasks_invoke_a_function_by_name():
         assert "$$.Task.Token" in json.dumps(state["Parameters"]), name
 
 
+# (Choice state, what the state sees, where the journey must go): every rule and every Default of the
+# journey's Choice states, in the words of the domain.
+JOURNEY_ROUTES: list[tuple[str, dict[str, Any], str]] = [
+    ("RouteAssessment", {"assessment": {"action": "close"}}, "OutcomeNothingOwed"),
+    ("RouteAssessment", {"assessment": {"action": "hold"}}, "OutcomeOnHold"),
+    ("RouteAssessment", {"assessment": {"action": "contact"}}, "PlanContact"),
+    ("RouteContact", {"contact": {"decision": "send"}}, "SendMessage"),
+    ("RouteContact", {"contact": {"decision": "defer"}}, "WaitUntilAllowed"),
+    ("RouteContact", {"contact": {"decision": "refuse"}}, "NextAttempt"),
+    ("RouteContact", {"contact": {"decision": "hold"}}, "OutcomeOnHold"),
+    ("RouteContact", {"contact": {"decision": "settled"}}, "OutcomePaid"),
+    ("RouteContact", {"contact": {"decision": "exhausted"}}, "OutcomeNoResponse"),
+    ("RouteResponse", {"response": {"kind": "payment", "settled": True}}, "ThankDebtor"),
+    ("RouteResponse", {"response": {"kind": "payment", "settled": False}}, "AwaitResponse"),
+    ("RouteResponse", {"response": {"kind": "plan_accepted"}}, "OutcomePlanAccepted"),
+    ("RouteResponse", {"response": {"kind": "reply", "opt_out": True}}, "RecordOptOut"),
+    ("RouteResponse", {"response": {"kind": "reply", "opt_out": False}}, "AnalyseReply"),
+    ("RouteResponse", {"response": {"kind": "delivery_failed"}}, "MessageUndelivered"),
+    ("RouteResponse", {"response": {"kind": "timeout"}}, "NextAttempt"),
+    # People in difficulty first: vulnerability outranks even a promise to pay.
+    ("RouteReply", {"analysis": {"intent": Intent.PROMISE_TO_PAY, "vulnerable": True}}, "PlaceHold"),
+    ("RouteReply", {"analysis": {"intent": Intent.HARDSHIP, "vulnerable": False}}, "PlaceHold"),
+    ("RouteReply", {"analysis": {"intent": Intent.DISPUTE, "vulnerable": False}}, "PlaceHold"),
+    ("RouteReply", {"analysis": {"intent": Intent.WRONG_PERSON, "vulnerable": False}}, "PlaceHold"),
+    ("RouteReply", {"analysis": {"intent": Intent.OPT_OUT, "vulnerable": False}}, "RecordOptOut"),
+    ("RouteReply", {"analysis": {"intent": Intent.PROMISE_TO_PAY, "vulnerable": False}}, "RecordPromise"),
+    ("RouteReply", {"analysis": {"intent": Intent.PAYMENT_PLAN_REQUEST, "vulnerable": False}}, "OfferPlan"),
+    ("RouteReply", {"analysis": {"intent": Intent.PAID_ALREADY, "vulnerable": False}}, "OutcomeAgentRequested"),
+    ("RouteReply", {"analysis": {"intent": Intent.CALLBACK_REQUEST, "vulnerable": False}},
+     "OutcomeAgentRequested"),
+    ("RouteReply", {"analysis": {"intent": Intent.REFUSAL, "vulnerable": False}}, "NextAttempt"),
+    ("RouteReply", {"analysis": {"intent": Intent.BALANCE_QUERY, "vulnerable": False}}, "AnswerReply"),
+    ("RouteReply", {"analysis": {"intent": Intent.ACKNOWLEDGE, "vulnerable": False}}, "AnswerReply"),
+    ("RouteOptOut", {"opt_out": {"scope": OptOutScope.ALL_CHANNELS}}, "OutcomeOptedOut"),
+    ("RouteOptOut", {"opt_out": {"scope": OptOutScope.THIS_CHANNEL}}, "NextAttempt"),
+    ("RoutePromise", {"promise": {"accepted": True}}, "ConfirmPromise"),
+    ("RoutePromise", {"promise": {"accepted": False}}, "OfferPlan"),
+    ("RoutePromiseCheck", {"promise_check": {"status": "kept"}}, "OutcomePromiseKept"),
+    ("RoutePromiseCheck", {"promise_check": {"status": "pending"}}, "AwaitPromise"),
+    ("RoutePromiseCheck", {"promise_check": {"status": "broken"}}, "NextAttempt"),
+    ("RoutePlan", {"plan": {"offered": True}}, "SendPlanOffer"),
+    ("RoutePlan", {"plan": {"offered": False}}, "OutcomeAgentRequested"),
+]
+
+
+def _as_json(data: dict[str, Any]) -> Any:
+    """What Step Functions would hold: enums become their plain string values."""
+    return json.loads(json.dumps(data))
+
+
 @pytest.mark.parametrize(
-    ("analysis", "expected"),
-    [
-        ({"intent": "hardship", "vulnerable": False}, "PlaceHold"),
-        ({"intent": "dispute", "vulnerable": False}, "PlaceHold"),
-        ({"intent": "promise_to_pay", "vulnerable": True}, "PlaceHold"),
-        ({"intent": "promise_to_pay", "vulnerable": False}, "RecordPromise"),
-        ({"intent": "opt_out", "vulnerable": False}, "RecordOptOut"),
-        ({"intent": "question", "vulnerable": False}, "AnswerReply"),
-    ],
+    ("state", "data", "expected"), JOURNEY_ROUTES,
+    ids=[f"{state}-{index}" for index, (state, _, _) in enumerate(JOURNEY_ROUTES)],
 )
-def test_reply_routing_puts_people_in_difficulty_first(analysis, expected):
-    # Given the journey's RouteReply state and an analysed reply
+def test_journey_routes(state: str, data: dict[str, Any], expected: str):
+    # Given the journey definition and what a Choice state sees
     definition = load_definition(catalogue.JOURNEY.definition_file)
-    # When the Choice rules are evaluated against it
-    # Then hardship, disputes and vulnerability go to a hold before any collection step
-    assert route(definition, "RouteReply", {"analysis": analysis}) == expected
+    # When its rules are evaluated
+    # Then the journey goes where the domain says it must
+    assert route(definition, state, _as_json(data)) == expected
+
+
+def test_every_journey_choice_rule_and_default_is_routed_by_a_test():
+    # Given each Choice state of the journey: its rules, and its Default
+    definition = load_definition(catalogue.JOURNEY.definition_file)
+    branches = {
+        (name, index) for name, state in choice_states(definition).items()
+        for index in [*range(len(state["Choices"])), None]
+    }
+    # When the routing cases above are evaluated
+    covered = {(state, matching_rule(definition, state, _as_json(data))) for state, data, _ in JOURNEY_ROUTES}
+    # Then each branch is taken by at least one case, so a new or changed branch needs a new case
+    assert branches - covered == set()
 
 
 # --- the checks themselves catch what they claim to ------------------------------------------------

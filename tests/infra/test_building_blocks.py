@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import re
 from pathlib import Path
 
 import pytest
+from pynamodb.attributes import TTLAttribute
 
 from rapport.store.models import ALL_MODELS
 from rapport.strategy.config import load_client_config
-from rapport_infra import catalogue, layer, tables
+from rapport_infra import catalogue, layer, tables, waf_logs
 from rapport_infra.application import UnknownClientError, client_files
 from rapport_infra.options import OptionsError, StackOptions
 
@@ -83,7 +85,45 @@ def test_table_schemas_come_from_the_models():
     arrears = next(index for index in accounts.indexes if index.name == "arrears-index")
     assert arrears.range_key == tables.KeyAttribute("days_past_due", "N")
     assert schemas["idempotency"].ttl_attribute == "expiration"
-    assert [schema.short_name for schema in schemas.values() if schema.ttl_attribute] == ["idempotency"]
+    expiring = {model.short_name for model in ALL_MODELS if model._ttl_attribute() is not None} | {"idempotency"}
+    assert {schema.short_name for schema in schemas.values() if schema.ttl_attribute} == expiring
+
+
+def test_a_model_ttl_attribute_switches_ttl_on_for_its_table(monkeypatch):
+    # Given the links model given a TTL attribute, as a model that lets its records expire would be
+    links = next(model for model in ALL_MODELS if model.short_name == "links")
+
+    class ExpiringLinks(links):  # type: ignore[misc, valid-type]
+        purge_at = TTLAttribute(null=True)
+
+    monkeypatch.setattr(tables, "ALL_MODELS", tuple(ExpiringLinks if m is links else m for m in ALL_MODELS))
+    # When the table schemas are read from the models
+    schemas = {schema.short_name: schema for schema in tables.table_schemas()}
+    # Then that table expires on the model's attribute, beside the idempotency table
+    assert schemas["links"].ttl_attribute == "purge_at"
+    assert {name for name, schema in schemas.items() if schema.ttl_attribute} == {"links", "idempotency"}
+
+
+def _provider_signature_headers() -> set[str]:
+    """The signature headers our payment adapters read, found in their source."""
+    patterns = (
+        re.compile(r'SIGNATURE_HEADER\s*=\s*"([^"]+)"'),
+        re.compile(r'require_signature_header\(\s*headers,\s*"([^"]+)"'),
+    )
+    found = set()
+    for path in (catalogue.LAYER_DIR / "rapport" / "payments").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found.update(name.lower() for pattern in patterns for name in pattern.findall(text))
+    return {name for name in found if "signature" in name}
+
+
+def test_waf_redacts_every_signature_header_a_provider_adapter_reads():
+    # Given the signature headers the payment adapters verify (a new adapter adds to these)
+    headers = _provider_signature_headers()
+    assert {"svix-signature", "x-paystack-signature"} <= headers
+    # Then WAF's request log redacts each of them, and the Authorization header
+    assert headers | {"authorization"} <= set(waf_logs.REDACTED_HEADERS)
+    assert all(header == header.lower() for header in waf_logs.REDACTED_HEADERS)
 
 
 def test_table_list_drift_is_refused(monkeypatch):

@@ -16,6 +16,7 @@ from aws_cdk.cx_api import SynthesisMessageLevel
 from cdk_nag import AwsSolutionsChecks
 
 from rapport_infra import catalogue
+from rapport_infra.application import client_files
 from rapport_infra.journey import Journey
 from rapport_infra.nag import suppress_findings
 
@@ -39,6 +40,24 @@ def test_synth_of_the_example_clients_has_no_error_at_all(synthesized):
     assert {client_id: stack.errors for client_id, stack in synthesized.items()} == {
         client_id: [] for client_id in synthesized
     }
+
+
+def test_one_stack_per_client_file(synthesized):
+    # Given every client file and the stacks the app synthesized
+    # Then each file became exactly one stack, named after the client
+    assert sorted(synthesized) == sorted(path.stem for path in client_files())
+    assert all(stack.client.client_id == client_id for client_id, stack in synthesized.items())
+
+
+def test_synth_and_publishing_need_no_lookup_and_no_docker(stack):
+    # Given what synthesizing a client recorded about the cloud assembly
+    # Then no construct looked anything up in an account (synth would have used dummy values)
+    assert stack.missing_context == []
+    # And every asset is a folder or file zipped as it is: no Docker image, no build command to run
+    assert stack.assets["dockerImages"] == {}
+    assert stack.assets["files"]
+    for asset in stack.assets["files"].values():
+        assert set(asset["source"]) <= {"path", "packaging"}, asset["source"]
 
 
 def test_a_broken_journey_definition_fails_synth(tmp_path: Path):

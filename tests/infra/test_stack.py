@@ -1,22 +1,34 @@
-"""What each client stack must guarantee, read from the synthesized CloudFormation template."""
+"""What each client stack must guarantee, read from the synthesized CloudFormation template.
+
+Every test walks the catalogue (functions, tables, topics, state machines) and the client file, so a
+function, table or campaign added there is held to the same rules without a new test.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+import zoneinfo
 from typing import Any
 
 import pytest
 from aws_cdk import aws_lambda as lambda_
 
 from rapport.settings import environment_names
-from rapport.store.models import ALL_MODELS
+from rapport.store.models import ALL_MODELS, IDEMPOTENCY_TABLE
 from rapport_infra import catalogue
-from rapport_infra.asl import route
+from rapport_infra.application import client_files
+from rapport_infra.asl import load_definition, task_resources
 from rapport_infra.layer import RUNTIME
 from rapport_infra.permissions import UNSCOPED_ACTIONS
+from rapport_infra.waf_logs import REDACTED_HEADERS, waf_log_group_name
 
 pytestmark = pytest.mark.infra
+
+# API Gateway REST integrations give up after 29 seconds (the default integration timeout).
+API_INTEGRATION_TIMEOUT_SECONDS = 29
+SENDING_SERVICES = frozenset({"ses", "sms-voice", "social-messaging", "mobiletargeting", "sns"})
+LOG_RETENTION_DAYS = 90  # cdk.json's rapport:logRetentionDays, which the test synthesis does not override
 
 
 def _policy_statements(stack) -> list[tuple[str, dict[str, Any]]]:
@@ -34,10 +46,26 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _role_statements(stack, role_prefix: str) -> list[dict[str, Any]]:
-    keys = [key for key in stack.of_type("AWS::IAM::Policy") if key.startswith(role_prefix)]
-    assert len(keys) == 1, (role_prefix, keys)
-    return stack.resources[keys[0]]["Properties"]["PolicyDocument"]["Statement"]
+def _role_statements(stack, role_id: str) -> list[dict[str, Any]]:
+    """Every statement that applies to one role: attached policies and inline ones."""
+    statements = [
+        statement
+        for policy in stack.of_type("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"].get("Roles", [])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    for policy in stack.resources[role_id]["Properties"].get("Policies", []):
+        statements.extend(policy["PolicyDocument"]["Statement"])
+    assert statements, role_id
+    return statements
+
+
+def _function_role(stack, function: str) -> str:
+    return stack.resources[_function_id(stack, function)]["Properties"]["Role"]["Fn::GetAtt"][0]
+
+
+def _function_statements(stack, function: str) -> list[dict[str, Any]]:
+    return _role_statements(stack, _function_role(stack, function))
 
 
 def _actions_on(statements: list[dict[str, Any]], action: str) -> list[Any]:
@@ -76,6 +104,26 @@ def _references(value: Any) -> set[str]:
     )
 
 
+def _render(value: Any) -> str:
+    """A string or ``Fn::Join`` as text, each ``Ref`` written ``${Name}``."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return "${" + value["Ref"] + "}"
+    separator, parts = value["Fn::Join"]
+    return separator.join(_render(part) for part in parts)
+
+
+def _the_function(trigger: str) -> catalogue.FunctionSpec:
+    (spec,) = [spec for spec in catalogue.FUNCTIONS if spec.trigger == trigger]
+    return spec
+
+
+def _table_reads(spec: catalogue.FunctionSpec) -> set[str]:
+    # Powertools' idempotency utility reads its own records back, so writing that table implies reading it.
+    return set(spec.reads) | ({IDEMPOTENCY_TABLE} & set(spec.writes))
+
+
 # --- IAM ---------------------------------------------------------------------------------------------
 
 def test_wildcard_resources_only_for_actions_without_resource_level_permissions(stack):
@@ -105,35 +153,49 @@ def test_every_resource_is_the_clients_own(stack):
                 assert '"Ref": "AWS::AccountId"' in text, (policy, resource)
 
 
+def test_each_function_has_a_role_of_its_own(stack):
+    # Given the role every catalogue function runs with
+    roles = [_function_role(stack, spec.name) for spec in catalogue.FUNCTIONS]
+    # Then no two functions share one, so no function inherits another's permissions
+    assert len(set(roles)) == len(roles)
+
+
 def test_tables_are_reachable_only_as_each_function_declares(stack):
     for spec in catalogue.FUNCTIONS:
         # Given the function's role and its declared reads and writes
-        statements = _role_statements(stack, f"Functions{_camel(spec.name)}RoleDefaultPolicy")
+        statements = _function_statements(stack, spec.name)
         reads = {ref for r in _actions_on(statements, "dynamodb:Query") for ref in _references(r)}
         writes = {ref for r in _actions_on(statements, "dynamodb:PutItem") for ref in _references(r)}
-        expected_reads = set(spec.reads) | ({"idempotency"} & set(spec.writes))
         # Then its table permissions name exactly those tables (and the read tables' indexes)
-        assert reads == {_table_id(stack, name) for name in expected_reads}, spec.name
+        assert reads == {_table_id(stack, name) for name in _table_reads(spec)}, spec.name
         assert writes == {_table_id(stack, name) for name in spec.writes}, spec.name
         assert not _actions_on(statements, "dynamodb:Scan"), spec.name
 
 
-def test_read_permissions_include_each_index_of_the_table(stack):
-    # Given the campaign function, which queries accounts by arrears segment
-    statements = _role_statements(stack, "FunctionsCampaignRoleDefaultPolicy")
-    resources = json.dumps(_actions_on(statements, "dynamodb:Query"))
-    # Then each of the accounts table's indexes is named, and no index wildcard
-    for index in ("arrears-index", "phone-index", "email-index"):
-        assert f"/index/{index}" in resources
-    assert "/index/*" not in resources
+def test_read_permissions_name_each_index_of_the_tables_read(stack):
+    indexes = {
+        model.short_name: {index["index_name"] for index in model._get_schema().get("global_secondary_indexes", [])}
+        for model in ALL_MODELS
+    }
+    for spec in catalogue.FUNCTIONS:
+        # Given the resources a function may query
+        resources = _actions_on(_function_statements(stack, spec.name), "dynamodb:Query")
+        granted = set()
+        for resource in resources:
+            index = re.search(r'/index/([^"]+)"', json.dumps(resource))
+            if index:
+                (table,) = _references(resource)
+                granted.add((table, index.group(1)))
+        # Then they are exactly the indexes the models declare on the tables it reads, none by wildcard
+        expected = {(_table_id(stack, name), index) for name in _table_reads(spec) for index in indexes.get(name, ())}
+        assert granted == expected, spec.name
+        assert "/index/*" not in json.dumps(resources), spec.name
 
 
 def test_journey_role_invokes_exactly_the_journey_functions(stack):
     # Given the state machine's role
-    machine = _own(stack, "AWS::StepFunctions::StateMachine", "StateMachineName", "journey")
-    role = stack.resources[machine]["Properties"]["RoleArn"]
-    role_id = role["Fn::GetAtt"][0]
-    statements = _role_statements(stack, role_id.removesuffix(role_id[-8:]) + "DefaultPolicy")
+    properties, _ = _journey(stack)
+    statements = _role_statements(stack, properties["RoleArn"]["Fn::GetAtt"][0])
     invoked = {ref for r in _actions_on(statements, "lambda:InvokeFunction") for ref in _references(r)}
     # Then it may invoke the journey's functions and nothing else, and send only to send-failures
     assert invoked == {_function_id(stack, name) for name in catalogue.JOURNEY.functions}
@@ -146,48 +208,83 @@ def test_journey_role_invokes_exactly_the_journey_functions(stack):
     ("resumes_journeys", ("states:SendTaskSuccess", "states:SendTaskFailure")),
 ])
 def test_journey_permissions_point_at_the_clients_journey_only(stack, flag, actions):
+    journey = f"${{AWS::AccountId}}:stateMachine:rapport-{stack.client.client_id}-journey"
     for spec in catalogue.FUNCTIONS:
-        statements = _role_statements(stack, f"Functions{_camel(spec.name)}RoleDefaultPolicy")
+        statements = _function_statements(stack, spec.name)
         for action in actions:
             resources = _actions_on(statements, action)
             # Then only functions flagged in the catalogue have the action, on this client's journey
             if getattr(spec, flag):
-                assert len(resources) == 1, spec.name
-                journey = f":stateMachine:rapport-{stack.client.client_id}-journey"
-                assert resources[0]["Fn::Join"][1][-1] == journey, spec.name
+                assert [_render(resource).endswith(journey) for resource in resources] == [True], spec.name
             else:
                 assert resources == [], (spec.name, action)
 
 
-def test_sending_is_scoped_to_the_clients_identities(stack):
-    # Given the send_message role
-    statements = _role_statements(stack, "FunctionsSendMessageRoleDefaultPolicy")
-    email = next(s for s in statements if s["Action"] == "ses:SendEmail")
-    # Then email may only leave from the client's address, through its identity and configuration set
-    assert email["Condition"] == {"StringEquals": {"ses:FromAddress": stack.client.contact.email_from}}
-    identities = json.dumps(email["Resource"])
-    assert f":identity/{stack.client.contact.email_from}" in identities
-    assert ":configuration-set/" in identities
-    # And no function but send_message may send at all
+def test_only_functions_that_declare_a_channel_may_send_on_it(stack):
+    contact = stack.client.contact
     for spec in catalogue.FUNCTIONS:
-        if spec.name == "send_message":
-            continue
-        others = _role_statements(stack, f"Functions{_camel(spec.name)}RoleDefaultPolicy")
-        sent = [a for s in others for a in _as_list(s["Action"]) if a.split(":")[0] in
-                {"ses", "sms-voice", "social-messaging", "mobiletargeting", "sns"}]
-        assert sent == [], spec.name
+        # Given the sending actions a function's role allows, and what its spec and the client declare
+        statements = _function_statements(stack, spec.name)
+        allowed = {action for statement in statements for action in _as_list(statement["Action"])
+                   if action.split(":")[0] in SENDING_SERVICES}
+        expected = set()
+        if "email" in spec.sends:
+            expected.add("ses:SendEmail")
+        if "sms" in spec.sends:
+            expected.add("sns:Publish")
+            if contact.sms_origination_identity:
+                expected.add("sms-voice:SendTextMessage")
+        if "whatsapp" in spec.sends and contact.whatsapp_phone_number_id:
+            expected.add("social-messaging:SendWhatsAppMessage")
+        if "push" in spec.sends and contact.push_application_id:
+            expected.add("mobiletargeting:SendMessages")
+        # Then it may send on those channels and no others
+        assert allowed == expected, spec.name
+
+
+def test_email_leaves_only_from_the_clients_identity_and_configuration_set(stack):
+    contact = stack.client.contact
+    configuration_set = _logical_id(stack, "AWS::SES::ConfigurationSet", "Name",
+                                    contact.ses_configuration_set or f"rapport-{stack.client.client_id}")
+    senders = [spec for spec in catalogue.FUNCTIONS if "email" in spec.sends]
+    assert senders
+    for spec in senders:
+        # Given the email statement of a function that sends email
+        (email,) = [s for s in _function_statements(stack, spec.name) if "ses:SendEmail" in _as_list(s["Action"])]
+        # Then mail may only leave from the client's address, through its identity and configuration set
+        assert email["Condition"] == {"StringEquals": {"ses:FromAddress": contact.email_from}}
+        resources = sorted(_render(resource) for resource in email["Resource"])
+        domain = contact.email_from.rpartition("@")[2]
+        prefix = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+        assert resources == sorted([
+            f"{prefix}identity/{domain}", f"{prefix}identity/{contact.email_from}",
+            f"{prefix}configuration-set/${{{configuration_set}}}",
+        ]), spec.name
 
 
 def test_payment_secret_is_read_only_by_functions_that_declare_it(stack):
     secret = next(iter(stack.of_type("AWS::SecretsManager::Secret")))
     for spec in catalogue.FUNCTIONS:
-        statements = _role_statements(stack, f"Functions{_camel(spec.name)}RoleDefaultPolicy")
+        statements = _function_statements(stack, spec.name)
         readers = [_references(r) for r in _actions_on(statements, "secretsmanager:GetSecretValue")]
         assert readers == ([{secret}] if spec.reads_payment_secret else []), spec.name
 
 
-def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
+def test_no_secret_value_travels_in_the_template(stack):
+    # Given the payment secret and every function's environment
+    (secret,) = stack.of_type("AWS::SecretsManager::Secret").values()
+    # Then the secret's value is generated by Secrets Manager, never written into the template
+    assert "SecretString" not in secret["Properties"]
+    assert "GenerateSecretString" in secret["Properties"]
+    # And functions receive only the secret's name, never a credential
+    credential = re.compile(r"SECRET|PASSWORD|PASSPHRASE|TOKEN|PRIVATE|API_KEY", re.IGNORECASE)
+    for spec in catalogue.FUNCTIONS:
+        variables = stack.resources[_function_id(stack, spec.name)]["Properties"]["Environment"]["Variables"]
+        for name, value in variables.items():
+            if credential.search(name):
+                assert (name, value) == (
+                    "RAPPORT_PAYMENT_SECRET_ID", catalogue.payment_secret_name(stack.client.client_id)
+                ), spec.name
 
 
 # --- encryption, recovery, retention -----------------------------------------------------------------
@@ -206,7 +303,7 @@ def test_everything_at_rest_is_encrypted_with_the_client_key(stack):
         assert _references(queue["Properties"]["KmsMasterKeyId"]) == {key_id}
     for group in stack.of_type("AWS::Logs::LogGroup").values():
         assert _references(group["Properties"]["KmsKeyId"]) == {key_id}
-        assert group["Properties"]["RetentionInDays"] == 90
+        assert group["Properties"]["RetentionInDays"] == LOG_RETENTION_DAYS
     for secret in stack.of_type("AWS::SecretsManager::Secret").values():
         assert _references(secret["Properties"]["KmsKeyId"]) == {key_id}
 
@@ -234,12 +331,19 @@ def test_table_keys_and_indexes_follow_the_models(stack):
             i["index_name"] for i in schema.get("global_secondary_indexes", []))
 
 
-def test_only_idempotency_records_expire(stack):
+def test_tables_expire_exactly_what_the_models_let_expire(stack):
+    # Given the models that carry a TTL attribute, and Powertools' idempotency records
+    expected = {
+        _table_id(stack, model.short_name): {"AttributeName": model._ttl_attribute().attr_name, "Enabled": True}
+        for model in ALL_MODELS if model._ttl_attribute() is not None
+    }
+    expected[_table_id(stack, IDEMPOTENCY_TABLE)] = {"AttributeName": "expiration", "Enabled": True}
+    # Then those tables, and only those, have DynamoDB delete the expired items
     expiring = {key: table["Properties"]["TimeToLiveSpecification"]
                 for key, table in stack.of_type("AWS::DynamoDB::Table").items()
                 if "TimeToLiveSpecification" in table["Properties"]}
-    assert expiring == {_table_id(stack, "idempotency"): {"AttributeName": "expiration", "Enabled": True}}
-    idempotency = stack.resources[_table_id(stack, "idempotency")]["Properties"]
+    assert expiring == expected
+    idempotency = stack.resources[_table_id(stack, IDEMPOTENCY_TABLE)]["Properties"]
     assert idempotency["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
 
 
@@ -265,35 +369,83 @@ def test_every_catalogue_function_is_deployed_arm64_traced_and_configured(stack)
         assert properties["Timeout"] == spec.timeout_seconds and properties["MemorySize"] == spec.memory_mb
         assert "ReservedConcurrentExecutions" not in properties
         assert len(properties["Layers"]) == 2
+        assert _references(properties["LoggingConfig"]["LogGroup"]) == {
+            _logical_id(stack, "AWS::Logs::LogGroup", "LogGroupName", f"/aws/lambda/{properties['FunctionName']}")
+        }
         variables = properties["Environment"]["Variables"]
         assert variables["RAPPORT_CLIENT_CONFIG"] == f"/opt/rapport-client/{stack.client.client_id}.json"
         assert variables["RAPPORT_TABLE_PREFIX"] == f"rapport-{stack.client.client_id}"
         assert variables["RAPPORT_PAYMENT_SECRET_ID"] == f"rapport/{stack.client.client_id}/payments"
         assert variables["POWERTOOLS_SERVICE_NAME"] == spec.name
         assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+        assert variables["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"
         assert {name for name in variables if not name.startswith("POWERTOOLS_")} <= allowed_variables
+
+
+def _journey_task_timeouts(definition: dict[str, Any]) -> dict[str, list[int]]:
+    """Function name -> the TimeoutSeconds of each synchronous journey Task that invokes it."""
+    by_key = {spec.substitution_key: spec.name for spec in catalogue.FUNCTIONS}
+    timeouts: dict[str, list[int]] = {}
+    for _, state in task_resources(definition):
+        if state["Resource"].endswith(".waitForTaskToken") or "TimeoutSeconds" not in state:
+            continue  # a callback's timeout is how long to wait for the debtor, not for the function
+        target = state["Resource"] if state["Resource"].startswith("${") else state.get("Parameters", {}).get(
+            "FunctionName", "")
+        key = target.removeprefix("${").removesuffix("}")
+        if key in by_key:
+            timeouts.setdefault(by_key[key], []).append(state["TimeoutSeconds"])
+    return timeouts
+
+
+def test_timeouts_and_memory_fit_what_invokes_each_function(stack):
+    # Given the journey Tasks' own timeouts
+    _, definition = _journey(stack)
+    task_timeouts = _journey_task_timeouts(definition)
+    assert task_timeouts
+    for spec in catalogue.FUNCTIONS:
+        properties = stack.resources[_function_id(stack, spec.name)]["Properties"]
+        timeout = properties["Timeout"]
+        # Then every function stays inside Lambda's limits
+        assert 3 <= timeout <= 900, spec.name
+        assert 128 <= properties["MemorySize"] <= 10240, spec.name
+        # And the webhook function answers before API Gateway gives up on it (the provider would retry)
+        if spec.trigger == "api":
+            assert timeout <= API_INTEGRATION_TIMEOUT_SECONDS, spec.name
+        # And a journey Task waits longer than its function may run, so a slow run is not cut short twice
+        for task_timeout in task_timeouts.get(spec.name, []):
+            assert timeout < task_timeout, spec.name
 
 
 def test_asynchronously_invoked_functions_have_a_dead_letter_queue(stack):
     dlq = _own(stack, "AWS::SQS::Queue", "QueueName", "async-failures")
+    invoke_configs = {
+        next(iter(_references(config["Properties"]["FunctionName"]))): config["Properties"]
+        for config in stack.of_type("AWS::Lambda::EventInvokeConfig").values()
+    }
     for spec in catalogue.FUNCTIONS:
-        properties = stack.resources[_function_id(stack, spec.name)]["Properties"]
+        function = _function_id(stack, spec.name)
+        properties = stack.resources[function]["Properties"]
         asynchronous = spec.trigger == "schedule" or spec.trigger.startswith("topic:")
+        # Then a function invoked asynchronously retries a bounded number of times, then parks the event
         assert ("DeadLetterConfig" in properties) is asynchronous, spec.name
+        assert (function in invoke_configs) is asynchronous, spec.name
         if asynchronous:
             assert _references(properties["DeadLetterConfig"]) == {dlq}
+            assert invoke_configs[function]["MaximumRetryAttempts"] == 2
+            assert invoke_configs[function]["MaximumEventAgeInSeconds"] <= 6 * 3600
 
 
 def test_topic_triggered_functions_are_subscribed_with_a_dead_letter_queue(stack):
     subscriptions = stack.of_type("AWS::SNS::Subscription")
+    dlq = _own(stack, "AWS::SQS::Queue", "QueueName", "async-failures")
     for spec in catalogue.FUNCTIONS:
         if not spec.trigger.startswith("topic:"):
             continue
         topic = _own(stack, "AWS::SNS::Topic", "TopicName", spec.trigger.removeprefix("topic:"))
         mine = [s["Properties"] for s in subscriptions.values()
                 if _references(s["Properties"]["Endpoint"]) == {_function_id(stack, spec.name)}]
-        assert len(mine) == 1 and _references(mine[0]["TopicArn"]) == {topic}
-        assert "RedrivePolicy" in mine[0]
+        assert len(mine) == 1 and _references(mine[0]["TopicArn"]) == {topic}, spec.name
+        assert _references(mine[0]["RedrivePolicy"]) == {dlq}, spec.name
 
 
 # --- the journey -------------------------------------------------------------------------------------
@@ -307,8 +459,25 @@ def test_journey_is_standard_traced_and_logs_without_personal_data(stack):
     properties, _ = _journey(stack)
     assert properties["StateMachineType"] == "STANDARD"
     assert properties["TracingConfiguration"] == {"Enabled": True}
-    assert properties["LoggingConfiguration"]["Level"] == "ALL"
-    assert properties["LoggingConfiguration"]["IncludeExecutionData"] is False
+    logging = properties["LoggingConfiguration"]
+    assert logging["Level"] == "ALL"
+    assert logging["IncludeExecutionData"] is False
+    (destination,) = logging["Destinations"]
+    group = _logical_id(stack, "AWS::Logs::LogGroup", "LogGroupName",
+                        f"/aws/vendedlogs/states/rapport-{stack.client.client_id}-journey")
+    assert _references(destination) == {group}
+
+
+def test_deployed_journey_is_the_checked_definition_file(stack):
+    # Given the definition file the client names (or the standard journey)
+    (client_file,) = client_files(stack.client.client_id)
+    path = (
+        (client_file.parent / stack.client.state_machine).resolve() if stack.client.state_machine
+        else catalogue.JOURNEY.definition_file
+    )
+    # Then the deployed definition is that file, unchanged: its structural and routing tests hold for it
+    _, deployed = _journey(stack)
+    assert deployed == load_definition(path)
 
 
 def test_journey_substitutions_point_at_the_right_functions(stack):
@@ -317,43 +486,116 @@ def test_journey_substitutions_point_at_the_right_functions(stack):
     for name in catalogue.JOURNEY.functions:
         key = catalogue.function_spec(name).substitution_key
         assert _references(substitutions[key]) == {_function_id(stack, name)}, key
-    assert "SendFailuresQueueUrl" in substitutions
+    queue = _own(stack, "AWS::SQS::Queue", "QueueName", "send-failures")
+    assert _references(substitutions["SendFailuresQueueUrl"]) == {queue}
+    assert set(substitutions) == {
+        *(catalogue.function_spec(name).substitution_key for name in catalogue.JOURNEY.functions),
+        "SendFailuresQueueUrl",
+    }
 
 
-@pytest.mark.parametrize(("analysis", "expected"), [
-    ({"intent": "hardship", "vulnerable": False}, "PlaceHold"),
-    ({"intent": "promise_to_pay", "vulnerable": True}, "PlaceHold"),
-    ({"intent": "payment_plan_request", "vulnerable": False}, "OfferPlan"),
-    ({"intent": "question", "vulnerable": False}, "AnswerReply"),
-])
-def test_deployed_journey_routes_replies(stack, analysis, expected):
-    # Given the definition as CloudFormation will receive it
-    _, definition = _journey(stack)
-    # Then its reply routing is the one the journey file declares
-    assert route(definition, "RouteReply", {"analysis": analysis}) == expected
+# --- triggers: API, WAF, schedules, SES --------------------------------------------------------------
+
+def _api_method(stack, function: str) -> dict:
+    """The one API method whose proxy integration invokes ``function``."""
+    (method,) = [method["Properties"] for method in stack.of_type("AWS::ApiGateway::Method").values()
+                 if _function_id(stack, function) in _references(method["Properties"]["Integration"]["Uri"])]
+    return method
 
 
-# --- triggers: API, schedules, SES -------------------------------------------------------------------
+def test_every_api_function_is_behind_a_validated_route(stack):
+    # Given the API's methods and the catalogue's API-triggered functions
+    methods = [method["Properties"] for method in stack.of_type("AWS::ApiGateway::Method").values()]
+    functions = set(stack.of_type("AWS::Lambda::Function"))
+    api_functions = sorted(_function_id(stack, spec.name) for spec in catalogue.FUNCTIONS if spec.trigger == "api")
+    assert api_functions
+    # Then each API function has exactly one route, and every route is a validated POST proxied to one
+    targets = []
+    for method in methods:
+        assert method["HttpMethod"] == "POST"
+        assert method["Integration"]["Type"] == "AWS_PROXY"
+        assert "RequestValidatorId" in method
+        assert method["RequestParameters"] and set(method["RequestParameters"].values()) == {True}
+        (target,) = _references(method["Integration"]["Uri"]) & functions
+        targets.append(target)
+    assert sorted(targets) == api_functions
+    # And payment providers post to /webhooks/{provider}, the provider segment required
+    (webhook,) = [m for m, target in zip(methods, targets, strict=True)
+                  if target == _function_id(stack, "payment_webhook")]
+    assert webhook["RequestParameters"] == {"method.request.path.provider": True}
 
-def test_webhook_api_fronts_payment_webhook_behind_waf(stack):
-    (method,) = stack.of_type("AWS::ApiGateway::Method").values()
-    properties = method["Properties"]
-    assert properties["HttpMethod"] == "POST"
-    assert properties["Integration"]["Type"] == "AWS_PROXY"
-    assert _function_id(stack, "payment_webhook") in _references(properties["Integration"]["Uri"])
-    assert properties["RequestParameters"] == {"method.request.path.provider": True}
-    assert "RequestValidatorId" in properties
-    (stage_id, stage), = stack.of_type("AWS::ApiGateway::Stage").items()
-    settings = stage["Properties"]["MethodSettings"][0]
+
+def test_webhook_api_is_throttled_traced_and_access_logged(stack):
+    (stage,) = stack.of_type("AWS::ApiGateway::Stage").values()
+    (settings,) = stage["Properties"]["MethodSettings"]
+    assert (settings["HttpMethod"], settings["ResourcePath"]) == ("*", "/*")
     assert settings["ThrottlingRateLimit"] == 50 and settings["ThrottlingBurstLimit"] == 100
     assert settings["DataTraceEnabled"] is False
-    assert "AccessLogSetting" in stage["Properties"]
+    assert stage["Properties"]["TracingEnabled"] is True
+    # Access logs go to the API's own encrypted group, one JSON line per request and never a body
+    access = stage["Properties"]["AccessLogSetting"]
+    group = _logical_id(stack, "AWS::Logs::LogGroup", "LogGroupName",
+                        f"/aws/apigateway/rapport-{stack.client.client_id}-webhooks")
+    assert _references(access["DestinationArn"]) == {group}
+    fields = json.loads(access["Format"])
+    assert {"requestId", "ip", "status", "resourcePath"} <= set(fields)
+    assert not [value for value in fields.values() if "$input" in value or "body" in value.lower()]
+
+
+def test_plan_acceptance_is_a_post_to_its_own_route_on_the_same_api(stack):
+    # Given the method that invokes accept_plan
+    properties = _api_method(stack, "accept_plan")
+    # Then it is POST /plans/{plan_id}/accept, validated like the webhooks, behind the same stage
+    assert properties["HttpMethod"] == "POST"
+    assert properties["Integration"]["Type"] == "AWS_PROXY"
+    assert properties["RequestParameters"] == {"method.request.path.plan_id": True}
+    assert "RequestValidatorId" in properties
+    resource = stack.resources[properties["ResourceId"]["Ref"]]["Properties"]
+    assert resource["PathPart"] == "accept"
+    parent = stack.resources[resource["ParentId"]["Ref"]]["Properties"]
+    assert parent["PathPart"] == "{plan_id}"
+
+
+def test_webhook_api_is_behind_waf(stack):
+    (stage_id,) = stack.of_type("AWS::ApiGateway::Stage")
+    (acl_id, acl), = stack.of_type("AWS::WAFv2::WebACL").items()
     (association,) = stack.of_type("AWS::WAFv2::WebACLAssociation").values()
     assert stage_id in _references(association["Properties"]["ResourceArn"])
-    (acl,) = stack.of_type("AWS::WAFv2::WebACL").values()
+    assert _references(association["Properties"]["WebACLArn"]) == {acl_id}
+    assert acl["Properties"]["Scope"] == "REGIONAL"
     rules = {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
-    assert {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"} <= set(rules)
-    assert rules["RateLimitPerIp"]["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    assert {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+            "AWSManagedRulesAmazonIpReputationList"} <= set(rules)
+    rate = rules["RateLimitPerIp"]
+    assert rate["Action"] == {"Block": {}}
+    assert rate["Statement"]["RateBasedStatement"] == {"AggregateKeyType": "IP", "Limit": 1000}
+
+
+def test_waf_logs_every_request_into_an_encrypted_group_without_credentials(stack):
+    # Given the web ACL and its logging configuration
+    (acl_id,) = stack.of_type("AWS::WAFv2::WebACL")
+    (logging,) = stack.of_type("AWS::WAFv2::LoggingConfiguration").values()
+    properties = logging["Properties"]
+    assert properties["ResourceArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+    # Then WAF writes into the client's aws-waf-logs-* group, named by its bare ARN (WAF refuses ":*")
+    name = waf_log_group_name(stack.client.client_id)
+    assert name.startswith("aws-waf-logs-")
+    group = _logical_id(stack, "AWS::Logs::LogGroup", "LogGroupName", name)
+    (destination,) = properties["LogDestinationConfigs"]
+    assert _render(destination) == (
+        f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{name}"
+    )
+    assert group in logging["DependsOn"]
+    # And that group is encrypted with the client key and kept as long as the other logs
+    (key_id,) = stack.of_type("AWS::KMS::Key")
+    assert _references(stack.resources[group]["Properties"]["KmsKeyId"]) == {key_id}
+    assert stack.resources[group]["Properties"]["RetentionInDays"] == LOG_RETENTION_DAYS
+    # And every request is logged, with the authorization and signature headers cut out
+    assert "LoggingFilter" not in properties
+    redacted = [field["SingleHeader"]["Name"] for field in properties["RedactedFields"]]
+    assert all(list(field) == ["SingleHeader"] for field in properties["RedactedFields"])
+    assert sorted(redacted) == sorted(REDACTED_HEADERS)
+    assert {"authorization", "svix-signature", "x-paystack-signature"} <= set(redacted)
 
 
 def test_each_enabled_campaign_is_scheduled_in_the_clients_time_zone(stack):
@@ -362,37 +604,99 @@ def test_each_enabled_campaign_is_scheduled_in_the_clients_time_zone(stack):
         for schedule in stack.of_type("AWS::Scheduler::Schedule").values()
     }
     enabled = [campaign for campaign in stack.client.campaigns if campaign.enabled]
+    assert enabled
     assert sorted(schedules) == sorted(campaign.name for campaign in enabled)
+    campaign_function = _function_id(stack, _the_function("schedule").name)
     for campaign in enabled:
         schedule = schedules[campaign.name]
+        # Then it fires in the client's own IANA time zone, at the exact minute of its expression
         assert schedule["ScheduleExpressionTimezone"] == stack.client.timezone
+        assert zoneinfo.ZoneInfo(schedule["ScheduleExpressionTimezone"])
         assert schedule["ScheduleExpression"] == campaign.schedule
+        assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
         target = schedule["Target"]
         assert json.loads(target["Input"]) == {"campaign": campaign.name}
-        assert _function_id(stack, "campaign") in _references(target["Arn"])
-        assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+        assert _references(target["Arn"]) == {campaign_function}
+        assert _references(target["DeadLetterConfig"]) == {_own(stack, "AWS::SQS::Queue", "QueueName",
+                                                                "async-failures")}
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+        # And its role may invoke the campaign function and nothing else
+        invoked = _actions_on(_role_statements(stack, target["RoleArn"]["Fn::GetAtt"][0]), "lambda:InvokeFunction")
+        assert [_references(resource) for resource in invoked] == [{campaign_function}]
 
 
 def test_ses_events_reach_the_delivery_events_topic(stack):
+    (configuration_set_id,) = stack.of_type("AWS::SES::ConfigurationSet")
     (destination,) = stack.of_type("AWS::SES::ConfigurationSetEventDestination").values()
     topic = _own(stack, "AWS::SNS::Topic", "TopicName", "delivery-events")
+    assert _references(destination["Properties"]["ConfigurationSetName"]) == {configuration_set_id}
     event_destination = destination["Properties"]["EventDestination"]
+    assert event_destination["Enabled"] is True
     assert _references(event_destination["SnsDestination"]) == {topic}
-    assert {"bounce", "complaint", "delivery"} <= set(event_destination["MatchingEventTypes"])
+    assert {"bounce", "complaint", "delivery", "reject"} <= set(event_destination["MatchingEventTypes"])
 
 
 # --- monitoring --------------------------------------------------------------------------------------
 
-def test_alarms_cover_functions_queues_journey_and_api(stack):
-    alarms = [a["Properties"] for a in stack.of_type("AWS::CloudWatch::Alarm").values()]
-    (topic_id,) = [key for key, t in stack.of_type("AWS::SNS::Topic").items()
-                   if t["Properties"]["TopicName"].endswith("-alarms")]
-    assert all(_references(a["AlarmActions"]) == {topic_id} for a in alarms)
-    by_metric: dict[str, int] = {}
+def _alarms(stack) -> list[dict[str, Any]]:
+    (topic,) = [key for key, t in stack.of_type("AWS::SNS::Topic").items()
+                if t["Properties"]["TopicName"] == f"rapport-{stack.client.client_id}-alarms"]
+    alarms = [alarm["Properties"] for alarm in stack.of_type("AWS::CloudWatch::Alarm").values()]
     for alarm in alarms:
-        by_metric[alarm["MetricName"]] = by_metric.get(alarm["MetricName"], 0) + 1
-    assert by_metric["Errors"] == by_metric["Throttles"] == len(catalogue.FUNCTIONS)
-    assert by_metric["ApproximateNumberOfMessagesVisible"] == 3
-    assert by_metric["ExecutionsFailed"] == by_metric["ExecutionsTimedOut"] == 1
-    assert by_metric["5XXError"] == 1
-    assert len(stack.of_type("AWS::CloudWatch::Dashboard")) == 1
+        # Every alarm fires on the first occurrence in five minutes and notifies the client's alarm topic
+        assert alarm["AlarmActions"] == [{"Ref": topic}], alarm["AlarmName"]
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+        assert (alarm["EvaluationPeriods"], alarm["Period"]) == (1, 300), alarm["AlarmName"]
+        assert alarm["TreatMissingData"] == "notBreaching", alarm["AlarmName"]
+    return alarms
+
+
+def _alarms_on(alarms: list[dict[str, Any]], namespace: str, metric: str, resource: str) -> list[dict[str, Any]]:
+    return [alarm for alarm in alarms if (alarm["Namespace"], alarm["MetricName"]) == (namespace, metric)
+            and _references(alarm["Dimensions"]) == {resource}]
+
+
+def test_every_function_alarms_on_errors_and_throttles(stack):
+    alarms = _alarms(stack)
+    for spec in catalogue.FUNCTIONS:
+        function = _function_id(stack, spec.name)
+        for metric in ("Errors", "Throttles"):
+            (alarm,) = _alarms_on(alarms, "AWS/Lambda", metric, function)
+            assert alarm["Statistic"] == "Sum", (spec.name, metric)
+
+
+def test_every_queue_alarms_when_a_message_waits(stack):
+    # Given every queue of the stack: send failures, its DLQ and the async dead-letter queue
+    alarms = _alarms(stack)
+    queues = stack.of_type("AWS::SQS::Queue")
+    assert len(queues) >= 3
+    for queue in queues:
+        # Then one message waiting is enough to raise the alarm
+        (alarm,) = _alarms_on(alarms, "AWS/SQS", "ApproximateNumberOfMessagesVisible", queue)
+        assert alarm["Statistic"] == "Maximum", queue
+
+
+def test_failed_and_timed_out_journeys_alarm(stack):
+    alarms = _alarms(stack)
+    for machine in stack.of_type("AWS::StepFunctions::StateMachine"):
+        for metric in ("ExecutionsFailed", "ExecutionsTimedOut"):
+            (alarm,) = _alarms_on(alarms, "AWS/States", metric, machine)
+            assert alarm["Statistic"] == "Sum", metric
+
+
+def test_webhook_api_alarms_on_server_errors(stack):
+    (api,) = stack.of_type("AWS::ApiGateway::RestApi").values()
+    (alarm,) = [a for a in _alarms(stack) if (a["Namespace"], a["MetricName"]) == ("AWS/ApiGateway", "5XXError")]
+    assert alarm["Dimensions"] == [{"Name": "ApiName", "Value": api["Properties"]["Name"]}]
+
+
+def test_dashboard_shows_every_alarm_function_queue_and_journey(stack):
+    (dashboard,) = stack.of_type("AWS::CloudWatch::Dashboard").values()
+    shown = _references(dashboard["Properties"]["DashboardBody"])
+    expected = (
+        {_function_id(stack, spec.name) for spec in catalogue.FUNCTIONS}
+        | set(stack.of_type("AWS::SQS::Queue"))
+        | set(stack.of_type("AWS::StepFunctions::StateMachine"))
+        | set(stack.of_type("AWS::CloudWatch::Alarm"))
+    )
+    assert expected <= shown, expected - shown

@@ -19,6 +19,7 @@ from rapport.compliance import (
     evaluate_contact,
 )
 from rapport.journey.errors import NoAddressError
+from rapport.journey.evidence import UNCHECKED_PURPOSES, compliance_evidence, unchecked_evidence
 from rapport.messaging.channels import (
     ChannelRejectedError,
     ChannelThrottledError,
@@ -136,7 +137,7 @@ def deliver(
         logger.info("send skipped, already sent", extra={"message_id": message_id})
         return {"status": "duplicate", "message_id": message_id, "channel": channel.value, "link_id": earlier.link_id}
 
-    refusal = _guardrail(services, account, channel, purpose, journey_id, message_id)
+    refusal, compliance = _guardrail(services, account, channel, purpose, journey_id, message_id)
     if refusal is not None:
         return refusal
     link = raise_link(services, account, message_id, journey_id) if with_link and account.balance_cents > 0 else None
@@ -193,7 +194,9 @@ def deliver(
             rule=f"channel.{reason}",
             journey_id=journey_id,
             reason="the channel refused the message",
-            inputs={"channel": channel.value, "template": template_id},
+            inputs={
+                "channel": channel.value, "template": template_id, "message_id": message_id, "purpose": purpose
+            },
         )
         if reason in ("opted_out", "invalid_address", "suppressed"):
             repos.accounts.suppress_channel(account.account_id, channel.value)
@@ -214,6 +217,9 @@ def deliver(
             "template": rendered.template_id,
             "tone": rendered.tone.value,
             "language": rendered.language,
+            "message_id": message_id,
+            "purpose": purpose,
+            "compliance": compliance,
         },
     )
     logger.info("message sent", extra={"message_id": message_id, "channel": channel.value})
@@ -267,14 +273,18 @@ def compliance_request(services: Services, account: AccountModel, channel: Chann
 
 def _guardrail(
     services: Services, account: AccountModel, channel: Channel, purpose: str, journey_id: str | None, message_id: str
-) -> dict[str, Any] | None:
-    """Check the guardrails for every message, at the one place messages leave. None: it may go."""
-    if purpose == "opt_out_confirmation":
-        return None
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Check the guardrails for every message, at the one place messages leave.
+
+    Returns the refusal (None: it may go) and the evidence of the checks, for the audit trail.
+    """
+    if purpose in UNCHECKED_PURPOSES:
+        return None, unchecked_evidence(purpose)
     now = services.clock.now()
-    decision = evaluate_contact(compliance_request(services, account, channel, purpose), now)
+    request = compliance_request(services, account, channel, purpose)
+    decision = evaluate_contact(request, now)
     if decision.outcome is DecisionOutcome.ALLOW:
-        return None
+        return None, compliance_evidence(request, decision)
     action = "deferred" if decision.outcome is DecisionOutcome.DEFER else "refused"
     services.repos.audit.append(
         account.account_id,
@@ -288,13 +298,14 @@ def _guardrail(
     # NOTE: a service or confirmation message held back here is recorded, not queued; a queue of
     # deferred service messages released at ``not_before`` would deliver it later.
     logger.info("message held back by guardrails", extra={"message_id": message_id, "rule": decision.rule})
-    return {
+    refusal = {
         "status": action,
         "rule": decision.rule,
         "message_id": message_id,
         "channel": channel.value,
         "link_id": None,
     }
+    return refusal, {}
 
 
 def _record_once(services: Services, contact: ContactModel) -> None:

@@ -13,8 +13,10 @@ from pydantic import BaseModel, ConfigDict
 from rapport.analysis import ReplyToAnalyse
 from rapport.compliance import DecisionOutcome, evaluate_contact
 from rapport.journey.errors import NoAddressError
+from rapport.journey.evidence import assessment_evidence, record_skipped_channel
 from rapport.journey.messages import address_for, compliance_request, deliver
-from rapport.messaging.optout import OptOutScope, opt_out_scope
+from rapport.journey.optouts import honour_opt_out
+from rapport.journey.plans import acceptance_url
 from rapport.messaging.preference import ChannelStats, rank_channels
 from rapport.models.enums import Channel, HoldKind, Intent, Tone
 from rapport.payments.plans import (
@@ -160,6 +162,10 @@ def assess_account(services: Services, step: AssessInput) -> dict[str, Any]:
             "days_past_due": account.days_past_due,
             "channels": [c.value for c in channels],
             "tone": tone.value,
+            **assessment_evidence(
+                services, account, score=score, treatment=treatment, tone=tone, stats=stats,
+                reply_timeout_seconds=max(1, reply_timeout),
+            ),
         },
     )
     return {
@@ -205,10 +211,8 @@ def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
     if account.balance_cents <= 0:
         return {"decision": "settled"}
     channels = [Channel(name) for name in step.assessment["channels"]]
-    suppressed = set(account.suppressed_channels or [])
-    available = [c for c in channels if c.value not in suppressed]
     templates = step.assessment["templates"]
-    if step.attempt >= len(available):
+    if step.attempt >= len(channels):
         repos.audit.append(
             account.account_id,
             "channels_exhausted",
@@ -219,11 +223,24 @@ def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
             inputs={"attempt": step.attempt, "channels": [c.value for c in channels]},
         )
         return {"decision": "exhausted"}
-    channel = available[step.attempt]
+    # The attempt indexes the assessed order; a channel suppressed since (a bounce, an opt-out) is
+    # skipped in its turn, so the channels after it keep theirs.
+    channel = channels[step.attempt]
+    if channel.value in (account.suppressed_channels or []):
+        suppressed = {"channel": channel.value, "rule": "channel.suppressed", "wait_seconds": 0}
+        record_skipped_channel(
+            services, account.account_id, step.journey_id, attempt=step.attempt, channel=channel,
+            rule="channel.suppressed", reason="the channel is suppressed (an opt-out or a dead address)",
+        )
+        return {"decision": "refuse", **suppressed}
     template_id = templates[min(step.attempt, len(templates) - 1)]
     try:
         address_for(account, channel)
     except NoAddressError:
+        record_skipped_channel(
+            services, account.account_id, step.journey_id, attempt=step.attempt, channel=channel,
+            rule="address.missing", reason="no address on the account for this channel",
+        )
         return {"decision": "refuse", "channel": channel.value, "rule": "address.missing", "wait_seconds": 0}
 
     request = compliance_request(services, account, channel, "collection")
@@ -242,7 +259,7 @@ def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
             rule=decision.rule,
             journey_id=step.journey_id,
             reason=decision.reason,
-            inputs={**decision.inputs, "not_before": decision.not_before.isoformat()},
+            inputs={**decision.inputs, "not_before": decision.not_before.isoformat(), "attempt": step.attempt},
         )
         return {
             "decision": "defer",
@@ -257,7 +274,7 @@ def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
         rule=decision.rule,
         journey_id=step.journey_id,
         reason=decision.reason,
-        inputs=decision.inputs,
+        inputs={**decision.inputs, "attempt": step.attempt},
     )
     return {"decision": "hold" if decision.rule.startswith("hold.") else "refuse", **base, "wait_seconds": 0}
 
@@ -539,9 +556,13 @@ def offer_plan(services: Services, step: OfferPlanInput) -> dict[str, Any]:
         "total_cents": plan.total_cents,
         "offer_expires_at": offer.expires_at.isoformat(),
     }
+    # The schedule itself is kept for the self-service acceptance (rapport.journey.plans); the signed
+    # link stays out of the journey's payload and audit: it is a credential until the offer expires.
+    accept_url = acceptance_url(services, account.account_id, plan.plan_id, offer.expires_at)
+    document = {**summary, "offered": plan.model_dump(mode="json"), "accept_url": accept_url}
     repos.plans.save(
         PlanModel(
-            account.account_id, plan.plan_id, status="offered", offer_id=offer.offer_id, plan=summary, created_at=now
+            account.account_id, plan.plan_id, status="offered", offer_id=offer.offer_id, plan=document, created_at=now
         )
     )
     repos.audit.append(
@@ -553,7 +574,7 @@ def offer_plan(services: Services, step: OfferPlanInput) -> dict[str, Any]:
         reason="payment plan offered",
         inputs=summary,
     )
-    return {"offered": True, "plan_id": plan.plan_id, **summary}
+    return {"offered": True, "plan_id": plan.plan_id, **summary, "self_service": accept_url is not None}
 
 
 class PlaceHoldInput(_Input):
@@ -617,40 +638,15 @@ class OptOutInput(_Input):
 
 
 def record_opt_out(services: Services, step: OptOutInput) -> dict[str, Any]:
-    """Honour the opt-out at once (this channel, or all for STOPALL-style requests) and confirm it."""
-    repos, now = services.repos, services.clock.now()
-    account = repos.accounts.get(step.account_id)
-    reply = repos.contacts.get(step.account_id, step.reply_id)
-    scope = opt_out_scope(reply.text or "") or OptOutScope.THIS_CHANNEL
-    channel = None if scope is OptOutScope.ALL_CHANNELS else step.channel.value
-    repos.accounts.add_opt_out(step.account_id, OptOutRecord(channel=channel, address=None, recorded_at=now))
-    if channel is None:
-        suppressed = [c.value for c in Channel if c.value not in (account.suppressed_channels or [])]
-    else:
-        suppressed = [channel]
-    for name in suppressed:
-        repos.accounts.suppress_channel(step.account_id, name)
-    repos.audit.append(
-        step.account_id,
-        "opted_out",
-        now,
-        rule=f"optout.{channel or 'all'}",
-        journey_id=step.journey_id,
-        reason="the debtor asked us to stop",
-        inputs={"scope": scope.value, "reply_id": step.reply_id},
+    """Honour the opt-out at once (this channel, or all for STOPALL-style requests); the journey's next
+    state sends the confirmation through send_message. Idempotent: the inbound function may have
+    recorded the same opt-out already."""
+    reply = services.repos.contacts.get(step.account_id, step.reply_id)
+    text = reply.text or ""
+    outcome = honour_opt_out(
+        services, step.account_id, step.channel, text, reply_id=step.reply_id, journey_id=step.journey_id
     )
-    confirmation = deliver(
-        services,
-        account,
-        message_id=f"{step.journey_id}.optout.{step.reply_id}",
-        channel=step.channel,
-        template_id="opt_out_confirmation",
-        tone=Tone.NEUTRAL,
-        journey_id=step.journey_id,
-        with_link=False,
-        purpose="opt_out_confirmation",
-    )
-    return {"scope": scope.value, "confirmation": confirmation["status"]}
+    return {"scope": outcome.scope.value, "channels": [c.value for c in outcome.channels]}
 
 
 class HandToAgentInput(_Input):

@@ -7,8 +7,10 @@ attempt instead of doing the work twice.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +44,57 @@ class AlreadyRecordedError(Exception):
 
 class ConcurrentUpdateError(Exception):
     """Another writer changed the record between our read and our write; read again and retry."""
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """A plan's new state and what it means for its account, written together or not at all.
+
+    ``plan`` is the record as it was read: its status and document are the write's condition, so
+    two writers (a payment and a mandate callback, say) cannot overwrite each other. On the
+    account: ``account_status`` "plan" takes it out of campaigns, "active" puts it back (with
+    ``arrears_segment``), "settled" closes it; ``write_off_cents`` leaves the balance (a settlement
+    discount) and then ``expected_balance_cents`` must still be the balance.
+    """
+
+    plan: PlanModel
+    status: str
+    document: dict[str, Any]
+    account_status: str | None = None
+    arrears_segment: str | None = None
+    write_off_cents: int = 0
+    expected_balance_cents: int | None = None
+
+    @property
+    def touches_account(self) -> bool:
+        return self.account_status is not None or self.write_off_cents != 0
+
+
+def _plan_actions(change: PlanChange) -> tuple[list[Any], Any]:
+    condition = (PlanModel.status == change.plan.status) & (PlanModel.plan == change.plan.plan)
+    return [PlanModel.status.set(change.status), PlanModel.plan.set(change.document)], condition
+
+
+def _account_update(
+    change: PlanChange | None, credit_delta_cents: int, at: datetime
+) -> tuple[list[Any], Any]:
+    """The one update of the account a transaction may carry: credit, write-off, status."""
+    actions: list[Any] = [AccountModel.updated_at.set(at)]
+    condition = AccountModel.account_id.exists()
+    balance_move = credit_delta_cents + (change.write_off_cents if change else 0)
+    if credit_delta_cents:
+        actions.append(AccountModel.collected_cents.add(credit_delta_cents))
+    if balance_move:
+        actions.append(AccountModel.balance_cents.add(-balance_move))
+    if change is not None and change.expected_balance_cents is not None:
+        condition = condition & (AccountModel.balance_cents == change.expected_balance_cents)
+    if change is not None and change.account_status is not None:
+        actions.append(AccountModel.status.set(change.account_status))
+        if change.account_status == "active" and change.arrears_segment:
+            actions.append(AccountModel.arrears_segment.set(change.arrears_segment))
+        else:
+            actions.append(AccountModel.arrears_segment.remove())
+    return actions, condition
 
 
 def _is_condition_failure(error: Exception) -> bool:
@@ -128,7 +181,13 @@ class Contacts:
 
 class Links:
     def create(self, link: PaymentLinkModel) -> None:
-        link.save(condition=PaymentLinkModel.link_id.does_not_exist())
+        """Insert once. A link id already stored raises :class:`AlreadyRecordedError`."""
+        try:
+            link.save(condition=PaymentLinkModel.link_id.does_not_exist())
+        except PutError as error:
+            if _is_condition_failure(error):
+                raise AlreadyRecordedError(link.link_id) from error
+            raise
 
     def get(self, link_id: str) -> PaymentLinkModel:
         try:
@@ -154,12 +213,20 @@ class Payments:
         return self._connection
 
     def apply(
-        self, payment: PaymentModel, link: PaymentLinkModel, events: Sequence[Any], decision: Any, at: datetime
+        self,
+        payment: PaymentModel,
+        link: PaymentLinkModel,
+        events: Sequence[Any],
+        decision: Any,
+        at: datetime,
+        plan_change: PlanChange | None = None,
     ) -> None:
         """Record the payment, fold it into its link and move the balance: all or nothing.
 
         One transaction, so a crash between steps can neither credit twice nor lose a credit:
         the payment's key (the provider's event id) must be new, and the link must be as we read it.
+        A payment on a plan's link carries the plan's new state (``plan_change``) in the same
+        transaction, so an instalment is never credited without the plan knowing, or the reverse.
         """
         account = AccountModel(payment.account_id)
         try:
@@ -174,16 +241,12 @@ class Payments:
                     ],
                     condition=PaymentLinkModel.credited_cents == link.credited_cents,
                 )
-                if decision.credit_delta_cents:
-                    tx.update(
-                        account,
-                        actions=[
-                            AccountModel.balance_cents.add(-decision.credit_delta_cents),
-                            AccountModel.collected_cents.add(decision.credit_delta_cents),
-                            AccountModel.updated_at.set(at),
-                        ],
-                        condition=AccountModel.account_id.exists(),
-                    )
+                if decision.credit_delta_cents or (plan_change is not None and plan_change.touches_account):
+                    actions, condition = _account_update(plan_change, decision.credit_delta_cents, at)
+                    tx.update(account, actions=actions, condition=condition)
+                if plan_change is not None:
+                    plan_actions, plan_condition = _plan_actions(plan_change)
+                    tx.update(plan_change.plan, actions=plan_actions, condition=plan_condition)
         except TransactWriteError as error:
             reasons = error.cancellation_reasons or []
             if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
@@ -211,11 +274,47 @@ class Promises:
 
 
 class Plans:
+    def __init__(self) -> None:
+        self._connection: Connection | None = None
+
     def save(self, plan: PlanModel) -> None:
-        plan.save()
+        """Record an offer. A repeated offer (a retried step) replaces only an offer still open:
+        a plan the debtor accepted since is never overwritten."""
+        try:
+            plan.save(condition=PlanModel.plan_id.does_not_exist() | (PlanModel.status == "offered"))
+        except PutError as error:
+            if not _is_condition_failure(error):
+                raise
 
     def for_account(self, account_id: str) -> list[PlanModel]:
         return list(PlanModel.query(account_id))
+
+    def find(self, account_id: str, plan_id: str) -> PlanModel | None:
+        try:
+            return PlanModel.get(account_id, plan_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def change(self, change: PlanChange, at: datetime) -> None:
+        """Write a plan's new state (and its account's) if nobody changed the plan since it was read.
+
+        Raises :class:`ConcurrentUpdateError` otherwise (or when the account's balance moved under
+        a write-off): read again and decide again.
+        """
+        if self._connection is None:
+            self._connection = Connection(region=PlanModel.Meta.region, host=PlanModel.Meta.host)
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                plan_actions, plan_condition = _plan_actions(change)
+                tx.update(change.plan, actions=plan_actions, condition=plan_condition)
+                if change.touches_account:
+                    actions, condition = _account_update(change, 0, at)
+                    tx.update(AccountModel(change.plan.account_id), actions=actions, condition=condition)
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons):
+                raise ConcurrentUpdateError(change.plan.plan_id) from error
+            raise
 
 
 class Journeys:
@@ -289,7 +388,9 @@ class Audit:
     ) -> None:
         entry = AuditModel(
             account_id,
-            f"{at.isoformat()}#{uuid.uuid4().hex[:12]}",
+            # Time of writing after the decision's time: entries made at the same instant (a journey
+            # whose clock waited for an allowed moment) still sort in the order they were written.
+            f"{at.isoformat()}#{time.time_ns():016x}{uuid.uuid4().hex[:8]}",
             at=at,
             action=action,
             rule=rule,
