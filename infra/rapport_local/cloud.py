@@ -5,20 +5,17 @@ payment secret, one Lambda function per catalogue entry and the journey state ma
 same ASL file with the same substitutions. Step Functions runs on moto's interpreter; every
 Lambda invoke it makes is routed to the real handler module in this process.
 
-Two hooks into moto are needed, both narrow (see NOTE below): moto creates a new boto3 client for
-every Lambda task, which dominates run time, and re-parses the ASL for every execution.
+One hook routes moto's Lambda tasks to the handlers (see NOTE below); the patches that let moto
+carry a whole portfolio's load are in :mod:`rapport_local.moto_speedups`.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
+import collections
 import importlib.util
-import inspect
 import io
 import json
 import secrets
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -48,6 +45,7 @@ from rapport_infra.catalogue import (
     payment_secret_name,
 )
 from rapport_infra.trees import load_journey_definition
+from rapport_local import moto_speedups
 from rapport_local.fakes import RecordingSender
 
 REGION = "af-south-1"
@@ -90,9 +88,8 @@ class LocalCloud:
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._arn_to_name: dict[str, str] = {}
         self._observers: list[InvokeObserver] = []
-        # function -> (invocations, seconds spent in the handler)
-        self.invocations: dict[str, tuple[int, float]] = {}
-        self._count_lock = threading.Lock()
+        # (function, seconds spent in the handler) per invocation; deque.append needs no lock.
+        self._calls: collections.deque[tuple[str, float]] = collections.deque()
         self.fake_senders: dict[Channel, RecordingSender] = {}
         self.settings: Settings | None = None
         self.services: Services | None = None
@@ -120,11 +117,9 @@ class LocalCloud:
 
     def _route_lambda_invokes(self) -> None:
         # NOTE: moto has no hook for running Lambda code in-process without Docker, so we patch the
-        # two places its Step Functions interpreter reaches out: the boto3 client it builds for each
-        # Lambda task (replaced by an in-process invoker) and the ASL parser (memoised: a parsed
-        # definition holds no execution state). If moto gains such a hook, use it instead.
+        # place its Step Functions interpreter reaches out: the boto3 client it builds for each
+        # Lambda task is replaced by an in-process invoker. If moto gains such a hook, use it.
         from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-        from moto.stepfunctions.parser.asl.parse import asl_parser
 
         invoker = _InProcessLambdaClient(self)
         original_client_for = lambda_eval_utils.boto_client_for
@@ -135,49 +130,7 @@ class LocalCloud:
             return original_client_for(region=region, service=service, state_credentials=state_credentials)
 
         self._stack.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", client_for))
-        parse = functools.lru_cache(maxsize=16)(asl_parser.AmazonStateLanguageParser.parse)
-        self._stack.enter_context(mock.patch.object(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(parse)))
-        self._query_one_partition()
-
-    def _query_one_partition(self) -> None:
-        # NOTE: moto answers a Query on a table's own key by sorting every item of the table and
-        # filtering, so each query costs O(table) and a long run slows as the tables fill; and its
-        # loop over the table can fail when another thread writes. Here a query on the table key
-        # reads only its partition, as DynamoDB does, and every read takes a snapshot. Index
-        # queries still read the whole table. Drop this if moto indexes partitions itself.
-        from moto.dynamodb.models.table import Table
-
-        partition = threading.local()
-        original_query = Table.query
-
-        def all_items(table: Table) -> list[Any]:
-            wanted = getattr(partition, "key", None)
-            if wanted is not None and wanted[0] is table:
-                buckets = [table.items.get(wanted[1])]
-            else:
-                buckets = list(table.items.values())
-            items: list[Any] = []
-            for bucket in buckets:
-                if bucket is not None:
-                    # One C-level copy per bucket: a writer in another thread cannot break it.
-                    items.extend(list(bucket.values()) if table.range_key_attr else [bucket])
-            return sorted(items, key=lambda item: (item.hash_key, item.range_key) if item.range_key else item.hash_key)
-
-        index_position = list(inspect.signature(original_query).parameters).index("index_name") - 2
-
-        def query(table: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-            index_name = args[index_position] if len(args) > index_position else kwargs.get("index_name")
-            if index_name or hash_key is None:
-                return original_query(table, hash_key, *args, **kwargs)
-            partition.key = (table, hash_key)
-            try:
-                return original_query(table, hash_key, *args, **kwargs)
-            finally:
-                partition.key = None
-
-        self._stack.enter_context(mock.patch.object(Table, "all_items", all_items))
-        self._stack.enter_context(mock.patch.object(Table, "query", query))
-        self._stack.enter_context(mock.patch.object(Table, "__deepcopy__", _table_snapshot, create=True))
+        moto_speedups.install(self._stack)
 
     def _create_resources(self) -> None:
         client = self.client
@@ -254,6 +207,15 @@ class LocalCloud:
         open_connections()
 
     # -- running --------------------------------------------------------------------------
+    @property
+    def invocations(self) -> dict[str, tuple[int, float]]:
+        """function -> (invocations, seconds spent in its handler)."""
+        totals: dict[str, tuple[int, float]] = {}
+        for name, seconds in list(self._calls):
+            count, spent = totals.get(name, (0, 0.0))
+            totals[name] = (count + 1, spent + seconds)
+        return totals
+
     def on_invoke(self, observer: InvokeObserver) -> None:
         self._observers.append(observer)
 
@@ -266,10 +228,7 @@ class LocalCloud:
         try:
             result = handler(event, context)
         finally:
-            elapsed = time.perf_counter() - began
-            with self._count_lock:
-                count, seconds = self.invocations.get(name, (0, 0.0))
-                self.invocations[name] = (count + 1, seconds + elapsed)
+            self._calls.append((name, time.perf_counter() - began))
         for observer in self._observers:
             observer(name, event, result)
         return result
@@ -384,22 +343,6 @@ class _InProcessLambdaClient:
             body = {"errorType": type(error).__name__, "errorMessage": str(error)}
             return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(json.dumps(body).encode())}
         return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(result, default=str).encode())}
-
-
-def _table_snapshot(table: Any, memo: dict[int, Any]) -> Any:
-    """What moto's TransactWriteItems keeps to roll back: a copy of the table's item index.
-
-    NOTE: moto deep-copies every table a transaction touches (3 s for 30,000 accounts, per
-    payment) while other threads keep writing to it. Items are replaced on put and a failed
-    condition mutates nothing, so copying the index of items is enough for the rollback our
-    transactions need. A rollback still drops writes other threads made meanwhile, as moto's own
-    does; DynamoDB has no such window.
-    """
-    clone = copy.copy(table)
-    clone.items = type(table.items)(table.items.default_factory) if hasattr(table.items, "default_factory") else {}
-    for hash_key, bucket in list(table.items.items()):
-        clone.items[hash_key] = dict(bucket) if isinstance(bucket, dict) else bucket
-    return clone
 
 
 def _default_origin() -> Any:

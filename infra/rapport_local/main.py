@@ -20,6 +20,9 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "rapport-local")
 
 import argparse
+import dataclasses
+import multiprocessing
+import queue
 import sys
 import threading
 import time
@@ -31,6 +34,8 @@ from rapport_infra.catalogue import PROJECT_ROOT
 from rapport_local.cloud import LocalCloud
 from rapport_local.debtors import SimulatedDebtors
 from rapport_local.loading import load_accounts
+from rapport_local.merging import merge_reports
+from rapport_local.payments_page import enable_payments
 from rapport_local.report import build_report, print_summary, write_report
 
 
@@ -44,6 +49,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--wave", type=int, default=500, help="journeys per campaign page")
     parser.add_argument("--reply-timeout", type=int, default=8, help="seconds a journey waits for a response")
     parser.add_argument("--report", type=Path, default=None, help="where to write the JSON report")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=min(4, os.cpu_count() or 1),
+        help="local clouds run side by side, one process each (default: one per core, at most 4)",
+    )
     return parser.parse_args(argv)
 
 
@@ -85,21 +96,55 @@ def run(argv: list[str] | None = None) -> int:
         f"portfolio: {portfolio.rows_read} rows, {len(portfolio.accounts)} accounts, "
         f"{len(portfolio.errors)} rows skipped"
     )
+    workers = max(1, min(args.workers, len(portfolio.accounts) or 1))
+    try:
+        report = run_shard(args, portfolio, _print_progress) if workers == 1 else _run_shards(args, workers)
+    except ShardError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1 if error.during_run else 2
 
+    report["portfolio"]["rows_read"] = portfolio.rows_read
+    report["portfolio"]["rows_skipped"] = len(portfolio.errors)
+    report["workers"] = workers
+    wall = time.monotonic() - started
+    report["wall_seconds"] = round(wall, 1)
+    report["accounts_per_second"] = round(report["portfolio"]["in_arrears"] / wall, 2) if wall else None
+    path = args.report or PROJECT_ROOT / "reports" / f"run-{report['client']}.json"
+    write_report(report, path)
+    print_summary(report)
+    print(f"report written to {path}")
+    return 0
+
+
+class ShardError(Exception):
+    """A part of the run could not start (bad client file) or did not finish."""
+
+    def __init__(self, message: str, *, during_run: bool) -> None:
+        super().__init__(message)
+        self.during_run = during_run
+
+
+def _print_progress(line: str) -> None:
+    print(line, flush=True)
+
+
+def run_shard(args: argparse.Namespace, portfolio: Any, progress: Any, shard: str = "") -> dict[str, Any]:
+    """One local cloud: load these accounts, run the campaign wave by wave, report from the records."""
+    started = time.monotonic()
     with LocalCloud(args.client) as cloud, SimulatedDebtors(cloud, args.replies) as debtors:
+        enable_payments(cloud)  # plan links and DebiCheck, as an operator completes the real secret
         client = cloud.client
         campaign = args.campaign or (client.campaigns[0].name if client.campaigns else None)
         if campaign is None:
-            print(f"error: {args.client} declares no campaign", file=sys.stderr)
-            return 2
+            raise ShardError(f"{args.client} declares no campaign", during_run=False)
         loaded = load_accounts(cloud, portfolio.accounts)
-        print(
-            f"loaded {loaded.accounts} accounts into the local cloud, {loaded.in_arrears} in arrears "
+        progress(
+            f"{shard}loaded {loaded.accounts} accounts into the local cloud, {loaded.in_arrears} in arrears "
             f"({time.monotonic() - started:.1f}s)"
         )
 
-        progress = _Progress()
-        cloud.on_invoke(progress.observe)
+        finished = _Progress()
+        cloud.on_invoke(finished.observe)
         timings = {
             "reply_timeout_seconds": args.reply_timeout,
             "promise_wait_seconds": args.reply_timeout,
@@ -113,29 +158,82 @@ def run(argv: list[str] | None = None) -> int:
             cloud.clock.rebase(origin)
             page = cloud.start_campaign(campaign, page_size=args.wave, cursor=cursor, timings=timings)
             total_started += page["started"]
-            if not progress.wait_for(total_started, timeout=600):
-                print("error: journeys did not finish within 10 minutes", file=sys.stderr)
-                return 1
+            if not finished.wait_for(total_started, timeout=600):
+                raise ShardError(f"{shard}journeys of wave {wave} did not finish within 10 minutes", during_run=True)
             elapsed = time.monotonic() - campaign_started
-            print(
-                f"wave {wave}: {page['started']} journeys started, {progress.finished}/{loaded.in_arrears} "
-                f"finished, {progress.finished / max(elapsed, 1e-9):.1f} journeys/s",
-                flush=True,
+            progress(
+                f"{shard}wave {wave}: {page['started']} journeys started, "
+                f"{finished.finished}/{loaded.in_arrears} finished, "
+                f"{finished.finished / max(elapsed, 1e-9):.1f} journeys/s"
             )
             cursor = page["cursor"]
             if cursor is None:
                 break
         repeat = cloud.start_campaign(campaign, page_size=args.wave * 100, timings=timings)
-
-        wall = time.monotonic() - started
-        report = build_report(
-            cloud, debtors, portfolio, loaded, wall_seconds=wall, campaign=campaign, repeat_run=repeat
+        return build_report(
+            cloud,
+            debtors,
+            portfolio,
+            loaded,
+            wall_seconds=time.monotonic() - started,
+            campaign=campaign,
+            repeat_run=repeat,
         )
-    path = args.report or PROJECT_ROOT / "reports" / f"run-{client.client_id}.json"
-    write_report(report, path)
-    print_summary(report)
-    print(f"report written to {path}")
-    return 0
+
+
+def _run_shards(args: argparse.Namespace, workers: int) -> dict[str, Any]:
+    """Split the portfolio across ``workers`` local clouds, one process each, and add up their reports.
+
+    Journeys of different accounts share nothing, so the accounts are dealt round-robin: each
+    process runs the same campaign on its share with its own moto. One Python process uses one
+    core (the interpreter lock), so this is what lets the run use the machine.
+    """
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue()
+    processes = [
+        context.Process(target=_shard_main, args=(args, index, workers, messages), name=f"shard-{index}", daemon=True)
+        for index in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    reports: dict[int, dict[str, Any]] = {}
+    failure: ShardError | None = None
+    while len(reports) < workers and failure is None:
+        try:
+            kind, index, payload = messages.get(timeout=5)
+        except queue.Empty:
+            dead = [p.name for p in processes if not p.is_alive() and p.exitcode not in (0, None)]
+            if dead:
+                failure = ShardError(f"{', '.join(dead)} stopped unexpectedly", during_run=True)
+            continue
+        if kind == "progress":
+            _print_progress(payload)
+        elif kind == "report":
+            reports[index] = payload
+        else:
+            failure = ShardError(payload["message"], during_run=payload["during_run"])
+    for process in processes:
+        if failure is not None:
+            process.terminate()
+        process.join(timeout=30)
+    if failure is not None:
+        raise failure
+    return merge_reports([reports[index] for index in range(workers)])
+
+
+def _shard_main(args: argparse.Namespace, index: int, workers: int, messages: Any) -> None:
+    def progress(line: str) -> None:
+        messages.put(("progress", index, line))
+
+    try:
+        portfolio = read_portfolio(args.portfolio, limit=args.limit)
+        share = dataclasses.replace(portfolio, accounts=portfolio.accounts[index::workers])
+        messages.put(("report", index, run_shard(args, share, progress, shard=f"[part {index + 1}/{workers}] ")))
+    except ShardError as error:
+        messages.put(("failed", index, {"message": str(error), "during_run": error.during_run}))
+    except Exception as error:  # the parent must hear of any failure, or it waits for nothing
+        messages.put(("failed", index, {"message": f"part {index + 1}: {type(error).__name__}: {error}",
+                                        "during_run": True}))
 
 
 if __name__ == "__main__":

@@ -84,6 +84,7 @@ def build_report(
             "by_sentiment": dict(Counter(c.sentiment or "not_analysed" for c in inbound).most_common()),
             "vulnerable": sum(1 for c in inbound if c.vulnerable),
             "intent_agrees_with_label": round(agreed / len(judged), 3) if judged else None,
+            "intent_judged": len(judged),
         },
         "payments": {
             "links_raised": sum(1 for _ in PaymentLinkModel.scan()),

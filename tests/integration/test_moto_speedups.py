@@ -1,0 +1,216 @@
+"""The local cloud's moto speed-ups change how fast moto answers, never what it answers.
+
+Each test runs the same DynamoDB calls on plain moto and on moto with the speed-ups installed and
+compares what boto3 receives.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from rapport_local import moto_speedups
+
+REGION = "af-south-1"
+
+
+def _create_tables(client: Any) -> None:
+    client.create_table(
+        TableName="accounts",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "account_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "account_id", "AttributeType": "S"},
+            {"AttributeName": "phone", "AttributeType": "S"},
+            {"AttributeName": "arrears_segment", "AttributeType": "S"},
+            {"AttributeName": "days_past_due", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "phone-index",
+                "KeySchema": [{"AttributeName": "phone", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
+            {
+                "IndexName": "arrears-index",
+                "KeySchema": [
+                    {"AttributeName": "arrears_segment", "KeyType": "HASH"},
+                    {"AttributeName": "days_past_due", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+        ],
+    )
+    client.create_table(
+        TableName="contacts",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "account_id", "KeyType": "HASH"},
+            {"AttributeName": "contact_id", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "account_id", "AttributeType": "S"},
+            {"AttributeName": "contact_id", "AttributeType": "S"},
+        ],
+    )
+
+
+def _account(number: int) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "account_id": {"S": f"ACC-{number:04d}"},
+        "phone": {"S": f"+2782{number % 7:07d}"},
+        "days_past_due": {"N": str(30 * (number % 5))},
+        "history": {"L": [{"N": str(month)} for month in range(6)]},
+        "holds": {"M": {"dispute": {"BOOL": number % 3 == 0}}},
+    }
+    if number % 5:
+        item["arrears_segment"] = {"S": ("self_cure", "needs_help")[number % 2]}
+    return item
+
+
+def _scenario(client: Any) -> list[Any]:
+    """A run of item operations, including index moves, deletes, a failed transaction and errors."""
+    _create_tables(client)
+    answers: list[Any] = []
+    for number in range(40):
+        client.put_item(TableName="accounts", Item=_account(number))
+        for contact in range(number % 4):
+            client.put_item(
+                TableName="contacts",
+                Item={"account_id": {"S": f"ACC-{number:04d}"}, "contact_id": {"S": f"C{contact}"}, "n": {"N": "1"}},
+            )
+    answers.append(client.get_item(TableName="accounts", Key={"account_id": {"S": "ACC-0007"}}))
+    answers.append(client.get_item(TableName="accounts", Key={"account_id": {"S": "ACC-9999"}}))
+    answers.append(
+        client.update_item(
+            TableName="accounts",
+            Key={"account_id": {"S": "ACC-0005"}},
+            UpdateExpression="SET arrears_segment = :s, phone = :p",
+            ExpressionAttributeValues={":s": {"S": "cant_pay"}, ":p": {"S": "+27829999999"}},
+            ReturnValues="ALL_NEW",
+        )
+    )
+    answers.append(
+        client.update_item(
+            TableName="accounts",
+            Key={"account_id": {"S": "ACC-0006"}},
+            UpdateExpression="REMOVE arrears_segment",
+            ReturnValues="UPDATED_OLD",
+        )
+    )
+    client.delete_item(TableName="accounts", Key={"account_id": {"S": "ACC-0008"}})
+    with pytest.raises(client.exceptions.TransactionCanceledException):
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "accounts", "Item": _account(77)}},
+                {
+                    "Put": {
+                        "TableName": "accounts",
+                        "Item": _account(1),
+                        "ConditionExpression": "attribute_not_exists(account_id)",
+                    }
+                },
+            ]
+        )
+    for segment in ("self_cure", "needs_help", "cant_pay"):
+        answers.append(
+            client.query(
+                TableName="accounts",
+                IndexName="arrears-index",
+                KeyConditionExpression="arrears_segment = :s AND days_past_due >= :d",
+                ExpressionAttributeValues={":s": {"S": segment}, ":d": {"N": "60"}},
+                Limit=3,
+            )
+        )
+    for phone in ("+27829999999", "+27820000001", "+27820000003"):
+        answers.append(
+            client.query(
+                TableName="accounts",
+                IndexName="phone-index",
+                KeyConditionExpression="phone = :p",
+                ExpressionAttributeValues={":p": {"S": phone}},
+            )
+        )
+    answers.append(
+        client.query(
+            TableName="contacts",
+            KeyConditionExpression="account_id = :a",
+            ExpressionAttributeValues={":a": {"S": "ACC-0003"}},
+            ScanIndexForward=False,
+        )
+    )
+    answers.append(client.scan(TableName="accounts", Limit=5))
+    with pytest.raises(client.exceptions.ResourceNotFoundException) as missing:
+        client.get_item(TableName="no-such-table", Key={"account_id": {"S": "x"}})
+    answers.append(missing.value.response["Error"])
+    answers.append(client.describe_table(TableName="accounts")["Table"]["KeySchema"])
+    for answer in answers:
+        if isinstance(answer, dict):
+            answer.pop("ResponseMetadata", None)
+    return answers
+
+
+def _run(with_speedups: bool, scenario: Callable[[Any], list[Any]]) -> list[Any]:
+    with mock_aws(), ExitStack() as stack:
+        if with_speedups:
+            moto_speedups.install(stack)
+        return scenario(boto3.client("dynamodb", region_name=REGION))
+
+
+def test_item_operations_answer_exactly_as_plain_moto() -> None:
+    # Given the same calls, When run on plain moto and on moto with the speed-ups
+    plain = _run(False, _scenario)
+    fast = _run(True, _scenario)
+
+    # Then every answer is the same, and the index queries saw the moved and deleted items
+    assert fast == plain
+    phone_answers = [a for a in fast if isinstance(a, dict) and a.get("Count") is not None]
+    assert any(a["Count"] == 1 and a["Items"][0]["account_id"]["S"] == "ACC-0005" for a in phone_answers)
+
+
+def test_index_buckets_follow_writes_from_many_threads() -> None:
+    # Given 400 accounts moved between index values by 8 threads at once
+    def scenario(client: Any) -> list[Any]:
+        _create_tables(client)
+        for number in range(400):
+            client.put_item(TableName="accounts", Item=_account(number))
+        client.query(  # builds the buckets before the writes start
+            TableName="accounts",
+            IndexName="arrears-index",
+            KeyConditionExpression="arrears_segment = :s",
+            ExpressionAttributeValues={":s": {"S": "settled"}},
+        )
+
+        def move(start: int) -> None:
+            for number in range(start, 400, 8):
+                client.update_item(
+                    TableName="accounts",
+                    Key={"account_id": {"S": f"ACC-{number:04d}"}},
+                    UpdateExpression="SET arrears_segment = :s",
+                    ExpressionAttributeValues={":s": {"S": "settled" if number % 2 else "self_cure"}},
+                )
+
+        threads = [threading.Thread(target=move, args=(start,)) for start in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        counts = []
+        for segment in ("settled", "self_cure", "needs_help"):
+            pages = client.get_paginator("query").paginate(
+                TableName="accounts",
+                IndexName="arrears-index",
+                KeyConditionExpression="arrears_segment = :s",
+                ExpressionAttributeValues={":s": {"S": segment}},
+            )
+            counts.append(sum(page["Count"] for page in pages))
+        return counts
+
+    # When the index is queried afterwards, Then it sees exactly where every account now is
+    assert _run(True, scenario) == _run(False, scenario) == [200, 200, 0]
