@@ -1,6 +1,7 @@
 """Understanding debtor replies: intent, sentiment, promise date and amount, vulnerability, redaction.
 
-`LocalReplyAnalyser` runs anywhere with rules alone; `ComprehendReplyAnalyser` adds Amazon
+`LocalReplyAnalyser` runs anywhere with rules and a small learned backstop (`learned.py`, weights in
+`learned_weights.json`, trained by `python -m rapport.analysis.train`); `ComprehendReplyAnalyser` adds Amazon
 Comprehend's language, sentiment and PII detection on top of it. Both implement `ReplyAnalyser`.
 The Comprehend adapter (and botocore with it) is imported only when first used, to keep Lambda
 init time low.

@@ -1,13 +1,14 @@
 """Scoring a reply analyser against labelled replies.
 
-    python -m rapport.analysis.benchmark data/replies-dev.jsonl [more.jsonl ...] [--repeat N]
+    python -m rapport.analysis.benchmark data/replies-dev.jsonl [more.jsonl ...] [--repeat N] [--rules-only]
 
 Each line of a file is one labelled reply (fields documented in data/README.md): id, text,
 received_at, timezone, intent, sentiment, promise_date, amount (rand, may have cents), vulnerable,
 language. The command prints, per file, intent accuracy and macro-F1, sentiment accuracy,
 promise-date exact match (and promise dates given where none is labelled), amount exact match (and
 amounts given where none is labelled), vulnerability recall and precision, language accuracy, the
-misses, and replies per second of the local analyser. It always exits 0: the figures are for
+misses, and replies per second of the local analyser (rules and learned backstop; `--rules-only`
+for the rules alone). It always exits 0: the figures are for
 people; tests assert the targets.
 """
 
@@ -196,14 +197,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("files", nargs="+", type=Path, help="labelled replies, JSON Lines")
     parser.add_argument("--repeat", type=int, default=20, help="passes over each file when timing")
+    parser.add_argument("--rules-only", action="store_true", help="score the rules without the learned model")
     arguments = parser.parse_args(argv)
-    analyser = LocalReplyAnalyser()
+    analyser = LocalReplyAnalyser(use_learned=not arguments.rules_only)
     for path in arguments.files:
         labelled = load_labelled(path)
         replies = [item.to_reply() for item in labelled]
         report = evaluate(labelled, analyser.analyse_batch(replies))
         throughput = replies_per_second(analyser, replies, max(1, arguments.repeat))
-        print(format_report(str(path), report, throughput))
+        print(format_report(f"{path} ({analyser.name})", report, throughput))
         print()
     return 0
 

@@ -209,11 +209,14 @@ _RULES: tuple[tuple[re.Pattern[str], str, Prefilter], ...] = tuple(
         ),
         (
             rf"\b(?P<day>\d{{1,2}}){_ORDINAL_SUFFIX}?\s+(?:of\s+|van\s+)?(?P<month>{_MONTH})\b"
-            r"(?!\s+(?:be|i|we|you|not|have|pay|still|also)\b)(?:,?\s+(?P<year>20\d\d))?",
+            # "the 5th may I pay": "may" followed by a pronoun or verb is the modal, not the month.
+            r"(?:(?<=\bmay)(?!\s+(?:be|i|we|you|not|have|pay|still|also)\b)|"
+            r"(?<!\bmay))(?:,?\s+(?P<year>20\d\d))?",
             "day_month",
         ),
         (
-            rf"\b(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}}){_ORDINAL_SUFFIX}?\b(?![:.]\d)(?:,?\s+(?P<year>20\d\d))?",
+            rf"\b(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}}){_ORDINAL_SUFFIX}?\b(?![:.]\d)"
+            r"(?:,?\s+(?P<year>20\d\d))?",
             "day_month",
         ),
         (r"\b(?P<year>20\d\d)-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b", "iso"),

@@ -71,6 +71,8 @@ _SPELLINGS: dict[str, str] = {
     "message": "msg",
     "because": "cos|coz|cause|bcoz|bcos|bc",
     "paid": "payed",
+    "transferred": "transfered|tranferred|trasferred|transferd",
+    "deposited": "deposted|depositted",
     "trying to": "tryna",
     "but": "bt",
     "when": "wen|wn",

@@ -14,6 +14,22 @@ as it was, and only then were its misses fixed by general rules. First-run figur
 promise dates exact, vulnerability recall): B 0.869 / 0.922 / 0.867, C 0.905 / 0.895 / 0.909,
 D 0.888 / 0.957 / 0.900. Those, not the figures asserted here, are the guide to accuracy on unseen
 replies. The analyser is deterministic, so these thresholds are not flaky.
+
+replies_fresh_e.jsonl (212: SMS, WhatsApp and email, slang, typos, Afrikaans, sarcasm, negation, 34
+vulnerable replies mostly told indirectly, promise dates in many forms and six time zones) was written
+before its author read the rules; first run 0.877 / 0.958 / 0.853. Its misses were then fixed by kind
+(vulnerability cues said around the event and denied cues, stop requests by position, irony, figures
+set against each other, a topic reading for replies no cue recognises). replies_fresh_f.jsonl (117,
+20 vulnerable) was written after those changes without running it reply by reply; first run 0.897 /
+0.944 / 0.800 (the rules before fresh_e scored 0.795 / 0.944 / 0.750 on it). That first run is the
+latest honest figure for unseen replies: intent accuracy is near the 0.90 target and vulnerability
+recall below 0.95. Its misses were then fixed by kind too, so both files now pass like the others.
+
+Since local-rules-v4+learned-v1 a linear model trained on all these files backs the rules up (see
+rapport.analysis.local and rapport.analysis.train). The figures here are then no test of it; its
+cross-validated figures by file, against what the rules said when they first met each fresh file,
+pooled over A-F, are intent accuracy 0.918 (rules 0.856) and vulnerability recall 0.953 (rules 0.843)
+at precision 0.959 (rules 0.980).
 """
 
 from pathlib import Path
@@ -32,6 +48,8 @@ LABELLED_FILES = [
     HERE / "replies_fresh_b.jsonl",
     HERE / "replies_fresh_c.jsonl",
     HERE / "replies_fresh_d.jsonl",
+    HERE / "replies_fresh_e.jsonl",
+    HERE / "replies_fresh_f.jsonl",
 ]
 
 
@@ -58,7 +76,13 @@ def test_heldout_set_is_large_and_covers_both_languages() -> None:
 
 @pytest.mark.parametrize(
     ("name", "at_least"),
-    [("replies_fresh_a.jsonl", 200), ("replies_fresh_b.jsonl", 150), ("replies_fresh_c.jsonl", 100)],
+    [
+        ("replies_fresh_a.jsonl", 200),
+        ("replies_fresh_b.jsonl", 150),
+        ("replies_fresh_c.jsonl", 100),
+        ("replies_fresh_e.jsonl", 150),
+        ("replies_fresh_f.jsonl", 100),
+    ],
 )
 def test_fresh_sets_are_large_varied_and_cover_every_intent(name: str, at_least: int) -> None:
     """Given a fresh labelled set, when loaded, then it is large, covers all eleven intents, has
