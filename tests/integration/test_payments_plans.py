@@ -17,6 +17,7 @@ import pytest
 from journey_helpers import MONDAY_MORNING, account, finished, load, start
 
 from rapport.clock import SimulatedClock
+from rapport.journey.messages import _context
 from rapport.journey.steps import OfferPlanInput, offer_plan
 from rapport.payments.debicheck import MandateStatus
 from rapport.payments.plans import PaymentPlan
@@ -321,3 +322,15 @@ def test_a_hold_placed_since_the_offer_stops_the_acceptance(cloud):
     # Then a person decides first: nothing is accepted, no link is raised
     assert (answer["statusCode"], answer["json"]["reason"]) == (409, "account_on_hold")
     assert latest_plan(account_id).status == "offered" and "link_id" not in latest_plan(account_id).plan
+
+
+def test_the_plan_offer_message_carries_the_acceptance_link(cloud):
+    # Given a debtor who has just been offered a plan, with self-service on
+    account_id = offered(cloud)
+    plan = latest_plan(account_id)
+    # When the plan_offer message's context is built / Then it holds the signed link and the schedule
+    context = _context(cloud.services, AccountModel.get(account_id), "plan_offer", None)
+    assert context.plan_accept_url == plan.plan["accept_url"]
+    assert context.plan_instalments == plan.plan["instalments"]
+    # And a plan confirmation never carries it
+    assert _context(cloud.services, AccountModel.get(account_id), "plan_confirmation", None).plan_accept_url is None

@@ -108,6 +108,9 @@ def _context(services: Services, account: AccountModel, template_id: str, link: 
             values["plan_instalments"] = plan["instalments"]
             values["plan_frequency"] = plan["frequency"]
             values["plan_start_date"] = date.fromisoformat(plan["first_due"])
+            if template_id == "plan_offer" and plans[-1].status == "offered":
+                # None when the client has no plan token secret: the templates then ask for a reply.
+                values["plan_accept_url"] = plan.get("accept_url")
     return MessageContext(**values)
 
 

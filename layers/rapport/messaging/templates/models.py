@@ -111,6 +111,8 @@ class MessageContext(BaseModel):
     plan_instalments: int | None = Field(default=None, ge=1)
     plan_frequency: Frequency | None = None
     plan_start_date: date | None = None
+    plan_accept_url: str | None = Field(default=None, max_length=1024)
+    """The signed self-service link to see and accept a plan offer; None when self-service is off."""
     agent_phone: str | None = Field(default=None, max_length=30)
     agent_name: str | None = Field(default=None, max_length=60)
     balance_cents: int | None = None
@@ -129,7 +131,7 @@ class MessageContext(BaseModel):
             raise ValueError(f"currency must be one of {sorted(CURRENCY_SYMBOLS)}")
         return value
 
-    @field_validator("pay_link_url", "unsubscribe_url")
+    @field_validator("pay_link_url", "plan_accept_url", "unsubscribe_url")
     @classmethod
     def _links_are_https(cls, value: str | None) -> str | None:
         return _https_only(value)

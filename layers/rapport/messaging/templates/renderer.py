@@ -209,7 +209,9 @@ def _html_document(
     language: str, fields: dict[str, Any], opt_out_line: str | None, variables: dict[str, Any]
 ) -> str:
     """The HTML part of an email: the template's own HTML, or paragraphs built from the text."""
-    urls = [variables[name] for name in ("pay_link_url", "unsubscribe_url") if name in variables]
+    urls = [
+        variables[name] for name in ("pay_link_url", "plan_accept_url", "unsubscribe_url") if name in variables
+    ]
     body = fields.get("html_body")
     if body is None:
         text = fields["text"]
