@@ -4,9 +4,10 @@
     python -m rapport_local.main --limit 2000         # a slice: the first 2,000 rows
     python -m rapport_local.main --client clients/harbour-uk.toml
 
-It imports the portfolio, runs the client's campaign page by page (each page is a wave of
-journeys, run to the end before the next starts), lets simulated debtors pay, reply or stay
-silent, then prints a summary and writes a JSON report.
+It imports the portfolio, runs the client's campaign page by page (each page starts once half of
+the journeys in flight have finished), lets simulated debtors pay, reply or stay silent, then
+prints a summary and writes a JSON report. The portfolio is split across one local cloud per core
+(``--workers``), each in its own process.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ import queue
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from rapport.clock import SimulatedClock
 from rapport.portfolio import PortfolioError, read_portfolio
 from rapport_infra.catalogue import PROJECT_ROOT
 from rapport_local.cloud import LocalCloud
@@ -38,6 +42,13 @@ from rapport_local.merging import merge_reports
 from rapport_local.payments_page import enable_payments
 from rapport_local.report import build_report, print_summary, write_report
 
+# The campaign day starts at 09:00 in Johannesburg and runs ten times faster than real time: a
+# 15-minute run plays 09:00 to 11:30, so every journey of the run belongs to the same campaign day
+# (the repeat run then proves no journey starts twice). Waits longer than ``max_wait_seconds``
+# are shortened; the journey's own clock still moves to the moment it waited for.
+_CAMPAIGN_DAY_STARTS = datetime(2026, 12, 7, 9, 0, tzinfo=ZoneInfo("Africa/Johannesburg"))
+_CLOCK_SCALE = 10
+
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="rapport-local", description=__doc__.split("\n\n")[0])
@@ -46,7 +57,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--replies", type=Path, default=PROJECT_ROOT / "data" / "replies-dev.jsonl")
     parser.add_argument("--limit", type=int, default=None, help="read only the first N rows of the portfolio")
     parser.add_argument("--campaign", default=None, help="campaign name (default: the client's first)")
-    parser.add_argument("--wave", type=int, default=500, help="journeys per campaign page")
+    parser.add_argument("--wave", type=int, default=500, help="journeys per campaign page (in flight at most)")
     parser.add_argument("--reply-timeout", type=int, default=8, help="seconds a journey waits for a response")
     parser.add_argument("--report", type=Path, default=None, help="where to write the JSON report")
     parser.add_argument(
@@ -129,9 +140,10 @@ def _print_progress(line: str) -> None:
 
 
 def run_shard(args: argparse.Namespace, portfolio: Any, progress: Any, shard: str = "") -> dict[str, Any]:
-    """One local cloud: load these accounts, run the campaign wave by wave, report from the records."""
+    """One local cloud: load these accounts, run the campaign page by page, report from the records."""
     started = time.monotonic()
-    with LocalCloud(args.client) as cloud, SimulatedDebtors(cloud, args.replies) as debtors:
+    clock = SimulatedClock(_CAMPAIGN_DAY_STARTS, scale=_CLOCK_SCALE)
+    with LocalCloud(args.client, clock=clock) as cloud, SimulatedDebtors(cloud, args.replies) as debtors:
         enable_payments(cloud)  # plan links and DebiCheck, as an operator completes the real secret
         client = cloud.client
         campaign = args.campaign or (client.campaigns[0].name if client.campaigns else None)
@@ -150,25 +162,32 @@ def run_shard(args: argparse.Namespace, portfolio: Any, progress: Any, shard: st
             "promise_wait_seconds": args.reply_timeout,
             "max_wait_seconds": 2,
         }
-        origin = cloud.clock.now()
-        cursor, total_started, wave = None, 0, 0
+        cursor, total_started, page_number = None, 0, 0
         campaign_started = time.monotonic()
-        while True:
-            wave += 1
-            cloud.clock.rebase(origin)
-            page = cloud.start_campaign(campaign, page_size=args.wave, cursor=cursor, timings=timings)
-            total_started += page["started"]
-            if not finished.wait_for(total_started, timeout=600):
-                raise ShardError(f"{shard}journeys of wave {wave} did not finish within 10 minutes", during_run=True)
+
+        def report_progress(note: str) -> None:
             elapsed = time.monotonic() - campaign_started
             progress(
-                f"{shard}wave {wave}: {page['started']} journeys started, "
-                f"{finished.finished}/{loaded.in_arrears} finished, "
-                f"{finished.finished / max(elapsed, 1e-9):.1f} journeys/s"
+                f"{shard}{note}: {total_started} journeys started, {finished.finished}/{loaded.in_arrears} "
+                f"finished, {finished.finished / max(elapsed, 1e-9):.1f} journeys/s"
             )
+
+        # Pages overlap: the next starts once half of what runs has finished, so a few slow journeys
+        # (deferred to tomorrow, waiting on a promise) never hold the rest back. The simulated day
+        # runs on throughout, so every page plays the same campaign day (see _CLOCK_SCALE).
+        while True:
+            page_number += 1
+            page = cloud.start_campaign(campaign, page_size=args.wave, cursor=cursor, timings=timings)
+            total_started += page["started"]
             cursor = page["cursor"]
             if cursor is None:
                 break
+            if not finished.wait_for(total_started - args.wave // 2, timeout=600):
+                raise ShardError(f"{shard}no journey finished for 10 minutes (page {page_number})", during_run=True)
+            report_progress(f"page {page_number}")
+        if not finished.wait_for(total_started, timeout=600):
+            raise ShardError(f"{shard}the last journeys did not finish within 10 minutes", during_run=True)
+        report_progress("all pages")
         repeat = cloud.start_campaign(campaign, page_size=args.wave * 100, timings=timings)
         return build_report(
             cloud,

@@ -104,6 +104,10 @@ def build_report(
         "guardrails": {
             "deferred_by_rule": dict(Counter(a.rule for a in audit if a.action == "deferred").most_common()),
             "refused_by_rule": dict(Counter(a.rule for a in audit if a.action == "refused").most_common()),
+            "held_at_assessment_by_rule": dict(
+                Counter(a.rule for a in audit if a.action == "journey_held").most_common()
+            ),
+            "send_failed_by_rule": dict(Counter(a.rule for a in audit if a.action == "send_failed").most_common()),
             "holds_placed_by_rule": dict(Counter(a.rule for a in audit if a.action == "hold_placed")),
             "handed_to_agents_by_reason": dict(Counter(w.reason for w in WorklistModel.scan()).most_common()),
         },
