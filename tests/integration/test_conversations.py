@@ -193,10 +193,10 @@ def test_stop_with_no_journey_waiting_is_honoured_at_once_and_queued_for_confirm
     # When they send STOP on WhatsApp
     taken = reply_by_whatsapp(cloud, phone, "STOP")
 
-    # Then every channel is suppressed at once, and a person is asked to confirm
+    # Then WhatsApp is suppressed at once, other channels stay open, and a person is asked to confirm
     assert taken["queued"] == 1
     stored = AccountModel.get(debtor.account_id)
-    assert sorted(stored.suppressed_channels) == sorted(channel.value for channel in Channel)
-    assert [(o.channel, o.address) for o in stored.opt_outs] == [(None, None)]
+    assert stored.suppressed_channels == ["whatsapp"]
+    assert [(o.channel, o.address) for o in stored.opt_outs] == [("whatsapp", None)]
     assert [w.reason for w in WorklistModel.query("agents")] == ["opt_out_to_confirm"]
     assert "opted_out" in _actions(debtor.account_id)

@@ -68,17 +68,14 @@ def honour_opt_out(
     reply_id: str,
     journey_id: str | None = None,
 ) -> OptOutOutcome:
-    """Record the opt-out and suppress every channel at once; idempotent.
+    """Record the opt-out that ``text`` asks for and suppress its channels; idempotent.
 
-    A debtor who says STOP on one channel is not asked to say it again on the others: every
-    opt-out covers all channels. The audit keeps the channel it arrived on and how the debtor
-    worded its reach (:func:`rapport.messaging.optout.opt_out_scope`), and the confirmation goes
-    back on that channel only.
+    ``STOP`` covers the channel it arrived on; STOPALL and general requests not to be contacted
+    cover every channel (:func:`rapport.messaging.optout.opt_out_scope`).
     """
     repos, now = services.repos, services.clock.now()
     account = repos.accounts.get(account_id)
-    asked_for = opt_out_scope(text) or OptOutScope.THIS_CHANNEL
-    scope = OptOutScope.ALL_CHANNELS
+    scope = opt_out_scope(text) or OptOutScope.THIS_CHANNEL
     covered = None if scope is OptOutScope.ALL_CHANNELS else channel.value
     channels = tuple(Channel) if covered is None else (channel,)
 
@@ -97,12 +94,7 @@ def honour_opt_out(
             rule=f"optout.{covered or 'all'}",
             journey_id=journey_id,
             reason="the debtor asked us to stop",
-            inputs={
-                "scope": scope.value,
-                "worded_as": asked_for.value,
-                "reply_id": reply_id,
-                "arrived_on": channel.value,
-            },
+            inputs={"scope": scope.value, "reply_id": reply_id, "arrived_on": channel.value},
         )
         logger.info("opt-out honoured", extra={"scope": scope.value, "channel": channel.value})
     return OptOutOutcome(scope=scope, channels=channels, newly_suppressed=newly, recorded=not already)

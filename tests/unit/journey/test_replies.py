@@ -63,10 +63,10 @@ def test_stop_is_honoured_before_the_journey_is_resumed(services):
     token = park_journey()
     # When the debtor sends STOP there
     take_replies(services, [_reply("STOP", Channel.WHATSAPP)])
-    # Then every channel is suppressed at once, and the journey is told it is an opt-out
+    # Then WhatsApp is suppressed at once, and the journey is told it is an opt-out
     account = AccountModel.get(ACCOUNT_ID)
-    assert sorted(account.suppressed_channels) == sorted(channel.value for channel in Channel)
-    assert [(o.channel, o.address) for o in account.opt_outs] == [(None, None)]
+    assert account.suppressed_channels == ["whatsapp"]
+    assert [(o.channel, o.address) for o in account.opt_outs] == [("whatsapp", None)]
     assert services.stepfunctions.resumed[0] == (
         token,
         {"kind": "reply", "reply_id": "in.whatsapp.in-1", "channel": "whatsapp", "opt_out": True},
@@ -89,8 +89,8 @@ def test_an_opt_out_keyword_from_the_provider_counts_even_when_the_text_differs(
     save_account()
     # When a WhatsApp quick-reply button whose payload is STOP is pressed (its label says otherwise)
     take_replies(services, [_reply("No more messages please", Channel.WHATSAPP, keyword="STOP")])
-    # Then the opt-out is honoured on every channel and queued for a person to confirm
-    assert sorted(AccountModel.get(ACCOUNT_ID).suppressed_channels) == sorted(channel.value for channel in Channel)
+    # Then the opt-out is honoured and queued for a person to confirm
+    assert AccountModel.get(ACCOUNT_ID).suppressed_channels == ["whatsapp"]
     assert [w.reason for w in WorklistModel.query("agents")] == ["opt_out_to_confirm"]
 
 
