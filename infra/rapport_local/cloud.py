@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import UTC
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -269,6 +268,8 @@ class LocalCloud:
 
     def reply_by_sms(self, phone: str, text: str) -> dict[str, Any]:
         """A two-way SMS reply as End User Messaging delivers it: an SNS notification to inbound_sms."""
+        from rapport_local.conversations import sns_lambda_event  # it builds on this module
+
         message = {
             "originationNumber": phone,
             "destinationNumber": "+27875550100",
@@ -277,28 +278,7 @@ class LocalCloud:
             "inboundMessageId": str(uuid.uuid4()),
             "previousPublishedMessageId": str(uuid.uuid4()),
         }
-        topic = self.topic_arns["sms-inbound"]
-        sent_at = self.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        notification = {
-            "Type": "Notification",
-            "MessageId": str(uuid.uuid4()),
-            "TopicArn": topic,
-            "Subject": None,
-            "Message": json.dumps(message),
-            "Timestamp": sent_at,
-            "MessageAttributes": {},
-        }
-        event = {
-            "Records": [
-                {
-                    "EventVersion": "1.0",
-                    "EventSource": "aws:sns",
-                    "EventSubscriptionArn": f"{topic}:local",
-                    "Sns": notification,
-                }
-            ]
-        }
-        return self.invoke("inbound_sms", event)
+        return self.invoke("inbound_sms", sns_lambda_event(self, "sms-inbound", message))
 
     def start_campaign(self, campaign: str, **run: Any) -> dict[str, Any]:
         """What EventBridge Scheduler sends the campaign function."""

@@ -114,12 +114,14 @@ class _IndexBuckets:
                 self.place(item)
 
     @staticmethod
-    def _value(item: Any, attribute: str) -> Any:
-        typed = item.attrs.get(attribute)
-        if typed is None:
-            return None
+    def _hashable(typed: Any) -> Any:
+        """A moto DynamoType as a dict key: its type and value (lists and maps as sorted JSON)."""
         value = typed.value
         return (typed.type, value if isinstance(value, str | bool) else json.dumps(value, sort_keys=True))
+
+    def _value(self, item: Any, attribute: str) -> Any:
+        typed = item.attrs.get(attribute)
+        return None if typed is None else self._hashable(typed)
 
     def _key(self, item: Any) -> Any:
         return (item.hash_key.value, item.range_key.value if item.range_key is not None else None)
@@ -144,10 +146,8 @@ class _IndexBuckets:
                 self.by_value.get(old, {}).pop(key, None)
 
     def candidates(self, hash_value: Any) -> list[Any]:
-        wanted = (hash_value.type, hash_value.value if isinstance(hash_value.value, str | bool) else json.dumps(
-            hash_value.value, sort_keys=True))
         with self.lock:
-            return list(self.by_value.get(wanted, {}).values())
+            return list(self.by_value.get(self._hashable(hash_value), {}).values())
 
 
 def read_only_what_a_query_needs(stack: ExitStack) -> None:
