@@ -21,7 +21,11 @@ The rules, where English is ambiguous:
   reply also names the day ("payday is the 25th").
 - A weekday with a date ("Monday the 7th of December", "Friday, 2 July") is the date.
 - Ordinal words count as days of the month ("the twentieth", "the twenty fifth", "die vyfde").
-- "after the weekend" is the Monday after it.
+- "after the weekend" is the Monday after it; "after the 15th" is the 15th (the day named: it is
+  usually the day the money comes in).
+- "Friday week", "Friday after next", "a week on Friday", "Vrydag oor 'n week" is the Friday a week
+  after the coming one; "next weekend" is the Saturday of next week; "end of day" is today.
+- "end of the year", "year end", "einde van die jaar" is 31 December; "EOM" is month end.
 - isiZulu and Sesotho words for today, tomorrow and the weekdays are understood ("kusasa", "hosane",
   "ngoLwesihlanu").
 
@@ -176,6 +180,11 @@ _RULES: tuple[tuple[re.Pattern[str], str, Prefilter], ...] = tuple(
         ),
         (rf"\b(?:the|die)\s+(?P<ordword>{_ORDWORD})\b{_NOT_A_DAY_AFTER_ORDINAL}", "ordinal_day"),
         (r"\b(?:after|na)\s+(?:the\s+|this\s+|die\s+)?(?:weekend|naweek)\b", "after_weekend"),
+        (
+            rf"\b(?:(?:the\s+)?(?P<wd>{_WD})\s+(?:after\s+next|week|oor\s+'?n\s+week)|"
+            rf"a\s+week\s+(?:on|from)\s+(?P<wd2>{_WD}))\b(?!'?s\b)",
+            "weekday_week_later",
+        ),
         (r"\b(?:day after tomorrow|oormore|overmore)\b", "plus2"),
         (rf"\b{_NEXT_WEEK}\s+(?:on\s+|op\s+)?(?P<wd>{_WD})\b", "nextweek_wd"),
         (rf"\b(?:next|volgende)\s+(?P<wd>{_WD}|{_SHORT_WD})\b", "nextweek_wd"),
@@ -198,8 +207,14 @@ _RULES: tuple[tuple[re.Pattern[str], str, Prefilter], ...] = tuple(
             r"maandeinde|maand[- ]einde|end van die maand|month's end)\b",
             "month_end",
         ),
+        (r"\b(?:eom|e\.o\.m)\b", "month_end"),
+        (
+            r"\b(?:end of (?:the |this )?year|year[- ]?end|einde van (?:die |hierdie )?jaar|jaareinde)\b",
+            "year_end",
+        ),
         (r"\b(?:mid[- ]?month|middle of (?:the |this )?month|middel van (?:die )?maand)\b", "mid_month"),
         (rf"\b(?:end of )?{_NEXT_WEEK}\b", "next_week"),
+        (r"\b(?:next|volgende|the following) (?:weekend|naweek)\b", "next_weekend"),
         (r"\b(?:this weekend|the weekend|weekend|hierdie naweek|die naweek|naweek)\b", "weekend"),
         (r"\b(?:end of (?:the |this )?week|this week|hierdie week|einde van (?:die )?week)\b", "this_week"),
         (
@@ -244,6 +259,7 @@ _RULES: tuple[tuple[re.Pattern[str], str, Prefilter], ...] = tuple(
         (
             r"\b(?:today|tonight|right now|now|this morning|this afternoon|this evening|later today|"
             r"vandag|vanaand|vanmiddag|vanoggend|nou|netnou|immediately|straks|namhlanje|namuhla|"
+            r"end of (?:the |today'?s? )?day|eod|close of business|cob|"
             r"lamuhla|kajeno)\b",
             "today",
         ),
@@ -271,9 +287,9 @@ _DAY_WORDS = _alternation(
         *_MONTH_WORDS,
         *_ORDINAL_WORDS,
         *_split(
-            "week month maand day dae dag end einde mid middel now nou today tonight morning afternoon "
-            "fortnight evening tomorrow more mre moro vand vana immediately straks kusasa hosane ngomso "
-            "namhla namuhla lamuhla kajeno ngo"
+            "week weke month maand day dae dag end einde eom eod cob mid middel now nou today tonight "
+            "morning afternoon fortnight evening tomorrow more mre moro vand vana immediately straks kusasa "
+            "hosane ngomso namhla namuhla lamuhla kajeno ngo"
         ),
     ]
 )
@@ -349,6 +365,8 @@ def _resolve(kind: str, match: re.Match[str], today: date) -> date | None:
         return next_monday + timedelta(days=4)
     if kind == "this_week":
         return max(today, today + timedelta(days=4 - today.weekday()))
+    if kind == "next_weekend":
+        return next_monday + timedelta(days=5)
     if kind == "weekend":
         return max(today, today + timedelta(days=5 - today.weekday()))
     if kind == "month_end":
@@ -390,6 +408,11 @@ def _resolve(kind: str, match: re.Match[str], today: date) -> date | None:
         return _next_day_of_month(today, _ORDINAL_WORDS[groups["ordword"]])
     if kind == "after_weekend":
         return next_monday
+    if kind == "weekday_week_later":
+        weekday = _weekday_index(groups["wd"] or groups["wd2"])
+        return today + timedelta(days=(weekday - today.weekday()) % 7 + 7)
+    if kind == "year_end":
+        return date(today.year, 12, 31)
     if kind == "first":
         return _next_day_of_month(today, 1)
     raise ValueError(kind)

@@ -28,6 +28,8 @@ Before the ranking, rules that read the reply clause by clause (see `clauses.py`
   payment in the clauses before it is context;
 - history, then a commitment: a past payment followed by a committed promise with a day ("I paid
   last month but not this one, I'll pay it on Friday") is a promise;
+- short of money, then a commitment set against it ("broke until payday but will pay then"): with no
+  sign of vulnerability, a promise;
 - contact-time preference: "stop calling me at work, call after 5" asks for a call at another time,
   so it is a callback, not an opt-out;
 - an undated wish ("I want to settle", "so I can pay") gives way to the request beside it (a call,
@@ -951,6 +953,20 @@ def _apply_clause_rules(
         ]
         if committed_after and any(clause.start >= paid_end or clause.end > paid_end for clause in standing):
             del spans[_Rank.PAID_ALREADY]
+    # Short of money, then a commitment set against it: "broke until payday but will pay then", "no money
+    # now, but I'll pay R200 on Friday". With no sign of vulnerability the promise that answers the
+    # shortage is what to act on and the shortage is context; with one, hardship outranks the promise.
+    if not vulnerable and _Rank.HARDSHIP in spans and _Rank.PROMISE in spans:
+        hardship_end = max(end for _, end in spans[_Rank.HARDSHIP])
+        if any(
+            clause.contrastive
+            and clause.start >= hardship_end
+            and clause.start <= start < clause.end
+            and not _UNCOMMITTED.match(normalised[start:end])
+            for clause in clauses
+            for start, end in spans[_Rank.PROMISE]
+        ):
+            del spans[_Rank.HARDSHIP]
     _read_stop_requests(normalised, clauses, spans, vulnerable=vulnerable)
     if _IRONY.search(normalised):
         spans.pop(_Rank.PROMISE, None)

@@ -76,6 +76,11 @@ _CONFIDENCE_FLOORS = (0.0, 0.45, 0.6, 0.8, 0.92, 1.01)
 _INTENT_MINIMUMS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 _THRESHOLDS = tuple(round(0.02 * step, 2) for step in range(1, 50))
 TARGET_RECALL = 0.95
+# The threshold is chosen for this much recall above the target. Out-of-fold recall on the fresh files
+# overstates recall on wording from elsewhere: 250 unseen replies scored 0.87 where cross-validation
+# promised 0.95 (threshold 0.32). The margin buys about two points of pooled recall for about four of
+# precision (threshold 0.14: recall 0.971, precision 0.918, against 0.953 and 0.959 at 0.32).
+RECALL_MARGIN = 0.02
 # Overruling more of the rules must buy at least this much pooled intent accuracy to be chosen.
 WORTHWHILE_GAIN = 0.005
 
@@ -343,18 +348,18 @@ def _model_answers(scored: Sequence[Scored]) -> list[tuple[Intent, bool]]:
 def choose_policy(scored: Sequence[Scored]) -> CombinationPolicy:
     """The policy that serves pooled first-sight replies best.
 
-    Vulnerability: the highest threshold at which rules OR model reach the target recall (fewest false
-    flags); the lowest threshold tried if none does. Intent: among the floors and minimums, the one that
-    overrules the rules least (lowest floor, then highest minimum) while its accuracy is within
-    `WORTHWHILE_GAIN` of the best: a few replies more on 1,000 do not justify overruling the rules on
-    a whole band of confidence.
+    Vulnerability: the highest threshold at which rules OR model reach the target recall plus
+    `RECALL_MARGIN` (fewest false flags for it); the lowest threshold tried if none does. Intent: among
+    the floors and minimums, the one that overrules the rules least (lowest floor, then highest minimum)
+    while its accuracy is within `WORTHWHILE_GAIN` of the best: a few replies more on 1,000 do not
+    justify overruling the rules on a whole band of confidence.
     """
     examples = [item.example for item in scored]
     threshold = min(_THRESHOLDS)
     for candidate in sorted(_THRESHOLDS, reverse=True):
         policy = replace(_NO_POLICY, vulnerability_threshold=candidate)
         result = figures([simulate(policy, item) for item in scored], examples)
-        if result.vulnerability_recall >= TARGET_RECALL:
+        if result.vulnerability_recall >= TARGET_RECALL + RECALL_MARGIN:
             threshold = candidate
             break
     accuracy = {}

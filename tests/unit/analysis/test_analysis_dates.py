@@ -210,3 +210,26 @@ def test_compound_dates_ordinal_words_and_other_languages_resolve(
 def test_ordinal_words_that_are_not_days_and_greetings_resolve_to_nothing(text: str) -> None:
     """Given 'the first thing', 'the second payment' or a greeting, when resolved, then no day."""
     assert _promise_date(text, TUESDAY, "af" if text.startswith("Goeie") else "en") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "expected", "language"),
+    [
+        ("Friday week I'll pay the lot", date(2027, 5, 3), date(2027, 5, 14), "en"),
+        ("Paying Friday after next", date(2027, 8, 2), date(2027, 8, 13), "en"),
+        ("I'll pay a week on Friday", date(2027, 8, 6), date(2027, 8, 13), "en"),
+        ("Ek betaal Vrydag oor 'n week", date(2027, 4, 19), date(2027, 4, 30), "af"),
+        ("I'll pay next weekend", date(2027, 4, 21), date(2027, 5, 1), "en"),
+        ("will pay EOM", date(2027, 9, 2), date(2027, 9, 30), "en"),
+        ("I'll settle by the end of the year", date(2027, 7, 29), date(2027, 12, 31), "en"),
+        ("pay you by end of day", date(2027, 4, 14), date(2027, 4, 14), "en"),
+        ("Ek betaal oor twee weke", date(2027, 8, 10), date(2027, 8, 24), "af"),
+        ("will pay tmw", date(2027, 8, 10), date(2027, 8, 11), "en"),
+    ],
+)
+def test_colloquial_days_resolve(text: str, today: date, expected: date, language: str) -> None:
+    """Given "Friday week", "a week on Friday", "Vrydag oor 'n week", "next weekend", "EOM", "end of the
+    year", "end of day", "oor twee weke" or "tmw", when resolved, then it is the day meant: a weekday a
+    week after its next occurrence, the Saturday of next week, the last day of the month or year, today,
+    fourteen days on, tomorrow."""
+    assert _promise_date(text, today, language) == expected

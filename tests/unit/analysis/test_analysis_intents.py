@@ -207,3 +207,13 @@ def test_a_divorce_told_as_hardship_is_still_flagged() -> None:
     """Given a divorce told as the reason for struggling, when analysed, then it is vulnerable hardship."""
     analysis = analyse("I'm going through a divorce and I'm struggling")
     assert (analysis.intent, analysis.vulnerable) == (Intent.HARDSHIP, True)
+
+
+def test_a_promise_set_against_a_shortage_is_a_promise_when_no_vulnerability_shows() -> None:
+    """Given 'broke until payday but will pay then', when analysed, then it is a promise, not hardship; the
+    same promise after a job loss stays vulnerable hardship."""
+    short = analyse("Haha I'm broke until payday but will pay then")
+    jobless = analyse("I lost my job, but I'll pay R200 on Friday")
+
+    assert (short.intent, short.vulnerable) == (Intent.PROMISE_TO_PAY, False)
+    assert (jobless.intent, jobless.vulnerable) == (Intent.HARDSHIP, True)

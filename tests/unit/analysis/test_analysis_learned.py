@@ -47,7 +47,8 @@ RECEIVED_AT = datetime.fromisoformat("2027-02-10T10:00:00+02:00")
 
 # Written for this test, after the labelled files and without looking at the model's answers: people
 # telling of illness, distress, lost income, abuse or disaster around the event, in words none of the
-# rules' cues contain (the rules alone flag two of them).
+# rules' cues contained when it was written (the rules flagged two of them; since rules-v5, which added
+# cues for psychiatric care, antidepressants and cut hours found by probing fresh replies, five).
 UNLABELLED_VULNERABLE = [
     "I sit in the car park of the cancer centre every day waiting for my wife",
     "my son is in a psychiatric unit since Friday",
@@ -252,7 +253,7 @@ def test_the_model_replaces_only_an_unsure_rule_intent() -> None:
 def test_rules_only_analyser_names_itself_and_ignores_the_model() -> None:
     """Given the rules alone, when a reply the model would flag is analysed, then it is not flagged and the
     analysis names the rules-only analyser."""
-    analysis = LocalReplyAnalyser(use_learned=False).analyse(_reply(UNLABELLED_VULNERABLE[1]))
+    analysis = LocalReplyAnalyser(use_learned=False).analyse(_reply(UNLABELLED_VULNERABLE[3]))
 
     assert (analysis.vulnerable, analysis.analyser) == (False, RULES_ONLY_ANALYSER_NAME)
 
@@ -276,8 +277,8 @@ def test_probe_phrasings_are_in_no_labelled_file() -> None:
 
 def test_model_catches_vulnerability_in_wording_no_rule_or_labelled_file_has() -> None:
     """Given vulnerability told in new wording, when analysed with and without the model, then the rules
-    alone flag at most two and the combination flags at least half, each extra one for a possible
-    vulnerability; ordinary replies stay unflagged."""
+    alone flag at most a quarter, the combination flags at least half of those the rules miss, each for
+    a possible vulnerability, and ordinary replies stay unflagged."""
     rules_only = LocalReplyAnalyser(use_learned=False)
     combined = LocalReplyAnalyser()
 
@@ -285,8 +286,9 @@ def test_model_catches_vulnerability_in_wording_no_rule_or_labelled_file_has() -
     by_both = [combined.analyse(_reply(text)) for text in UNLABELLED_VULNERABLE]
     ordinary = [combined.analyse(_reply(text)) for text in UNLABELLED_ORDINARY]
 
-    assert sum(analysis.vulnerable for analysis in by_rules) <= 2
-    assert sum(analysis.vulnerable for analysis in by_both) >= len(UNLABELLED_VULNERABLE) // 2
+    missed_by_rules = [both for rules, both in zip(by_rules, by_both, strict=True) if not rules.vulnerable]
+    assert len(missed_by_rules) >= len(UNLABELLED_VULNERABLE) * 3 // 4
+    assert sum(analysis.vulnerable for analysis in missed_by_rules) >= len(missed_by_rules) / 2
     for rules, both in zip(by_rules, by_both, strict=True):
         if both.vulnerable and not rules.vulnerable:
             assert both.vulnerability_reasons == ["possible_vulnerability"]
@@ -317,24 +319,26 @@ def _scored(index: int, *, vulnerable: bool, rules_flag: bool, probability: floa
     return Scored(example=example, reading=reading, prediction=prediction)
 
 
-def test_policy_takes_the_highest_threshold_that_reaches_the_recall_target() -> None:
-    """Given 20 vulnerable replies of which the rules catch 18, the model giving the two missed 0.61 and
-    0.2, and ordinary replies at 0.5, when the policy is chosen, then the threshold is the highest that
-    catches 19 of 20 (0.6: the ordinary replies stay unflagged) and rule intents stand."""
-    scored = [_scored(index, vulnerable=True, rules_flag=True, probability=0.9) for index in range(18)]
+def test_policy_takes_the_highest_threshold_that_reaches_the_recall_target_with_its_margin() -> None:
+    """Given 40 vulnerable replies of which the rules catch 37, the model giving the three missed 0.81,
+    0.61 and 0.2, and ordinary replies at 0.5, when the policy is chosen, then the threshold is not 0.8
+    (38 of 40 reach the 0.95 target but not the margin above it) but the highest that catches 39 of 40
+    (0.6: the ordinary replies stay unflagged), and rule intents stand."""
+    scored = [_scored(index, vulnerable=True, rules_flag=True, probability=0.9) for index in range(37)]
     scored += [
-        _scored(18, vulnerable=True, rules_flag=False, probability=0.61),
-        _scored(19, vulnerable=True, rules_flag=False, probability=0.2),
+        _scored(37, vulnerable=True, rules_flag=False, probability=0.81),
+        _scored(38, vulnerable=True, rules_flag=False, probability=0.61),
+        _scored(39, vulnerable=True, rules_flag=False, probability=0.2),
     ]
     scored += [
-        _scored(20 + index, vulnerable=False, rules_flag=False, probability=0.5) for index in range(10)
+        _scored(40 + index, vulnerable=False, rules_flag=False, probability=0.5) for index in range(10)
     ]
 
     policy = choose_policy(scored)
     answers = [simulate(policy, item) for item in scored]
 
     assert policy.vulnerability_threshold == 0.6
-    assert sum(flagged for _, flagged in answers) == 19
+    assert sum(flagged for _, flagged in answers) == 39
     assert policy.rule_confidence_floor == 0.0
 
 
