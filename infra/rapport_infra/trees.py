@@ -58,6 +58,8 @@ RULES: dict[str, str] = {
     "contract.read": "every path a state reads names a field the journey's input or an earlier state writes",
     "contract.value": "a Choice compares a field with a value that field can take",
     "contract.start": "the tree starts by assessing the account (assess_account)",
+    "contract.reply_start": "the Choice after the assessment routes a journey started by a reply "
+    "($.response), so a reply no journey waited for is taken, not dropped",
     "contract.finish": "the one successful end records the outcome (finish_journey), and a Fail state is "
     "entered only after finish_journey recorded the failure",
     "retry.lambda": "a Task that invokes a function directly retries Lambda's transient errors",
@@ -584,6 +586,17 @@ def _start_and_finish(
     start = definition.get("StartAt")
     if start in states and (start not in tasks or tasks[start].function != "assess_account"):
         problems.append(TreeProblem(str(start), "contract.start", "the first state must be assess_account"))
+    elif start in states:
+        after = states.get(states[start].get("Next", ""), {})
+        if after.get("Type") != "Choice" or not any(
+            variable == "$.response" or variable.startswith("$.response.")
+            for rule in after.get("Choices") or []
+            for variable in _choice_variables(rule)
+        ):
+            problems.append(TreeProblem(
+                str(start), "contract.reply_start", "the state after the assessment must be a Choice that "
+                "routes $.response (a journey started by a reply)"
+            ))
     for name, state in states.items():
         ends = state.get("End") is True or state.get("Type") == "Succeed"
         if ends and (name not in tasks or tasks[name].function != "finish_journey"):
@@ -600,6 +613,16 @@ def _start_and_finish(
                     "recording the failure"
                 ))
     return problems
+
+
+def _choice_variables(rule: Any) -> Iterator[str]:
+    """Every Variable a Choice rule reads, through And, Or and Not."""
+    if not isinstance(rule, dict):
+        return
+    if isinstance(rule.get("Variable"), str):
+        yield rule["Variable"]
+    for nested in [*(rule.get("And") or []), *(rule.get("Or") or []), rule.get("Not")]:
+        yield from _choice_variables(nested)
 
 
 def _predecessors(states: Mapping[str, Mapping[str, Any]], target: str) -> set[str]:

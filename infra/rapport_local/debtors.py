@@ -1,9 +1,14 @@
 """Simulated debtors: each account behaves the same way on every run (chosen from its ID).
 
+Every message sent is reported on by its provider a moment later, in the provider's own event
+format and through the function AWS would notify (``rapport_local.conversations.deliver_event``):
+most are delivered; a few bounce, fail or (email) draw a complaint, and their debtors never see them.
+
 A debtor acts when its journey starts waiting: pays through the payment link (the sandbox pay
-page posts a signed webhook to the real webhook handler), replies by SMS (an End User Messaging
-two-way SMS notification to the real inbound handler), or stays silent. Replies are the labelled
-debtor replies shipped in ``data/``, so the run also shows how the analyser reads real wording.
+page posts a signed webhook to the real webhook handler), replies on the channel the message came
+on (a two-way SMS, a WhatsApp message or an email, each as AWS delivers it to the real inbound
+handler), or stays silent. Replies are the labelled debtor replies shipped in ``data/``, so the run
+also shows how the analyser reads real wording.
 
 A debtor who promised to pay keeps the promise, keeps part of it or breaks it. A debtor offered a
 plan accepts it through its signed link (``POST /plans/{plan_id}/accept``), or takes the
@@ -29,9 +34,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from rapport.store.models import AccountModel
+from rapport.models.enums import Channel
+from rapport.store.models import AccountModel, ContactModel
 from rapport_local import payments_page
 from rapport_local.cloud import LocalCloud
+from rapport_local.conversations import deliver_event, reply_by_email, reply_by_whatsapp
 
 # Share of debtors per first action, by segment: pay in full, pay part, reply, stay silent.
 _FIRST_ACTION = {
@@ -56,6 +63,15 @@ _MANDATE_SHARE = 0.6
 # Once on a plan: pay every instalment, pay some then stop, pay none.
 _PLAN_KEEPING = (0.60, 0.20, 0.20)
 _SWEEP_GRACE_DAYS = 3
+# What providers report of a message sent, by channel: (share, the provider's event), the rest
+# delivered. The shares are of the order providers publish for collections traffic.
+_DELIVERY_PROBLEMS = {
+    "email": ((0.025, "Bounce"), (0.004, "Complaint")),
+    "sms": ((0.02, "TEXT_INVALID"),),
+    "whatsapp": ((0.02, "failed"),),
+}
+_DELIVERED = {"email": "Delivery", "sms": "TEXT_DELIVERED", "whatsapp": "delivered"}
+_NOT_RECEIVED = frozenset({"failed", "bounced", "complained"})
 
 
 def _unit(*parts: str) -> float:
@@ -134,6 +150,11 @@ class SimulatedDebtors:
         return self._schedule.errors
 
     def _observe(self, function: str, event: dict[str, Any], result: Any) -> None:
+        if function == "send_message" and isinstance(result, dict) and result.get("status") == "sent":
+            account_id, message_id = event["account_id"], result["message_id"]
+            if result.get("channel") in _DELIVERED:
+                self._schedule.at(self.delay / 2, lambda: self._report_delivery(account_id, message_id))
+            return
         if function == "offer_plan" and isinstance(result, dict) and result.get("offered"):
             with self._lock:
                 self._offers[event["journey_id"]] = event["account_id"]
@@ -154,8 +175,33 @@ class SimulatedDebtors:
         elif first_visit:
             self._schedule.at(self.delay, lambda: self._act(account_id, journey_id, waiting_for))
 
+    def _report_delivery(self, account_id: str, message_id: str) -> None:
+        contact = ContactModel.get(account_id, message_id)
+        roll, event = _unit(message_id, "delivery"), _DELIVERED[contact.channel]
+        for share, problem in _DELIVERY_PROBLEMS[contact.channel]:
+            if roll < share:
+                event = problem
+                break
+            roll -= share
+        detail = {"bounce_type": "Permanent"} if event == "Bounce" else {}
+        if event == "failed":
+            detail = {"error_code": 131026}  # WhatsApp: the message could not be delivered
+        deliver_event(self.cloud, contact, event, **detail)
+        self.actions[f"provider_reported_{contact.channel}_{event.lower()}"] += 1
+
+    def _last_message(self, account_id: str, journey_id: str) -> ContactModel | None:
+        sent = [
+            c for c in ContactModel.query(account_id)
+            if c.direction == "out" and c.journey_id == journey_id and c.provider_message_id
+        ]
+        return max(sent, key=lambda c: (c.at, c.contact_id), default=None)
+
     def _act(self, account_id: str, journey_id: str, waiting_for: str) -> None:
         account = AccountModel.get(account_id)
+        last = self._last_message(account_id, journey_id)
+        if last is not None and last.status in _NOT_RECEIVED:
+            self.actions["message_never_arrived"] += 1
+            return
         if waiting_for == "promise":
             roll = _unit(account_id, "promise")
             if roll < 0.60:
@@ -204,11 +250,20 @@ class SimulatedDebtors:
         return pool[int(_unit(account.account_id, "reply") * len(pool))]
 
     def _reply(self, account: AccountModel, journey_id: str) -> None:
+        """Answer on the channel of the message the journey waits on, as debtors do."""
         reply = self._choose_reply(account)
         with self._lock:
             self.expected_intents[journey_id] = reply["intent"]
-        self.cloud.reply_by_sms(account.phone, reply["text"])
-        self.actions["replied"] += 1
+        last = self._last_message(account.account_id, journey_id)
+        channel = Channel(last.channel) if last is not None else Channel.SMS
+        if channel is Channel.EMAIL and account.email:
+            reply_by_email(self.cloud, account.email, reply["text"])
+        elif channel is Channel.WHATSAPP and account.phone:
+            reply_by_whatsapp(self.cloud, account.phone, reply["text"])
+        else:
+            channel = Channel.SMS
+            self.cloud.reply_by_sms(account.phone, reply["text"])
+        self.actions[f"replied_by_{channel.value}"] += 1
 
     # -- plans ------------------------------------------------------------------------------------
     def _answer_offer(self, account_id: str) -> None:

@@ -40,6 +40,8 @@ def build_report(
     payments = list(PaymentModel.scan())
     audit = list(AuditModel.scan())
     outbound = [c for c in contacts if c.direction == "out"]
+    # A message the provider accepted has its id; its status then follows the provider's reports.
+    accepted = [c for c in outbound if c.provider_message_id]
     inbound = [c for c in contacts if c.direction == "in"]
     expected = debtors.expected_intents
     journey_of_account = {journey.account_id: journey.journey_id for journey in journeys}
@@ -65,6 +67,7 @@ def build_report(
         },
         "journeys": {
             "started": len(journeys),
+            "started_by": dict(Counter(j.campaign for j in journeys).most_common()),
             "finished": sum(1 for j in journeys if j.status == "finished"),
             "by_outcome": dict(Counter(j.outcome or "unfinished" for j in journeys).most_common()),
             "by_variant_and_outcome": _by_variant(journeys, cloud),
@@ -72,10 +75,13 @@ def build_report(
             "repeat_run_already_started": repeat_run["already_started"],
         },
         "messages": {
-            "sent_by_channel": dict(Counter(c.channel for c in outbound if c.status == "sent")),
-            "failed_by_channel": dict(Counter(c.channel for c in outbound if c.status == "failed")),
+            "sent_by_channel": dict(Counter(c.channel for c in accepted)),
+            "deliveries_by_channel": _deliveries(accepted),
+            "refused_at_send_by_channel": dict(
+                Counter(c.channel for c in outbound if not c.provider_message_id and c.status == "failed")
+            ),
             "replies_by_channel": dict(Counter(c.channel for c in inbound)),
-            "by_template": dict(Counter(c.template_id for c in outbound if c.status == "sent").most_common()),
+            "by_template": dict(Counter(c.template_id for c in accepted).most_common()),
             "through_local_fakes": fake_sent,
         },
         "replies": {
@@ -120,6 +126,15 @@ def build_report(
         "wall_seconds": round(wall_seconds, 1),
         "accounts_per_second": round(loaded.in_arrears / wall_seconds, 2) if wall_seconds else None,
     }
+
+
+def _deliveries(accepted: list[ContactModel]) -> dict[str, dict[str, int]]:
+    """Per channel, what became of the messages providers accepted; "no_report" when none came."""
+    by_channel: dict[str, Counter[str]] = {}
+    for contact in accepted:
+        status = "no_report" if contact.status == "sent" else contact.status
+        by_channel.setdefault(contact.channel, Counter())[status] += 1
+    return {channel: dict(counts.most_common()) for channel, counts in sorted(by_channel.items())}
 
 
 def _promises(payments: list[PaymentModel]) -> dict[str, Any]:

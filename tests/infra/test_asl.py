@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from cfnlint.api import lint
 
-from rapport.messaging.optout import OptOutScope
 from rapport.models.enums import Intent
 from rapport.strategy.config import load_client_config
 from rapport_infra import catalogue
@@ -132,6 +131,13 @@ JOURNEY_ROUTES: list[tuple[str, dict[str, Any], str]] = [
     ("RouteAssessment", {"assessment": {"action": "close"}}, "OutcomeNothingOwed"),
     ("RouteAssessment", {"assessment": {"action": "hold"}}, "OutcomeOnHold"),
     ("RouteAssessment", {"assessment": {"action": "contact"}}, "PlanContact"),
+    # A journey started by a reply no journey waited for: an opt-out first, whatever the assessment says
+    ("RouteAssessment", {"assessment": {"action": "hold"}, "response": {"kind": "reply", "opt_out": True}},
+     "RecordOptOut"),
+    ("RouteAssessment", {"assessment": {"action": "hold"}, "response": {"kind": "reply", "opt_out": False}},
+     "OutcomeOnHold"),
+    ("RouteAssessment", {"assessment": {"action": "contact"}, "response": {"kind": "reply", "opt_out": False}},
+     "RouteResponse"),
     ("RouteContact", {"contact": {"decision": "send"}}, "SendMessage"),
     ("RouteContact", {"contact": {"decision": "defer"}}, "WaitUntilAllowed"),
     ("RouteContact", {"contact": {"decision": "refuse"}}, "NextAttempt"),
@@ -159,8 +165,6 @@ JOURNEY_ROUTES: list[tuple[str, dict[str, Any], str]] = [
     ("RouteReply", {"analysis": {"intent": Intent.REFUSAL, "vulnerable": False}}, "NextAttempt"),
     ("RouteReply", {"analysis": {"intent": Intent.BALANCE_QUERY, "vulnerable": False}}, "AnswerReply"),
     ("RouteReply", {"analysis": {"intent": Intent.ACKNOWLEDGE, "vulnerable": False}}, "AnswerReply"),
-    ("RouteOptOut", {"opt_out": {"scope": OptOutScope.ALL_CHANNELS}}, "OutcomeOptedOut"),
-    ("RouteOptOut", {"opt_out": {"scope": OptOutScope.THIS_CHANNEL}}, "NextAttempt"),
     ("RoutePromise", {"promise": {"accepted": True}}, "ConfirmPromise"),
     ("RoutePromise", {"promise": {"accepted": False}}, "OfferPlan"),
     ("RoutePromiseCheck", {"promise_check": {"status": "kept"}}, "OutcomePromiseKept"),

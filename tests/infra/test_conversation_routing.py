@@ -46,12 +46,7 @@ def test_an_opt_out_is_recorded_then_confirmed_through_send_message_whatever_hap
     assert confirm["Resource"] == "${SendMessageFunctionArn}"
     assert confirm["Parameters"]["purpose"] == "opt_out_confirmation"
     assert confirm["Parameters"]["template_id"] == "opt_out_confirmation"
-    # And a failed confirmation still goes on to the routing (the opt-out stands either way)
-    assert [catcher["Next"] for catcher in confirm["Catch"]] == ["RouteOptOut"]
-
-
-@pytest.mark.parametrize(
-    ("scope", "expected"), [("all_channels", "OutcomeOptedOut"), ("this_channel", "NextAttempt")]
-)
-def test_only_an_opt_out_of_every_channel_ends_the_journey(journey, scope, expected):
-    assert route(journey, "RouteOptOut", {"opt_out": {"scope": scope, "channels": []}}) == expected
+    # And the journey ends there, whether or not the confirmation went out: an opt-out covers every
+    # channel, so there is no next channel to try
+    assert confirm["Next"] == "OutcomeOptedOut"
+    assert [catcher["Next"] for catcher in confirm["Catch"]] == ["OutcomeOptedOut"]

@@ -1,7 +1,8 @@
 """Each example client's decision tree on moto's interpreter, through every Choice branch.
 
 One test per client. It loads one debtor per scenario, starts their journeys the way the campaign
-does, and plays each debtor concurrently (pays, replies on the channel of the message they got,
+does (or, for a debtor who writes first, the way the inbound functions do for a reply that no
+journey waits for), and plays each debtor concurrently (pays, replies on the channel of the message they got,
 lets a message bounce, stays silent) through the real handlers. Then it checks, from the
 executions' histories and the records:
 
@@ -43,8 +44,9 @@ from rapport.clock import SimulatedClock
 from rapport.journey.campaign import CampaignRun, _start_journey
 from rapport.journey.contract import CALLBACK_INVOKE_OUTPUT, STEPS, JourneyResponse
 from rapport.journey.explain import explain_account
+from rapport.journey.resume import REPLY_CAMPAIGN
 from rapport.models.enums import Channel, Intent, Sentiment
-from rapport.store.models import AccountModel, AuditModel, ContactModel, HoldRecord, PromiseModel
+from rapport.store.models import AccountModel, AuditModel, ContactModel, HoldRecord, JourneyModel, PromiseModel
 from rapport_infra.asl import route
 from rapport_infra.catalogue import CLIENTS_DIR
 from rapport_infra.trees import load_journey_definition
@@ -254,6 +256,7 @@ class Scenario:
     balance_cents: int = BALANCE
     changes: dict[str, Any] = field(default_factory=dict)
     before: Callable[[LocalCloud, str], None] | None = None
+    writes_first: str | None = None  # the journey is started by this SMS, not by the campaign
 
     def expected(self, client: str) -> str:
         return self.outcomes.get(client, self.outcome)
@@ -303,12 +306,17 @@ SCENARIOS = (
              changes={"email": None}),
     Scenario("pays in full", _both(_wait, _pay()), "paid"),
     Scenario("pays in two parts", _both(_wait, _pay(100_000), _wait, _pay()), "paid"),
-    Scenario("STOP, then STOPALL", _both(_wait, _say("STOP"), _wait, _say("STOPALL")), "opted_out"),
+    Scenario("texts STOP", _both(_wait, _say("STOP")), "opted_out"),
     Scenario("the message bounces", _both(_wait, Debtor.bounce_last_message, _wait, _pay()), "paid"),
     Scenario("vulnerable", _both(_wait, _say("I lost my job and cannot feed my children")), "on_hold"),
     Scenario("disputes", _both(_wait, _say("I dispute this amount, I never opened this account")), "on_hold"),
-    Scenario("asks in words to be left alone",
-             _both(_wait, _say("Please leave me alone about this"), _wait, _pay()), "paid"),
+    Scenario("asks in words to be left alone", _both(_wait, _say("Please leave me alone about this")),
+             "opted_out"),
+    Scenario("writes STOP with no journey running", _both(), "opted_out", writes_first="STOP"),
+    Scenario("asks the balance with no journey running", _both(_wait, _pay()), "paid",
+             writes_first="How much do I owe exactly?"),
+    Scenario("writes while on hold", _both(), "on_hold", writes_first="How much do I owe exactly?",
+             changes={"holds": [DEBT_REVIEW]}),
     Scenario("promises, pays part, then the rest",
              _both(_wait, _say(PROMISE), _wait, _pay(100_000), _wait, _pay()), "promise_kept",
              promise_wait=INTERACTIVE_TIMEOUT),
@@ -353,6 +361,14 @@ def _start(cloud: LocalCloud, account_id: str, scenario: Scenario, timings: dict
     return f"{account_id}-trees-{day}"
 
 
+def _start_by_writing(cloud: LocalCloud, account_id: str, text: str) -> str:
+    """The debtor texts first; the inbound function starts a journey for the reply."""
+    taken = cloud.reply_by_sms(AccountModel.get(account_id).phone, text)
+    assert taken["started"] == 1, taken
+    [journey] = [j for j in JourneyModel.query(account_id) if j.campaign == REPLY_CAMPAIGN]
+    return journey.journey_id
+
+
 @pytest.fixture(params=sorted(CLIENTS))
 def tree_run(request: pytest.FixtureRequest) -> Iterator[Run]:
     client = request.param
@@ -394,7 +410,10 @@ def _play_every_scenario(run: Run, waits: Waits) -> None:
         timings = {
             "reply_timeout_seconds": scenario.reply_timeout, "promise_wait_seconds": scenario.promise_wait
         }
-        journey_id = _start(cloud, debtor_account.account_id, scenario, timings)
+        if scenario.writes_first is None:
+            journey_id = _start(cloud, debtor_account.account_id, scenario, timings)
+        else:
+            journey_id = _start_by_writing(cloud, debtor_account.account_id, scenario.writes_first)
         run.journeys[journey_id] = (scenario, debtor_account.account_id)
         debtors.append((scenario, Debtor(cloud, waits, debtor_account.account_id, journey_id)))
     with ThreadPoolExecutor(max_workers=len(debtors)) as pool:

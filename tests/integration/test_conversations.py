@@ -16,7 +16,7 @@ from journey_helpers import account, finished, load, start
 from rapport.compliance import DecisionOutcome, evaluate_contact
 from rapport.journey.messages import compliance_request
 from rapport.models.enums import Channel
-from rapport.store.models import AccountModel, AuditModel, ContactModel, WorklistModel
+from rapport.store.models import AccountModel, AuditModel, ContactModel, JourneyModel, WorklistModel
 from rapport_local.conversations import deliver_event, reply_by_email, reply_by_whatsapp
 
 pytestmark = pytest.mark.integration
@@ -183,7 +183,7 @@ def test_a_complaint_suppresses_the_email_address_and_the_journey_moves_to_sms(m
     ]
 
 
-def test_stop_with_no_journey_waiting_is_honoured_at_once_and_queued_for_confirmation(make_cloud):
+def test_stop_with_no_journey_running_stops_every_channel_and_a_journey_confirms_it(make_cloud):
     # Given a debtor with no journey running
     cloud, _ = make_cloud()
     debtor = account(105)
@@ -193,10 +193,18 @@ def test_stop_with_no_journey_waiting_is_honoured_at_once_and_queued_for_confirm
     # When they send STOP on WhatsApp
     taken = reply_by_whatsapp(cloud, phone, "STOP")
 
-    # Then WhatsApp is suppressed at once, other channels stay open, and a person is asked to confirm
-    assert taken["queued"] == 1
+    # Then every channel is stopped at once, not only WhatsApp
+    assert taken["started"] == 1
     stored = AccountModel.get(debtor.account_id)
-    assert stored.suppressed_channels == ["whatsapp"]
-    assert [(o.channel, o.address) for o in stored.opt_outs] == [("whatsapp", None)]
-    assert [w.reason for w in WorklistModel.query("agents")] == ["opt_out_to_confirm"]
+    assert sorted(stored.suppressed_channels) == sorted(c.value for c in Channel)
+    assert [(o.channel, o.address) for o in stored.opt_outs] == [(None, None)]
     assert "opted_out" in _actions(debtor.account_id)
+
+    # And the journey the reply started confirms it on WhatsApp, and sends nothing else on any channel
+    [journey] = JourneyModel.query(debtor.account_id)
+    assert _outcome(cloud, journey.journey_id) == "opted_out"
+    assert [(c.channel, c.template_id) for c in _sent(debtor.account_id)] == [("whatsapp", "opt_out_confirmation")]
+    assert [w.journey_id for w in WorklistModel.query("agents")] == [journey.journey_id]
+    for channel in (Channel.SMS, Channel.EMAIL):
+        request = compliance_request(cloud.services, AccountModel.get(debtor.account_id), channel, "collection")
+        assert evaluate_contact(request, cloud.clock.now()).outcome is DecisionOutcome.REFUSE

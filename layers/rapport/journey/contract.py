@@ -31,7 +31,6 @@ from rapport.journey.steps import (
     PromiseInput,
     SendInput,
 )
-from rapport.messaging.optout import OptOutScope
 from rapport.models.enums import Channel, HoldKind, Intent, Segment, Sentiment, Tone
 from rapport.payments.promises import PromiseStatus
 
@@ -140,8 +139,8 @@ class PlaceHoldOutput(_Output):
 
 
 class OptOutOutput(_Output):
-    scope: OptOutScope
     channels: list[Channel] = []
+    recorded: bool | None = None
 
 
 class HandToAgentOutput(_Output):
@@ -166,7 +165,9 @@ class _JourneyClock(BaseModel):
 
 
 class JourneyStart(BaseModel):
-    """The execution input the campaign gives every journey (``rapport.journey.campaign``)."""
+    """The execution input of a journey: the campaign's (``rapport.journey.campaign``), or the inbound
+    functions' for a reply that no journey was waiting for (``rapport.journey.resume``), which carries
+    that reply as ``response``, in the shape a waiting journey would have been resumed with."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -176,6 +177,7 @@ class JourneyStart(BaseModel):
     timings: dict[str, Any] = {}
     attempt: _Attempt
     clock: _JourneyClock
+    response: JourneyResponse | None = None
 
 
 class CaughtError(BaseModel):

@@ -7,10 +7,13 @@ Every channel ends in :func:`take_replies`:
    conditional write, so a provider's retry or a duplicate notification is recognised and dropped;
 3. an opt-out (``STOP``, ``UNSUBSCRIBE``, "stop contacting me"...) is honoured at once, on whatever
    channel it arrives, before anything else happens;
-4. the journey waiting for a response is resumed with the reply. When none waits (the journey is
-   finished, handed to an agent, on hold, or between two steps), the reply goes to the agents'
-   worklist: a person already owns most such accounts, and a second automated conversation running
-   beside theirs, or beside a journey that is busy, could contact the debtor twice.
+4. the journey waiting for a response is resumed with the reply. When none waits and none is in
+   progress (the last one finished, or there never was one), the reply starts a journey of its own
+   (:func:`rapport.journey.resume.start_reply_journey`): the same tree, entered with the reply as what
+   came back, so an opt-out is confirmed, a promise recorded and checked, a plan offered, a hardship
+   held and handed to a person, exactly as in a waiting journey. A journey in progress but busy
+   between two steps is not given a second one beside it, which could contact the debtor twice: the
+   reply goes to the agents' worklist instead.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from aws_lambda_powertools import Logger
 
 from rapport.journey.deliveries import take_deliveries
 from rapport.journey.optouts import honour_opt_out, is_opt_out_reply
-from rapport.journey.resume import resume_journey
+from rapport.journey.resume import resume_journey, start_reply_journey
 from rapport.messaging.channels.notifications import unwrap
 from rapport.messaging.delivery import whatsapp_statuses
 from rapport.messaging.inbound import (
@@ -42,8 +45,8 @@ logger = Logger(child=True)
 
 __all__ = ["reply_id_for", "take_email_event", "take_replies", "take_whatsapp_event"]
 
-# Worklist reasons for replies that no journey takes.
-REPLY_WITHOUT_JOURNEY = "reply_without_journey"
+# Worklist reasons for replies that arrive while the account's journey is busy between two steps.
+REPLY_WHILE_JOURNEY_BUSY = "reply_while_journey_busy"
 OPT_OUT_TO_CONFIRM = "opt_out_to_confirm"
 
 
@@ -93,36 +96,40 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
             services,
             account.account_id,
             reply.channel,
-            reply.text or reply.keyword or "",
             reply_id=reply_id,
             journey_id=journey.journey_id if journey else None,
         )
     response = {"kind": "reply", "reply_id": reply_id, "channel": reply.channel.value, "opt_out": opted_out}
     resumed = journey is not None and resume_journey(services, account.account_id, response, journey)
+    started = None
     if not resumed:
-        # NOTE: only the send_message function may send (least privilege), so an opt-out that no
-        # journey takes is confirmed by a person from the worklist. On SMS, End User Messaging's own
-        # opt-out keyword response also confirms it when the keyword is registered on the number.
-        reason = OPT_OUT_TO_CONFIRM if opted_out else REPLY_WITHOUT_JOURNEY
-        services.repos.worklist.add(account.account_id, reason, None, now)
+        busy = services.repos.journeys.in_progress(account.account_id)
+        if busy is None:
+            started = start_reply_journey(services, account.account_id, response, now)
+        else:
+            # NOTE: a journey between two steps parks again within seconds, but has no way to be told
+            # of a reply that came meanwhile, so a person reads it. Letting await_response look for
+            # replies newer than the journey's last message before it parks would close this gap.
+            reason = OPT_OUT_TO_CONFIRM if opted_out else REPLY_WHILE_JOURNEY_BUSY
+            services.repos.worklist.add(account.account_id, reason, busy.journey_id, now)
     services.repos.audit.append(
         account.account_id,
         "reply_received",
         now,
         rule=f"reply.{reply.channel.value}",
-        journey_id=journey.journey_id if journey else None,
+        journey_id=journey.journey_id if resumed and journey else started,
         reason="reply recorded",
-        inputs={"reply_id": reply_id, "resumed": resumed, "opt_out": opted_out},
+        inputs={"reply_id": reply_id, "resumed": resumed, "started": started is not None, "opt_out": opted_out},
     )
     if resumed:
         return "resumed"
-    return "queued"
+    return "started" if started is not None else "queued"
 
 
 def take_replies(services: Services, replies: list[InboundMessage]) -> dict[str, int]:
     """Each reply: find the account, store it (duplicates recognised), honour an opt-out, then resume
-    the waiting journey or queue the reply for an agent."""
-    counts = {"resumed": 0, "unmatched": 0, "duplicate": 0, "queued": 0}
+    the waiting journey, start one for the reply, or (journey busy) queue it for an agent."""
+    counts = {"resumed": 0, "started": 0, "unmatched": 0, "duplicate": 0, "queued": 0}
     for reply in replies:
         counts[_take_one(services, reply)] += 1
     return counts

@@ -4,7 +4,9 @@ Two kinds of stop reach an account:
 
 * the debtor asks (``STOP``, ``UNSUBSCRIBE``, "stop contacting me"...), on any channel: the inbound
   functions honour it the moment the reply arrives, and the journey's RecordOptOut step does it again
-  after its own analysis; the second call finds nothing new to record.
+  after its own analysis; the second call finds nothing new to record. Every opt-out covers every
+  channel at once, whichever it arrived on and whatever its words: a debtor who texts STOP and then
+  gets an email has not been listened to.
 * a provider says an address cannot or must not be used (a hard bounce, a spam complaint, a carrier
   opt-out list): the delivery-events function suppresses that address on that channel.
 
@@ -22,7 +24,7 @@ from rapport.compliance import profile_for
 from rapport.compliance.addresses import normalise_address
 from rapport.journey.errors import NoAddressError
 from rapport.journey.messages import address_for
-from rapport.messaging.optout import OptOutScope, is_opt_out, opt_out_scope
+from rapport.messaging.optout import is_opt_out
 from rapport.models.enums import Channel
 from rapport.runtime import Services
 from rapport.store.models import AccountModel, OptOutRecord
@@ -37,7 +39,6 @@ class OptOutOutcome(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    scope: OptOutScope
     channels: tuple[Channel, ...]
     newly_suppressed: tuple[Channel, ...]
     recorded: bool
@@ -63,25 +64,21 @@ def honour_opt_out(
     services: Services,
     account_id: str,
     channel: Channel,
-    text: str,
     *,
     reply_id: str,
     journey_id: str | None = None,
 ) -> OptOutOutcome:
-    """Record the opt-out that ``text`` asks for and suppress its channels; idempotent.
+    """Record the debtor's opt-out and suppress every channel; idempotent.
 
-    ``STOP`` covers the channel it arrived on; STOPALL and general requests not to be contacted
-    cover every channel (:func:`rapport.messaging.optout.opt_out_scope`).
+    ``channel`` is where the request arrived, kept as evidence (the confirmation goes back there).
     """
     repos, now = services.repos, services.clock.now()
     account = repos.accounts.get(account_id)
-    scope = opt_out_scope(text) or OptOutScope.THIS_CHANNEL
-    covered = None if scope is OptOutScope.ALL_CHANNELS else channel.value
-    channels = tuple(Channel) if covered is None else (channel,)
+    channels = tuple(Channel)
 
-    already = any(o.channel == covered and o.address is None for o in account.opt_outs or [])
+    already = any(o.channel is None and o.address is None for o in account.opt_outs or [])
     if not already:
-        repos.accounts.add_opt_out(account_id, OptOutRecord(channel=covered, address=None, recorded_at=now))
+        repos.accounts.add_opt_out(account_id, OptOutRecord(channel=None, address=None, recorded_at=now))
     suppressed = set(account.suppressed_channels or [])
     newly = tuple(c for c in channels if c.value not in suppressed)
     for name in newly:
@@ -91,13 +88,13 @@ def honour_opt_out(
             account_id,
             "opted_out",
             now,
-            rule=f"optout.{covered or 'all'}",
+            rule="optout.all",
             journey_id=journey_id,
             reason="the debtor asked us to stop",
-            inputs={"scope": scope.value, "reply_id": reply_id, "arrived_on": channel.value},
+            inputs={"reply_id": reply_id, "arrived_on": channel.value, "channels": [c.value for c in channels]},
         )
-        logger.info("opt-out honoured", extra={"scope": scope.value, "channel": channel.value})
-    return OptOutOutcome(scope=scope, channels=channels, newly_suppressed=newly, recorded=not already)
+        logger.info("opt-out honoured", extra={"arrived_on": channel.value, "newly_suppressed": len(newly)})
+    return OptOutOutcome(channels=channels, newly_suppressed=newly, recorded=not already)
 
 
 def _same_address(services: Services, channel: Channel, first: str, second: str) -> bool:

@@ -1,8 +1,11 @@
-"""Resume a waiting journey with what arrived (a reply or a payment), exactly once."""
+"""Resume a waiting journey with what arrived (a reply or a payment), exactly once; or start one for
+a reply that no journey was waiting for."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -31,3 +34,50 @@ def resume_journey(
         return False
     logger.info("journey resumed", extra={"journey_id": journey.journey_id, "kind": response.get("kind")})
     return True
+
+
+REPLY_CAMPAIGN = "reply"
+
+
+def reply_journey_id(account_id: str, reply_id: str) -> str:
+    """The execution name of the journey a reply starts: one reply starts at most one journey.
+
+    Step Functions names allow 80 characters of letters, digits, ``-`` and ``_``; a provider's message
+    id may hold others, so the reply is named by a digest of its id.
+    """
+    digest = hashlib.sha256(reply_id.encode()).hexdigest()[:16]
+    return f"{account_id}-{REPLY_CAMPAIGN}-{digest}"
+
+
+def start_reply_journey(services: Services, account_id: str, response: dict[str, Any], at: datetime) -> str:
+    """Start the account's journey with ``response`` (a reply) as what came back; returns its id.
+
+    Idempotent: the execution name comes from the reply, so a retried call finds the execution started
+    and only makes sure it is recorded.
+
+    The tree assesses the account first, then honours an opt-out, stops at a hold or a settled
+    account (a hold hands the account, and so the reply, to a person), and otherwise takes the reply
+    exactly as a waiting journey would: analysed, then answered, recorded as a promise, offered a plan.
+    """
+    journey_id = reply_journey_id(account_id, response["reply_id"])
+    payload = {
+        "account_id": account_id,
+        "journey_id": journey_id,
+        "campaign": REPLY_CAMPAIGN,
+        "timings": {},
+        "attempt": {"n": 0},
+        "clock": {"not_before": None},
+        "response": response,
+    }
+    sfn = services.stepfunctions
+    try:
+        sfn.start_execution(
+            stateMachineArn=services.settings.journey_state_machine_arn, name=journey_id, input=json.dumps(payload)
+        )
+        logger.info("journey started for a reply", extra={"journey_id": journey_id, "channel": response["channel"]})
+    except sfn.exceptions.ExecutionAlreadyExists:
+        logger.info("journey for this reply already started", extra={"journey_id": journey_id})
+    services.repos.journeys.start(
+        JourneyModel(account_id, journey_id, campaign=REPLY_CAMPAIGN, started_at=at, status="running")
+    )
+    return journey_id

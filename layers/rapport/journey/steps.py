@@ -638,15 +638,13 @@ class OptOutInput(_Input):
 
 
 def record_opt_out(services: Services, step: OptOutInput) -> dict[str, Any]:
-    """Honour the opt-out at once (this channel, or all for STOPALL-style requests); the journey's next
-    state sends the confirmation through send_message. Idempotent: the inbound function may have
-    recorded the same opt-out already."""
-    reply = services.repos.contacts.get(step.account_id, step.reply_id)
-    text = reply.text or ""
+    """Honour the opt-out at once, on every channel; the journey's next state sends the confirmation
+    through send_message on the channel the request came from. Idempotent: the inbound function may
+    have recorded the same opt-out already."""
     outcome = honour_opt_out(
-        services, step.account_id, step.channel, text, reply_id=step.reply_id, journey_id=step.journey_id
+        services, step.account_id, step.channel, reply_id=step.reply_id, journey_id=step.journey_id
     )
-    return {"scope": outcome.scope.value, "channels": [c.value for c in outcome.channels]}
+    return {"channels": [c.value for c in outcome.channels], "recorded": outcome.recorded}
 
 
 class HandToAgentInput(_Input):

@@ -11,14 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from enum import StrEnum
 
-__all__ = ["OptOutScope", "is_opt_out", "normalise_reply", "opt_out_scope"]
-
-
-class OptOutScope(StrEnum):
-    THIS_CHANNEL = "this_channel"
-    ALL_CHANNELS = "all_channels"
+__all__ = ["is_opt_out", "normalise_reply"]
 
 
 # Replies that are an opt-out when they make up the whole message (with polite filler around them).
@@ -101,17 +95,6 @@ _REQUEST_PATTERNS = [
 _NEGATING_WORDS = {"if", "unless", "dont", "not", "never", "didnt", "cant", "wont", "shouldnt", "wouldnt"}
 _NEGATION_WINDOW = 3
 
-_ALL_CHANNELS = [
-    re.compile(r"\bstopall\b"),
-    re.compile(r"^stop all\b"),
-    re.compile(r"\ball (?:messages|channels|communications?|contact|sms(?:es)? and e-?mails?)\b"),
-    re.compile(r"\b(?:any|every) (?:channel|way)\b"),
-    re.compile(r"\bat all\b"),
-    re.compile(r"\b(?:do not|dont|never|stop) contact(?:ing)? (?:me|us)\b"),
-    re.compile(r"\b(?:moenie|hou op)\b.*\bkontak\b"),
-    re.compile(r"\balle boodskappe\b"),
-]
-
 
 def normalise_reply(text: str) -> str:
     """Lower case, accents and punctuation removed, apostrophes dropped ("Don't!" -> "dont")."""
@@ -151,17 +134,3 @@ def is_opt_out(text: str) -> bool:
     if not normalised:
         return False
     return _is_keyword_reply(normalised) or _has_request(normalised)
-
-
-def opt_out_scope(text: str) -> OptOutScope | None:
-    """Which channels an opt-out covers; None when the text is no opt-out.
-
-    STOPALL, "all messages" and general requests not to be contacted cover every channel; anything
-    else ("STOP", "stop texting me") covers the channel it arrived on.
-    """
-    if not is_opt_out(text):
-        return None
-    normalised = normalise_reply(text)
-    if any(pattern.search(normalised) for pattern in _ALL_CHANNELS):
-        return OptOutScope.ALL_CHANNELS
-    return OptOutScope.THIS_CHANNEL

@@ -45,16 +45,30 @@ class _TaskDoesNotExist(Exception):
     pass
 
 
+class _ExecutionAlreadyExists(Exception):
+    pass
+
+
 class FakeStepFunctions:
-    """Keeps each ``send_task_success`` call; the exceptions are the ones resume_journey catches."""
+    """Keeps each ``send_task_success`` and ``start_execution`` call; the exceptions are the ones
+    resume_journey and start_reply_journey catch. A second start under one name is refused, as
+    Step Functions refuses it."""
 
     class exceptions:
         TaskTimedOut = _TaskTimedOut
         InvalidToken = _InvalidToken
         TaskDoesNotExist = _TaskDoesNotExist
+        ExecutionAlreadyExists = _ExecutionAlreadyExists
 
     def __init__(self) -> None:
         self.resumed: list[tuple[str, dict[str, Any]]] = []
+        self.started: dict[str, dict[str, Any]] = {}
+
+    def start_execution(self, stateMachineArn: str, name: str, input: str) -> dict[str, str]:
+        if name in self.started:
+            raise _ExecutionAlreadyExists(name)
+        self.started[name] = json.loads(input)
+        return {"executionArn": f"{stateMachineArn}:{name}"}
 
     def send_task_success(self, taskToken: str, output: str) -> None:
         self.resumed.append((taskToken, json.loads(output)))

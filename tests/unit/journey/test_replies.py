@@ -15,12 +15,13 @@ from conversation_helpers import (
     save_sent,
 )
 
+from rapport.journey.contract import JourneyStart
 from rapport.journey.inbound import take_email_event, take_replies, take_whatsapp_event
 from rapport.journey.optouts import honour_opt_out
+from rapport.journey.resume import reply_journey_id, start_reply_journey
 from rapport.messaging.inbound import InboundMessage
-from rapport.messaging.optout import OptOutScope
 from rapport.models.enums import Channel
-from rapport.store.models import AccountModel, AuditModel, ContactModel, WorklistModel
+from rapport.store.models import AccountModel, AuditModel, ContactModel, JourneyModel, WorklistModel
 
 WAMID = "wamid.HBgLMjc4MjU1NTAxMjMVAgASGBQzQUI4RTVDMkY3RDlBMDQ1QjM2MAA="
 # Our message in tests/unit/messaging/events/whatsapp_status_only.json.
@@ -48,7 +49,7 @@ def test_a_reply_is_stored_once_and_resumes_the_waiting_journey(services):
     first = take_replies(services, [_reply("Can I pay next week?")])
     second = take_replies(services, [_reply("Can I pay next week?")])
     # Then it is stored once on the timeline and resumes the journey once
-    assert first == {"resumed": 1, "unmatched": 0, "duplicate": 0, "queued": 0}
+    assert first == {"resumed": 1, "started": 0, "unmatched": 0, "duplicate": 0, "queued": 0}
     assert second["duplicate"] == 1 and second["resumed"] == 0
     (stored,) = [c for c in ContactModel.query(ACCOUNT_ID) if c.direction == "in"]
     assert (stored.contact_id, stored.text) == ("in.sms.in-1", "Can I pay next week?")
@@ -63,35 +64,68 @@ def test_stop_is_honoured_before_the_journey_is_resumed(services):
     token = park_journey()
     # When the debtor sends STOP there
     take_replies(services, [_reply("STOP", Channel.WHATSAPP)])
-    # Then WhatsApp is suppressed at once, and the journey is told it is an opt-out
+    # Then every channel is suppressed at once, not only WhatsApp, and the journey is told it is an opt-out
     account = AccountModel.get(ACCOUNT_ID)
-    assert account.suppressed_channels == ["whatsapp"]
-    assert [(o.channel, o.address) for o in account.opt_outs] == [("whatsapp", None)]
+    assert sorted(account.suppressed_channels) == sorted(c.value for c in Channel)
+    assert [(o.channel, o.address) for o in account.opt_outs] == [(None, None)]
     assert services.stepfunctions.resumed[0] == (
         token,
         {"kind": "reply", "reply_id": "in.whatsapp.in-1", "channel": "whatsapp", "opt_out": True},
     )
 
 
-def test_a_reply_with_no_journey_waiting_goes_to_the_worklist(services):
+def test_a_reply_with_no_journey_in_progress_starts_a_journey_with_it(services):
     # Given an account whose journey has finished
     save_account()
-    # When the debtor writes anyway
+    JourneyModel(ACCOUNT_ID, "J0", campaign="weekly", started_at=NOW, status="finished").save()
+    # When the debtor writes anyway, and the provider delivers the same message again
     counts = take_replies(services, [_reply("I paid yesterday", Channel.EMAIL)])
-    # Then the reply is kept and a person is asked to read it
-    assert counts["queued"] == 1
-    assert [w.reason for w in WorklistModel.query("agents")] == ["reply_without_journey"]
+    again = take_replies(services, [_reply("I paid yesterday", Channel.EMAIL)])
+    # Then one journey is started, carrying the reply as what came back, and recorded as running
+    assert counts["started"] == 1 and again["duplicate"] == 1
+    [(name, payload)] = services.stepfunctions.started.items()
+    assert name == reply_journey_id(ACCOUNT_ID, "in.email.in-1") and len(name) <= 80
+    assert payload["response"] == {"kind": "reply", "reply_id": "in.email.in-1", "channel": "email", "opt_out": False}
+    assert JourneyStart.model_validate(payload).response.kind == "reply"
+    assert JourneyModel.get(ACCOUNT_ID, name).status == "running"
+    # And nobody is asked to read it by hand, and nothing is resumed
+    assert list(WorklistModel.query("agents")) == []
     assert services.stepfunctions.resumed == []
 
 
+def test_starting_the_journey_for_a_reply_twice_starts_it_once(services):
+    # Given a reply whose journey was started, but whose record was lost to a crash
+    save_account()
+    response = {"kind": "reply", "reply_id": "in.sms.x", "channel": "sms", "opt_out": False}
+    first = start_reply_journey(services, ACCOUNT_ID, response, NOW)
+    JourneyModel(ACCOUNT_ID, first).delete()
+    # When it is started again (a retried invocation)
+    second = start_reply_journey(services, ACCOUNT_ID, response, NOW)
+    # Then one execution exists, and the journey is recorded again
+    assert first == second and list(services.stepfunctions.started) == [first]
+    assert JourneyModel.get(ACCOUNT_ID, first).campaign == "reply"
+
+
+def test_a_reply_while_the_journey_is_busy_between_steps_goes_to_the_worklist(services):
+    # Given a journey in progress that is not waiting (between two steps)
+    save_account()
+    JourneyModel(ACCOUNT_ID, "J1", campaign="weekly", started_at=NOW, status="running").save()
+    # When the debtor writes
+    counts = take_replies(services, [_reply("Can I pay next week?")])
+    # Then no second journey is started beside it: a person reads the reply
+    assert counts["queued"] == 1 and services.stepfunctions.started == {}
+    assert [(w.reason, w.journey_id) for w in WorklistModel.query("agents")] == [("reply_while_journey_busy", "J1")]
+
+
 def test_an_opt_out_keyword_from_the_provider_counts_even_when_the_text_differs(services):
-    # Given an account with no journey waiting
+    # Given an account with no journey in progress
     save_account()
     # When a WhatsApp quick-reply button whose payload is STOP is pressed (its label says otherwise)
     take_replies(services, [_reply("No more messages please", Channel.WHATSAPP, keyword="STOP")])
-    # Then the opt-out is honoured and queued for a person to confirm
-    assert AccountModel.get(ACCOUNT_ID).suppressed_channels == ["whatsapp"]
-    assert [w.reason for w in WorklistModel.query("agents")] == ["opt_out_to_confirm"]
+    # Then the opt-out is honoured on every channel, and a journey is started to confirm it
+    assert sorted(AccountModel.get(ACCOUNT_ID).suppressed_channels) == sorted(c.value for c in Channel)
+    [payload] = services.stepfunctions.started.values()
+    assert payload["response"]["opt_out"] is True
 
 
 def test_a_sender_we_do_not_know_is_counted_not_stored(services):
@@ -142,11 +176,10 @@ def test_honouring_the_same_opt_out_twice_changes_nothing_the_second_time(servic
     # Given an account
     save_account()
     # When "stop contacting me" is honoured by the inbound function and again by the journey
-    text = "Stop contacting me"
-    first = honour_opt_out(services, ACCOUNT_ID, Channel.SMS, text, reply_id="in.sms.1")
-    second = honour_opt_out(services, ACCOUNT_ID, Channel.SMS, text, reply_id="in.sms.1", journey_id="J1")
+    first = honour_opt_out(services, ACCOUNT_ID, Channel.SMS, reply_id="in.sms.1")
+    second = honour_opt_out(services, ACCOUNT_ID, Channel.SMS, reply_id="in.sms.1", journey_id="J1")
     # Then every channel is covered once, and audited once
-    assert first.scope is OptOutScope.ALL_CHANNELS and first.recorded
+    assert first.recorded and set(first.newly_suppressed) == set(Channel)
     assert not second.recorded and second.newly_suppressed == ()
     account = AccountModel.get(ACCOUNT_ID)
     assert sorted(account.suppressed_channels) == sorted(c.value for c in Channel)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rapport.messaging.optout import OptOutScope, is_opt_out, normalise_reply, opt_out_scope
+from rapport.messaging.optout import is_opt_out, normalise_reply
 
 KEYWORD_REPLIES = [
     "STOP",
@@ -115,30 +115,6 @@ def test_explicit_requests_are_opt_outs(text: str) -> None:
 @pytest.mark.parametrize("text", NOT_OPT_OUTS)
 def test_ordinary_sentences_are_not_opt_outs(text: str) -> None:
     assert not is_opt_out(text), text
-
-
-@pytest.mark.parametrize(
-    ("text", "scope"),
-    [
-        ("STOP", OptOutScope.THIS_CHANNEL),
-        ("stop texting me", OptOutScope.THIS_CHANNEL),
-        ("UNSUBSCRIBE", OptOutScope.THIS_CHANNEL),
-        ("STOPALL", OptOutScope.ALL_CHANNELS),
-        ("Stop all", OptOutScope.ALL_CHANNELS),
-        ("stop sending all messages", OptOutScope.ALL_CHANNELS),
-        ("Do not contact me", OptOutScope.ALL_CHANNELS),
-        ("stop contacting me", OptOutScope.ALL_CHANNELS),
-        ("I don't want any more messages at all", OptOutScope.ALL_CHANNELS),
-        ("Moenie my kontak nie", OptOutScope.ALL_CHANNELS),
-        ("moenie my weer sms nie", OptOutScope.THIS_CHANNEL),
-    ],
-)
-def test_opt_out_scope(text: str, scope: OptOutScope) -> None:
-    assert opt_out_scope(text) is scope
-
-
-def test_scope_of_a_non_opt_out_is_none() -> None:
-    assert opt_out_scope("I can't stop worrying") is None
 
 
 def test_normalise_reply_drops_case_accents_and_punctuation() -> None:

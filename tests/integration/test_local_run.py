@@ -1,0 +1,50 @@
+"""The main job on a slice of the real portfolio: the same code path as ``make run``, one process.
+
+The figures of a full run are printed by ``make run``; this test checks that a run holds together:
+every journey it starts finishes, every channel sends, providers report on what was sent, debtors
+answer on the channel they were written to, and the simulated debtors raised no error.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rapport_local.main import run
+
+pytestmark = pytest.mark.integration
+
+CHANNELS = {"email", "sms", "whatsapp"}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    path = tmp_path_factory.mktemp("run") / "report.json"
+    assert run(["--limit", "400", "--workers", "1", "--reply-timeout", "6", "--report", str(path)]) == 0
+    return json.loads(Path(path).read_text())
+
+
+def test_every_journey_started_finishes_and_a_repeat_run_starts_none(report):
+    journeys = report["journeys"]
+    assert journeys["started"] == report["portfolio"]["in_arrears"] > 0
+    assert journeys["finished"] == journeys["started"]
+    assert "unfinished" not in journeys["by_outcome"]
+    assert journeys["repeat_run_started"] == 0
+    assert report["simulator_errors"] == []
+
+
+def test_messages_deliveries_and_replies_are_reported_per_channel(report):
+    messages = report["messages"]
+    # Every channel sends, and providers report on nearly every message (the last few of the run may
+    # still be on their way when the report is read)
+    assert set(messages["sent_by_channel"]) == CHANNELS
+    for channel in CHANNELS:
+        reported = messages["deliveries_by_channel"][channel]
+        assert sum(reported.values()) == messages["sent_by_channel"][channel]
+        assert reported["delivered"] >= 0.9 * messages["sent_by_channel"][channel]
+        assert reported.get("no_report", 0) <= 3
+    # And debtors answer where they were written to, so replies arrive on more than one channel
+    assert len(messages["replies_by_channel"]) >= 2
+    assert sum(messages["replies_by_channel"].values()) == report["replies"]["received"] > 0
