@@ -1,4 +1,5 @@
-"""The webhook API: ``POST /webhooks/{provider}`` to the payment webhook function, behind WAF.
+"""The webhook API: ``POST /webhooks/{provider}`` to the payment webhook function, behind WAF, and
+the debtor's plan links: ``POST /plans/{plan_id}/accept`` and ``GET /plans/{plan_id}/pay``.
 
 Payment providers cannot sign in to API Gateway; each proves itself with a signature over the raw
 body, which the function verifies (constant time, stale timestamps refused, duplicates ignored).
@@ -68,6 +69,7 @@ class WebhookApi(Construct):
         handler: lambda_.IFunction,
         key: kms.IKey,
         plan_acceptance: lambda_.IFunction | None = None,
+        plan_payment: lambda_.IFunction | None = None,
         log_retention: logs.RetentionDays,
         rate_limit_per_second: int,
         burst_limit: int,
@@ -133,14 +135,31 @@ class WebhookApi(Construct):
         # NOTE: no CORS preflight: the page is expected on the API's own domain (a custom domain
         # with a base path). Serving it from another origin needs an OPTIONS method here.
         self.plan_method = None
-        if plan_acceptance is not None:
-            accept = self.api.root.add_resource("plans").add_resource("{plan_id}").add_resource("accept")
-            self.plan_method = accept.add_method(
+        self.pay_method = None
+        plan = (
+            self.api.root.add_resource("plans").add_resource("{plan_id}")
+            if plan_acceptance is not None or plan_payment is not None else None
+        )
+        if plan is not None and plan_acceptance is not None:
+            self.plan_method = plan.add_resource("accept").add_method(
                 "POST",
                 apigw.LambdaIntegration(plan_acceptance, proxy=True),
                 request_validator=validator,
                 request_parameters={"method.request.path.plan_id": True},
                 request_models={"application/json": json_body},
+            )
+        # The plan's pay link, opened from a message: a GET that redirects to the instalment due. The
+        # token must be in the query string (a link without one never reaches the function); the
+        # function verifies it. WAF's log leaves the query string out (waf_logs).
+        if plan is not None and plan_payment is not None:
+            self.pay_method = plan.add_resource("pay").add_method(
+                "GET",
+                apigw.LambdaIntegration(plan_payment, proxy=True),
+                request_validator=validator,
+                request_parameters={
+                    "method.request.path.plan_id": True,
+                    "method.request.querystring.token": True,
+                },
             )
 
         rules = [

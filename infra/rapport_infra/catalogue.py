@@ -40,6 +40,12 @@ TOPICS = ("sms-inbound", "whatsapp-inbound", "email-inbound", "delivery-events")
 # The SQS queue that receives sends that failed for good (after retries), so none is lost.
 SEND_FAILURES_QUEUE = "send-failures"
 
+# EventBridge Scheduler sources: one schedule per enabled campaign, and the daily overdue sweep of
+# payment plans (its time is the client file's payments.plan_review.schedule).
+SCHEDULE_CAMPAIGNS = "schedule:campaigns"
+SCHEDULE_PLAN_REVIEW = "schedule:plan-review"
+SCHEDULES = (SCHEDULE_CAMPAIGNS, SCHEDULE_PLAN_REVIEW)
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -47,7 +53,9 @@ class FunctionSpec:
 
     name: str
     description: str
-    trigger: str  # "journey" (a Task of the journey), "schedule", "api", or "topic:<name>"
+    # "journey" (a Task of the journey), "api", "topic:<name>", or "schedule:<name>" (a schedule of
+    # SCHEDULES: the campaigns, the daily plan review).
+    trigger: str
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
     sends: tuple[str, ...] = ()  # "email", "sms", "whatsapp", "push"
@@ -77,7 +85,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "campaign",
         "Selects due accounts and starts one journey each (idempotent names).",
-        trigger="schedule",
+        trigger=SCHEDULE_CAMPAIGNS,
         reads=("accounts",),
         writes=("accounts", "journeys", "audit"),
         starts_journeys=True,
@@ -192,28 +200,51 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         reads_payment_secret=True,
         creates_links=True,
     ),
+    # Its own function rather than a second route of accept_plan: a link opened by anyone who holds it
+    # (or by a mail scanner) needs neither the accounts, nor the journeys, nor a journey's task token.
+    FunctionSpec(
+        "pay_plan",
+        "A plan's signed pay link: redirects the debtor to the checkout of the instalment due.",
+        trigger="api",
+        reads=("plans", "links"),
+        writes=("plans", "audit"),
+        reads_payment_secret=True,  # verifies the link's token; the provider's keys open checkouts
+        creates_links=True,
+    ),
+    FunctionSpec(
+        "review_plans",
+        "Daily overdue sweep: misses, retries or cancels instalments of the plans due (plans due-index).",
+        trigger=SCHEDULE_PLAN_REVIEW,
+        reads=("plans", "accounts"),
+        writes=("plans", "accounts", "audit", "worklist"),
+        reads_payment_secret=True,  # a cancelled plan withdraws its DebiCheck mandate
+        timeout_seconds=900,
+    ),
     FunctionSpec(
         "inbound_sms",
-        "Takes two-way SMS replies, matches the debtor, resumes the journey.",
+        "Takes two-way SMS replies, matches the debtor, resumes the journey or starts one for the reply.",
         trigger="topic:sms-inbound",
         reads=("accounts", "journeys"),
         writes=("contacts", "journeys", "accounts", "audit", "worklist"),
+        starts_journeys=True,
         resumes_journeys=True,
     ),
     FunctionSpec(
         "inbound_whatsapp",
-        "Takes WhatsApp messages and statuses, matches the debtor, resumes the journey.",
+        "Takes WhatsApp messages and statuses, matches the debtor, resumes the journey or starts one.",
         trigger="topic:whatsapp-inbound",
         reads=("accounts", "contacts", "journeys"),
         writes=("contacts", "journeys", "accounts", "audit", "worklist"),
+        starts_journeys=True,
         resumes_journeys=True,
     ),
     FunctionSpec(
         "inbound_email",
-        "Takes email replies from the SES receipt rule, matches the debtor, resumes the journey.",
+        "Takes email replies from the SES receipt rule, matches the debtor, resumes or starts a journey.",
         trigger="topic:email-inbound",
         reads=("accounts", "journeys"),
         writes=("contacts", "journeys", "accounts", "audit", "worklist"),
+        starts_journeys=True,
         resumes_journeys=True,
     ),
     FunctionSpec(

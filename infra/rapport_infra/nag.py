@@ -69,7 +69,7 @@ def suppress_findings(stack: Stack) -> None:
                 "that role, and it only lets API Gateway write its own execution logs",
                 ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
             )
-        if isinstance(construct, apigw.Method) and construct.http_method == "POST":
+        if isinstance(construct, apigw.Method) and construct.http_method in ("POST", "GET"):
             reason = (
                 "payment providers cannot sign in to API Gateway; each webhook is authenticated by the "
                 "provider's signature over the raw body, verified in the function (constant time, stale "
@@ -77,9 +77,9 @@ def suppress_findings(stack: Stack) -> None:
             )
             if construct.resource.path.startswith("/plans"):
                 reason = (
-                    "a debtor accepts a plan offer from a link and has no account to sign in with; the "
-                    "request is authenticated by the HMAC-signed, expiring token it carries, verified in "
-                    "the function, behind WAF and stage throttling"
+                    "a debtor accepts a plan offer or pays an instalment from a link and has no account to "
+                    "sign in with; the request is authenticated by the HMAC-signed, expiring token it "
+                    "carries, verified in the function, behind WAF and stage throttling"
                 )
             _suppress(construct, "AwsSolutions-APIG4", reason)
             _suppress(construct, "AwsSolutions-COG4", reason)

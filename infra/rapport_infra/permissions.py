@@ -135,7 +135,7 @@ def _sending(spec: FunctionSpec, targets: GrantTargets) -> list[iam.PolicyStatem
 
 def is_asynchronous(spec: FunctionSpec) -> bool:
     """Invoked asynchronously (by a topic or a schedule), so it needs a dead-letter queue."""
-    return spec.trigger == "schedule" or spec.trigger.startswith("topic:")
+    return spec.trigger.startswith(("schedule:", "topic:"))
 
 
 def statements_for(spec: FunctionSpec, targets: GrantTargets) -> list[iam.PolicyStatement]:

@@ -1,8 +1,12 @@
-"""EventBridge Scheduler: one schedule per enabled campaign, in the client's own time zone.
+"""EventBridge Scheduler: one schedule per enabled campaign, and the daily review of payment plans,
+each in the client's own time zone.
 
 Each schedule fires its cron expression in ``ScheduleExpressionTimezone`` (so 08:30 stays 08:30
-local across daylight saving), invokes the campaign function with ``{"campaign": "<name>"}``,
-retries for an hour and then parks the event in the dead-letter queue.
+local across daylight saving), retries for an hour and then parks the event in the dead-letter
+queue. Campaign schedules invoke the campaign function with ``{"campaign": "<name>"}``; the plan
+review (group ``rapport-<client>-plans``, so no campaign name can clash with it) invokes
+``review_plans`` with ``{}`` at ``payments.plan_review.schedule``. Each group has a role that may
+invoke its one function and nothing else.
 """
 
 from __future__ import annotations
@@ -20,6 +24,49 @@ from constructs import Construct
 from rapport.strategy.config import ClientConfig
 
 
+def _scheduler_role(
+    scope: Construct, construct_id: str, *,
+    description: str,
+    sid: str,
+    target: lambda_.IFunction,
+    dead_letter_queue: sqs.IQueue,
+    key: kms.IKey,
+) -> iam.Role:
+    """A role EventBridge Scheduler assumes to invoke ``target`` and dead-letter what it cannot."""
+    role = iam.Role(
+        scope, construct_id,
+        assumed_by=iam.ServicePrincipal(
+            "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+        ),
+        description=description,
+    )
+    role.add_to_policy(iam.PolicyStatement(
+        sid=sid, actions=["lambda:InvokeFunction"], resources=[target.function_arn],
+    ))
+    role.add_to_policy(iam.PolicyStatement(
+        sid="DeadLetters", actions=["sqs:SendMessage"], resources=[dead_letter_queue.queue_arn],
+    ))
+    role.add_to_policy(iam.PolicyStatement(
+        sid="ClientKeyViaSqs", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn],
+        conditions={"StringEquals": {"kms:ViaService": f"sqs.{Aws.REGION}.amazonaws.com"}},
+    ))
+    return role
+
+
+def _target(
+    target: lambda_.IFunction, role: iam.Role, dead_letter_queue: sqs.IQueue, payload: dict[str, str]
+) -> scheduler.CfnSchedule.TargetProperty:
+    return scheduler.CfnSchedule.TargetProperty(
+        arn=target.function_arn,
+        role_arn=role.role_arn,
+        input=json.dumps(payload),
+        retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+            maximum_event_age_in_seconds=3600, maximum_retry_attempts=3,
+        ),
+        dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=dead_letter_queue.queue_arn),
+    )
+
+
 class CampaignSchedules(Construct):
     def __init__(
         self, scope: Construct, construct_id: str, *,
@@ -30,23 +77,11 @@ class CampaignSchedules(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.group = scheduler.CfnScheduleGroup(self, "Group", name=f"rapport-{client.client_id}")
-        self.role = iam.Role(
+        self.role = _scheduler_role(
             self, "Role",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
-            ),
             description=f"Lets the campaign schedules of {client.client_id} start campaigns",
+            sid="InvokeCampaign", target=target, dead_letter_queue=dead_letter_queue, key=key,
         )
-        self.role.add_to_policy(iam.PolicyStatement(
-            sid="InvokeCampaign", actions=["lambda:InvokeFunction"], resources=[target.function_arn],
-        ))
-        self.role.add_to_policy(iam.PolicyStatement(
-            sid="DeadLetters", actions=["sqs:SendMessage"], resources=[dead_letter_queue.queue_arn],
-        ))
-        self.role.add_to_policy(iam.PolicyStatement(
-            sid="ClientKeyViaSqs", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn],
-            conditions={"StringEquals": {"kms:ViaService": f"sqs.{Aws.REGION}.amazonaws.com"}},
-        ))
         self.schedules: dict[str, scheduler.CfnSchedule] = {}
         for campaign in client.campaigns:
             if not campaign.enabled:
@@ -60,15 +95,37 @@ class CampaignSchedules(Construct):
                 schedule_expression_timezone=client.timezone,
                 flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
                 state="ENABLED",
-                target=scheduler.CfnSchedule.TargetProperty(
-                    arn=target.function_arn,
-                    role_arn=self.role.role_arn,
-                    input=json.dumps({"campaign": campaign.name}),
-                    retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
-                        maximum_event_age_in_seconds=3600, maximum_retry_attempts=3,
-                    ),
-                    dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
-                        arn=dead_letter_queue.queue_arn
-                    ),
-                ),
+                target=_target(target, self.role, dead_letter_queue, {"campaign": campaign.name}),
             )
+
+
+class PlanReviewSchedule(Construct):
+    """Once a day, at the client file's ``payments.plan_review.schedule``, the overdue sweep."""
+
+    NAME = "plan-review"
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *,
+        client: ClientConfig,
+        target: lambda_.IFunction,
+        dead_letter_queue: sqs.IQueue,
+        key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.group = scheduler.CfnScheduleGroup(self, "Group", name=f"rapport-{client.client_id}-plans")
+        self.role = _scheduler_role(
+            self, "Role",
+            description=f"Lets the daily plan review of {client.client_id} run",
+            sid="InvokePlanReview", target=target, dead_letter_queue=dead_letter_queue, key=key,
+        )
+        self.schedule = scheduler.CfnSchedule(
+            self, "Daily",
+            name=self.NAME,
+            group_name=self.group.ref,
+            description=f"Daily overdue sweep of the payment plans of {client.client_id}",
+            schedule_expression=client.payments.plan_review.schedule,
+            schedule_expression_timezone=client.timezone,
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            state="ENABLED",
+            target=_target(target, self.role, dead_letter_queue, {}),
+        )

@@ -30,7 +30,7 @@ from rapport_infra.monitoring import Monitoring
 from rapport_infra.nag import suppress_findings
 from rapport_infra.options import StackOptions
 from rapport_infra.permissions import GrantTargets, TableTarget
-from rapport_infra.schedules import CampaignSchedules
+from rapport_infra.schedules import CampaignSchedules, PlanReviewSchedule
 from rapport_infra.tables import Tables
 
 # Lambda sets AWS_REGION itself and refuses it as a function variable.
@@ -136,19 +136,28 @@ class RapportStack(Stack):
             client_id=client_id,
             handler=self.functions.by_name["payment_webhook"],
             plan_acceptance=self.functions.by_name.get("accept_plan"),
+            plan_payment=self.functions.by_name.get("pay_plan"),
             key=self.key,
             log_retention=options.log_retention,
             rate_limit_per_second=options.api_rate_limit,
             burst_limit=options.api_burst_limit,
             waf_requests_per_five_minutes=options.waf_rate_limit,
         )
-        unrouted = sorted(set(self.functions.triggered_by("api")) - {"payment_webhook", "accept_plan"})
+        routed = {"payment_webhook", "accept_plan", "pay_plan"}
+        unrouted = sorted(set(self.functions.triggered_by("api")) - routed)
         if unrouted:
             raise WiringError(f"API functions without a route: {', '.join(unrouted)}")
         self.schedules = CampaignSchedules(
             self, "Schedules",
             client=client,
-            target=self._only("schedule"),
+            target=self._only(catalogue.SCHEDULE_CAMPAIGNS),
+            dead_letter_queue=self.messaging.async_failures,
+            key=self.key,
+        )
+        self.plan_review = PlanReviewSchedule(
+            self, "PlanReview",
+            client=client,
+            target=self._only(catalogue.SCHEDULE_PLAN_REVIEW),
             dead_letter_queue=self.messaging.async_failures,
             key=self.key,
         )
@@ -227,7 +236,7 @@ class RapportStack(Stack):
     def _check_triggers(self) -> None:
         for spec in self.functions.specs.values():
             trigger = spec.trigger
-            if trigger in ("journey", "api", "schedule"):
+            if trigger in ("journey", "api") or trigger in catalogue.SCHEDULES:
                 continue
             if trigger.startswith("topic:") and trigger.removeprefix("topic:") in catalogue.TOPICS:
                 continue

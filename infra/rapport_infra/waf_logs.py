@@ -6,6 +6,7 @@ The group is encrypted with the client key and kept for the stack's log retentio
 is written, WAF replaces the value of each header in :data:`REDACTED_HEADERS` with ``REDACTED``:
 the ``Authorization`` header and every header a payment provider signs its webhook with, since a
 signature together with the logged request is enough to study, and sometimes replay, a delivery.
+The query string is redacted too: a debtor's plan link carries its signed token there.
 
 AWS WAF adds the log group resource policy that lets its log delivery write to the group when the
 logging configuration is created (CloudFormation's role needs ``logs:PutResourcePolicy``, which
@@ -71,8 +72,12 @@ class WafLogging(Construct):
             resource_arn=web_acl.attr_arn,
             log_destination_configs=[destination_arn],
             redacted_fields=[
-                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
-                for header in redacted_headers
+                *(
+                    wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
+                    for header in redacted_headers
+                ),
+                # A plan link's token travels in the query string (GET /plans/{plan_id}/pay?token=).
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(query_string={}),
             ],
         )
         # The ARN is built from the name, so CloudFormation would not otherwise wait for the group.

@@ -7,9 +7,13 @@ same ``build_payments`` the functions use. Call it once, after entering the clou
 first journey starts.
 
 The other helpers play the outside world through the real handlers: the debtor paying a link on the
-sandbox pay page (a signed webhook), accepting a plan offer (``POST /plans/{plan_id}/accept``), the
+sandbox pay page (a signed webhook), accepting a plan offer (``POST /plans/{plan_id}/accept``),
+opening the plan's pay link (``GET /plans/{plan_id}/pay``, which redirects to a checkout), the
 debtor's bank answering on a mandate (a signed callback to ``/webhooks/debicheck``), and the daily
-overdue sweep of plans (``rapport.journey.plans.review_plan``), which nothing deployed runs yet.
+overdue sweep of plans: :func:`sweep_due_plans` invokes the ``review_plans`` function as its deployed
+schedule does (the plans due, from ``plans.due-index``, as of the cloud's clock), and
+:func:`review_plans` reviews chosen accounts as of a given day (``rapport.journey.plans.review_plan``),
+which lets the simulated debtors jump ahead to each due date.
 """
 
 from __future__ import annotations
@@ -138,6 +142,38 @@ def accept_latest_offer(
     return accept_plan(cloud, plan_id, body)
 
 
+# What a browser asks for when the debtor taps a link.
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,*/*;q=0.8"
+
+
+def open_pay_link(
+    cloud: Any, plan_id: str, query: Mapping[str, str] | None, accept: str = BROWSER_ACCEPT
+) -> dict[str, Any]:
+    """What API Gateway hands the pay_plan function for ``GET /plans/{plan_id}/pay?token=...``, as a
+    browser sends it; the answer, with ``location`` (the redirect's target or None)."""
+    event = {
+        "resource": "/plans/{plan_id}/pay",
+        "path": f"/plans/{plan_id}/pay",
+        "httpMethod": "GET",
+        "headers": {"Accept": accept},
+        "pathParameters": {"plan_id": plan_id},
+        "queryStringParameters": dict(query) if query else None,
+        "body": None,
+        "isBase64Encoded": False,
+        "requestContext": {"requestId": secrets.token_hex(8), "stage": "local"},
+    }
+    response = cloud.invoke("pay_plan", event)
+    return {**response, "location": (response.get("headers") or {}).get("Location")}
+
+
+def follow_pay_link(cloud: Any, url: str, accept: str = BROWSER_ACCEPT) -> dict[str, Any]:
+    """The debtor taps a plan's pay link (as the acceptance answer and the plan's messages give it)."""
+    parts = urlsplit(url)
+    plan_id = parts.path.rstrip("/").split("/")[-2]
+    query = {name: values[0] for name, values in parse_qs(parts.query).items()}
+    return open_pay_link(cloud, plan_id, query, accept)
+
+
 def pay_next_instalment(
     cloud: Any, account_id: str, amount_cents: int | None = None
 ) -> dict[str, Any] | None:
@@ -166,8 +202,14 @@ def answer_mandates(cloud: Any) -> list[dict[str, Any]]:
     ]
 
 
+def sweep_due_plans(cloud: Any) -> dict[str, Any]:
+    """The daily schedule's run: the ``review_plans`` function over every plan due by the cloud's
+    clock; its counts. Raises ``PlanReviewIncompleteError`` as the function does."""
+    return cloud.invoke("review_plans", {})
+
+
 def review_plans(cloud: Any, account_ids: list[str], today: date) -> dict[str, str]:
-    """The daily overdue sweep, as of ``today``: plan id -> status afterwards."""
+    """The overdue sweep of chosen accounts, as of ``today``: plan id -> status afterwards."""
     statuses: dict[str, str] = {}
     for account_id in account_ids:
         statuses.update(review_plan(cloud.services, account_id, today))

@@ -56,3 +56,17 @@ def event_handler(
         return work(services(), event)
 
     return handler
+
+
+def scheduled_handler(
+    work: Callable[[Services, dict[str, Any], Any], dict[str, Any]],
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """Handler for a scheduled sweep that paces itself: like :func:`event_handler`, and ``work`` is
+    also given the Lambda context (its remaining time)."""
+
+    @logger.inject_lambda_context(clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return work(services(), event, context)
+
+    return handler

@@ -142,6 +142,19 @@ def _debtor_email(request: Any) -> str:
     return email or placeholder_email(request)
 
 
+def plan_mandate_reference(mandate_id: str) -> str | None:
+    """A DebiCheck mandate's reference at its provider, from the plan it belongs to (a mandate id
+    is ``<account id>:<plan id>``, see rapport.journey.plans.mandate_id_for)."""
+    from rapport.store.repositories import Plans
+
+    account_id, _, plan_id = mandate_id.rpartition(":")
+    stored = Plans().find(account_id, plan_id) if account_id and plan_id else None
+    mandate = ((stored.plan or {}).get("mandate") or {}) if stored is not None else {}
+    if mandate.get("mandate_id") != mandate_id:
+        return None
+    return mandate.get("provider_reference")
+
+
 def build_payments(
     settings: Settings,
     clock: Clock,
@@ -165,6 +178,7 @@ def build_payments(
         transport=transport,
         customer_email=customer_email or _debtor_email,
         payfast_validator=payfast_validator,
+        mandate_reference=plan_mandate_reference,
     )
     if keys is not None:
         return PaymentWiring.from_keys(keys, provider, environment)

@@ -425,7 +425,7 @@ def test_asynchronously_invoked_functions_have_a_dead_letter_queue(stack):
     for spec in catalogue.FUNCTIONS:
         function = _function_id(stack, spec.name)
         properties = stack.resources[function]["Properties"]
-        asynchronous = spec.trigger == "schedule" or spec.trigger.startswith("topic:")
+        asynchronous = spec.trigger in catalogue.SCHEDULES or spec.trigger.startswith("topic:")
         # Then a function invoked asynchronously retries a bounded number of times, then parks the event
         assert ("DeadLetterConfig" in properties) is asynchronous, spec.name
         assert (function in invoke_configs) is asynchronous, spec.name
@@ -509,10 +509,13 @@ def test_every_api_function_is_behind_a_validated_route(stack):
     functions = set(stack.of_type("AWS::Lambda::Function"))
     api_functions = sorted(_function_id(stack, spec.name) for spec in catalogue.FUNCTIONS if spec.trigger == "api")
     assert api_functions
-    # Then each API function has exactly one route, and every route is a validated POST proxied to one
+    # Then each API function has exactly one route, and every route is validated and proxied to one:
+    # a POST, except the plan pay link that a debtor opens from a message (a GET)
     targets = []
+    pay_link = _function_id(stack, "pay_plan")
     for method in methods:
-        assert method["HttpMethod"] == "POST"
+        expected = "GET" if pay_link in _references(method["Integration"]["Uri"]) else "POST"
+        assert method["HttpMethod"] == expected
         assert method["Integration"]["Type"] == "AWS_PROXY"
         assert "RequestValidatorId" in method
         assert method["RequestParameters"] and set(method["RequestParameters"].values()) == {True}
@@ -556,6 +559,42 @@ def test_plan_acceptance_is_a_post_to_its_own_route_on_the_same_api(stack):
     assert parent["PathPart"] == "{plan_id}"
 
 
+def test_the_plan_pay_link_is_a_get_with_a_required_token_beside_the_acceptance(stack):
+    # Given the method that invokes pay_plan, and the one that invokes accept_plan
+    properties = _api_method(stack, "pay_plan")
+    accept = _api_method(stack, "accept_plan")
+    # Then it is GET /plans/{plan_id}/pay, proxied, validated, with the token required in the query
+    assert properties["HttpMethod"] == "GET"
+    assert properties["Integration"]["Type"] == "AWS_PROXY"
+    assert properties["AuthorizationType"] == "NONE"
+    assert properties["RequestParameters"] == {
+        "method.request.path.plan_id": True, "method.request.querystring.token": True,
+    }
+    assert "RequestValidatorId" in properties
+    resource = stack.resources[properties["ResourceId"]["Ref"]]["Properties"]
+    assert resource["PathPart"] == "pay"
+    # And it hangs off the same /plans/{plan_id} resource as the acceptance, on the same stage and WAF
+    accept_resource = stack.resources[accept["ResourceId"]["Ref"]]["Properties"]
+    assert resource["ParentId"] == accept_resource["ParentId"]
+    assert properties["RestApiId"] == accept["RestApiId"]
+
+
+def test_the_pay_link_function_cannot_reach_accounts_journeys_or_messages(stack):
+    # Given the function behind a link anyone holding it (or a mail scanner) may open
+    spec = catalogue.function_spec("pay_plan")
+    statements = _function_statements(stack, "pay_plan")
+    actions = {action for statement in statements for action in _as_list(statement["Action"])}
+    # Then it reads plans and links, writes plans (the checkouts it keeps) and the audit trail, and
+    # reads the payment secret; it neither touches accounts or journeys nor starts, resumes or sends
+    assert (set(spec.reads), set(spec.writes)) == ({"plans", "links"}, {"plans", "audit"})
+    touched = {ref for r in _actions_on(statements, "dynamodb:GetItem") for ref in _references(r)}
+    touched |= {ref for r in _actions_on(statements, "dynamodb:PutItem") for ref in _references(r)}
+    assert touched == {_table_id(stack, name) for name in ("plans", "links", "audit")}
+    assert not {action for action in actions if action.startswith("states:")}
+    assert not {action for action in actions if action.split(":")[0] in SENDING_SERVICES}
+    assert "secretsmanager:GetSecretValue" in actions
+
+
 def test_webhook_api_is_behind_waf(stack):
     (stage_id,) = stack.of_type("AWS::ApiGateway::Stage")
     (acl_id, acl), = stack.of_type("AWS::WAFv2::WebACL").items()
@@ -590,23 +629,40 @@ def test_waf_logs_every_request_into_an_encrypted_group_without_credentials(stac
     (key_id,) = stack.of_type("AWS::KMS::Key")
     assert _references(stack.resources[group]["Properties"]["KmsKeyId"]) == {key_id}
     assert stack.resources[group]["Properties"]["RetentionInDays"] == LOG_RETENTION_DAYS
-    # And every request is logged, with the authorization and signature headers cut out
+    # And every request is logged, with the authorization and signature headers cut out, and the
+    # query string, where a plan link carries its token
     assert "LoggingFilter" not in properties
-    redacted = [field["SingleHeader"]["Name"] for field in properties["RedactedFields"]]
-    assert all(list(field) == ["SingleHeader"] for field in properties["RedactedFields"])
+    fields = properties["RedactedFields"]
+    redacted = [field["SingleHeader"]["Name"] for field in fields if "SingleHeader" in field]
     assert sorted(redacted) == sorted(REDACTED_HEADERS)
+    assert [field for field in fields if "SingleHeader" not in field] == [{"QueryString": {}}]
     assert {"authorization", "svix-signature", "x-paystack-signature"} <= set(redacted)
 
 
-def test_each_enabled_campaign_is_scheduled_in_the_clients_time_zone(stack):
-    schedules = {
+def _schedules_in_group(stack, group_name: str) -> dict[str, dict[str, Any]]:
+    """Name -> properties of every schedule in the named schedule group."""
+    group = _logical_id(stack, "AWS::Scheduler::ScheduleGroup", "Name", group_name)
+    return {
         schedule["Properties"]["Name"]: schedule["Properties"]
         for schedule in stack.of_type("AWS::Scheduler::Schedule").values()
+        if _references(schedule["Properties"]["GroupName"]) == {group}
     }
+
+
+def test_every_schedule_is_in_a_group_of_the_client(stack):
+    groups = {f"rapport-{stack.client.client_id}", f"rapport-{stack.client.client_id}-plans"}
+    declared = stack.of_type("AWS::Scheduler::ScheduleGroup").values()
+    assert {group["Properties"]["Name"] for group in declared} == groups
+    grouped = sum(len(_schedules_in_group(stack, group)) for group in groups)
+    assert grouped == len(stack.of_type("AWS::Scheduler::Schedule"))
+
+
+def test_each_enabled_campaign_is_scheduled_in_the_clients_time_zone(stack):
+    schedules = _schedules_in_group(stack, f"rapport-{stack.client.client_id}")
     enabled = [campaign for campaign in stack.client.campaigns if campaign.enabled]
     assert enabled
     assert sorted(schedules) == sorted(campaign.name for campaign in enabled)
-    campaign_function = _function_id(stack, _the_function("schedule").name)
+    campaign_function = _function_id(stack, _the_function(catalogue.SCHEDULE_CAMPAIGNS).name)
     for campaign in enabled:
         schedule = schedules[campaign.name]
         # Then it fires in the client's own IANA time zone, at the exact minute of its expression
@@ -623,6 +679,53 @@ def test_each_enabled_campaign_is_scheduled_in_the_clients_time_zone(stack):
         # And its role may invoke the campaign function and nothing else
         invoked = _actions_on(_role_statements(stack, target["RoleArn"]["Fn::GetAtt"][0]), "lambda:InvokeFunction")
         assert [_references(resource) for resource in invoked] == [{campaign_function}]
+
+
+def test_plans_are_reviewed_once_a_day_at_the_configured_time_in_the_clients_time_zone(stack):
+    # Given the plan review's schedule group and the client's configured time
+    (schedule,) = _schedules_in_group(stack, f"rapport-{stack.client.client_id}-plans").values()
+    configured = stack.client.payments.plan_review.schedule
+    review = _function_id(stack, _the_function(catalogue.SCHEDULE_PLAN_REVIEW).name)
+    # Then it fires once a day, at that minute of the client's own time zone, to review_plans
+    assert schedule["Name"] == "plan-review"
+    assert schedule["ScheduleExpression"] == configured
+    minute, hour, day_of_month, _, day_of_week, _ = configured.removeprefix("cron(").removesuffix(")").split()
+    assert minute.isdigit() and hour.isdigit() and (day_of_month, day_of_week) in (("*", "?"), ("?", "*"))
+    assert schedule["ScheduleExpressionTimezone"] == stack.client.timezone
+    assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"} and schedule["State"] == "ENABLED"
+    target = schedule["Target"]
+    assert _references(target["Arn"]) == {review}
+    assert json.loads(target["Input"]) == {}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert _references(target["DeadLetterConfig"]) == {_own(stack, "AWS::SQS::Queue", "QueueName",
+                                                            "async-failures")}
+    # And its role may invoke review_plans and nothing else
+    statements = _role_statements(stack, target["RoleArn"]["Fn::GetAtt"][0])
+    invoked = _actions_on(statements, "lambda:InvokeFunction")
+    assert [_references(resource) for resource in invoked] == [{review}]
+    assert not _actions_on(statements, "dynamodb:Query")
+
+
+def test_the_plan_review_reads_due_plans_through_the_sparse_due_index(stack):
+    # Given the plans table and the review function's permissions
+    plans = stack.resources[_table_id(stack, "plans")]["Properties"]
+    (index,) = [i for i in plans.get("GlobalSecondaryIndexes", []) if i["IndexName"] == "due-index"]
+    # Then the index is keyed on the plan's status and the due date of its oldest unpaid instalment,
+    # keys only (the sweep reads each plan itself)
+    assert index["KeySchema"] == [
+        {"AttributeName": "status", "KeyType": "HASH"}, {"AttributeName": "next_due", "KeyType": "RANGE"},
+    ]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    types = {a["AttributeName"]: a["AttributeType"] for a in plans["AttributeDefinitions"]}
+    assert (types["status"], types["next_due"]) == ("S", "S")
+    # And review_plans may query it and write only the records a review changes, never scan
+    statements = _function_statements(stack, "review_plans")
+    queried = [json.dumps(resource) for resource in _actions_on(statements, "dynamodb:Query")]
+    assert any("/index/due-index" in resource for resource in queried)
+    written = {ref for r in _actions_on(statements, "dynamodb:UpdateItem") for ref in _references(r)}
+    assert written == {_table_id(stack, name) for name in ("plans", "accounts", "audit", "worklist")}
+    assert not _actions_on(statements, "dynamodb:Scan")
+    assert not _actions_on(statements, "states:StartExecution")
 
 
 def test_ses_events_reach_the_delivery_events_topic(stack):

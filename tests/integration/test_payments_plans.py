@@ -19,6 +19,8 @@ from journey_helpers import MONDAY_MORNING, account, finished, load, start
 from rapport.clock import SimulatedClock
 from rapport.journey.messages import _context
 from rapport.journey.steps import OfferPlanInput, offer_plan
+from rapport.messaging.templates import TemplateKey
+from rapport.models.enums import Channel, Tone
 from rapport.payments.debicheck import MandateStatus
 from rapport.payments.plans import PaymentPlan
 from rapport.store.models import AccountModel, AuditModel, HoldRecord, PaymentModel, WorklistModel
@@ -30,6 +32,7 @@ from rapport_local.payments_page import (
     acceptance_request,
     answer_mandates,
     enable_payments,
+    follow_pay_link,
     latest_plan,
     pay_link,
     pay_next_instalment,
@@ -334,3 +337,29 @@ def test_the_plan_offer_message_carries_the_acceptance_link(cloud):
     assert context.plan_instalments == plan.plan["instalments"]
     # And a plan confirmation never carries it
     assert _context(cloud.services, AccountModel.get(account_id), "plan_confirmation", None).plan_accept_url is None
+
+
+def test_the_plan_confirmation_carries_the_plans_pay_link_which_pays_until_the_plan_is_done(cloud):
+    # Given a debtor who has just accepted their plan
+    account_id = offered(cloud)
+    answer = accept_latest_offer(cloud, account_id)
+    plan = latest_plan(account_id)
+    # When the plan_confirmation message's context is built / Then its pay link is the plan's own,
+    # the one the acceptance answer gave, and the email prints it
+    context = _context(cloud.services, AccountModel.get(account_id), "plan_confirmation", None)
+    assert context.pay_link_url == answer["json"]["pay_url"] == plan.plan["pay_link"]
+    key = TemplateKey(
+        template_id="plan_confirmation", channel=Channel.EMAIL, language="en", tone=Tone.NEUTRAL
+    )
+    rendered = cloud.services.renderer.render(key, context, cloud.services.client.jurisdiction)
+    assert plan.plan["pay_link"] in rendered.text
+    # And following it leads to the first instalment's checkout on the sandbox pay page
+    visit = follow_pay_link(cloud, context.pay_link_url)
+    assert (visit["statusCode"], visit["location"]) == (302, plan.plan["checkouts"]["1"]["url"])
+    # When every instalment is paid / Then the same link has nothing left to pay
+    while pay_next_instalment(cloud, account_id) is not None:
+        pass
+    assert latest_plan(account_id).status == "completed"
+    done = follow_pay_link(cloud, context.pay_link_url)
+    assert done["statusCode"] == 200 and done["location"] is None
+    assert "nothing to pay" in done["body"]

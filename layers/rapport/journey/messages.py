@@ -111,6 +111,10 @@ def _context(services: Services, account: AccountModel, template_id: str, link: 
             if template_id == "plan_offer" and plans[-1].status == "offered":
                 # None when the client has no plan token secret: the templates then ask for a reply.
                 values["plan_accept_url"] = plan.get("accept_url")
+            if template_id == "plan_confirmation" and plans[-1].status == "active" and plan.get("pay_link"):
+                # The plan's own pay link (rapport.journey.plan_pay), which pays each instalment as it
+                # falls due, rather than a link for the whole balance or one instalment's checkout.
+                values["pay_link_url"] = plan["pay_link"]
     return MessageContext(**values)
 
 

@@ -7,14 +7,21 @@ and a signed acceptance URL (:func:`acceptance_url`). From there:
   The schedule is the one stored, never one sent by the caller; it is moved to the next pay days if
   the offer's first date has passed or the balance changed since. One payment link is raised for
   the plan (purpose ``instalment``, or ``settlement`` when the debtor takes the once-off
-  settlement), a DebiCheck mandate is requested when the debtor gives bank details, the account
-  leaves the campaigns (status ``plan``) and the waiting journey is resumed with ``plan_accepted``.
+  settlement) and opened with a checkout for the first instalment, a DebiCheck mandate is
+  requested when the debtor gives bank details, the account leaves the campaigns (status
+  ``plan``) and the waiting journey is resumed with ``plan_accepted``. The answer carries the
+  plan's pay link (:func:`plan_pay_url`), not a checkout.
 - :func:`plan_change_for_payment`: a provider's event on the plan's link. A credit pays the oldest
   instalments; a failed collection on or after an instalment's due date misses it. The plan's new
   state is written in the same transaction as the payment (``Payments.apply``).
 - :func:`review_plan`: the overdue sweep. An instalment unpaid ``grace_days`` after its due date is
   missed: retried on the next pay day or moved to the end (the plan's ``MissPolicy``); a second
-  miss cancels the plan, which puts the account back in the campaigns.
+  miss cancels the plan, which puts the account back in the campaigns. The scheduled
+  ``review_plans`` function runs it daily for the plans ``due-index`` lists as due
+  (:mod:`rapport.journey.plan_review`).
+- :func:`instalment_checkout`: a checkout for the instalment now due, with a provider reference of
+  its own (Paystack takes one payment per reference), kept in the plan document. The plan's pay
+  link (``GET /plans/{plan_id}/pay``, :mod:`rapport.journey.plan_pay`) redirects the debtor to it.
 - :func:`apply_mandate_callback` (``POST /webhooks/debicheck``): the bank's answer on the mandate.
 
 A completed plan closes the account: what remains of the balance (a settlement discount) is
@@ -23,7 +30,9 @@ written off in the same transaction as the last instalment, and the mandate is c
 The plan record's document (``PlanModel.plan``) keeps the offer's summary (``instalment_cents``,
 ``instalments``, ``frequency``, ``first_due``, ``total_cents``, ``offer_expires_at``), the proposed
 schedule (``offered``) and, once accepted, the live schedule (``current``), the ``option``, the
-``link_id`` and ``pay_url`` and the ``mandate`` (terms and status; bank details are never kept).
+``link_id`` and ``pay_url`` (the newest checkout's), the ``pay_link`` (the plan's signed pay link, the
+one the debtor is given), the ``checkouts`` opened per instalment (:class:`InstalmentCheckout`) and
+the ``mandate`` (terms and status; bank details are never kept).
 """
 
 from __future__ import annotations
@@ -62,12 +71,21 @@ from rapport.payments.debicheck import (
     transition_mandate,
     validate_mandate_for_plan,
 )
-from rapport.payments.errors import ProviderRequestError
-from rapport.payments.models import LinkPurpose, PaymentEvent, PaymentEventKind, PaymentLinkRequest
+from rapport.payments.errors import DuplicateReferenceError, ProviderRequestError
+from rapport.payments.models import (
+    LinkPurpose,
+    PaymentEvent,
+    PaymentEventKind,
+    PaymentLinkRequest,
+    instalment_reference,
+    parse_instalment_reference,
+)
 from rapport.payments.plans import (
     FORTNIGHTS_PER_YEAR,
     MONTHS_PER_YEAR,
     WEEKS_PER_YEAR,
+    Instalment,
+    InstalmentStatus,
     PaymentPlan,
     PlanError,
     PlanFrequency,
@@ -91,6 +109,8 @@ OFFERED, ACTIVE, COMPLETED, CANCELLED = "offered", "active", "completed", "cance
 LINK_GRACE = timedelta(days=31)
 DEFAULT_REVIEW_GRACE_DAYS = 2
 MAX_WRITE_ATTEMPTS = 3
+# Fresh references tried when the provider already holds one (see _open_checkout).
+CHECKOUT_ATTEMPTS = 3
 
 
 class PlanAcceptanceError(Exception):
@@ -156,8 +176,12 @@ class AcceptanceResult(BaseModel):
     instalment_cents: int | None = None
     total_cents: int | None = None
     first_due: date | None = None
+    # The plan's pay link (plan_pay_url): the one link that pays whichever instalment is due.
     pay_url: str | None = None
     mandate_status: str | None = None
+    # Where the debtor approves the mandate, when the gateway has its own page before the bank asks
+    # (Stitch); the acceptance page sends the debtor there next.
+    mandate_approval_url: str | None = None
 
     def body(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"http_status"}, exclude_none=True)
@@ -222,6 +246,20 @@ def acceptance_url(services: Services, account_id: str, plan_id: str, expires_at
         return None
     token = signer.issue(account_id, plan_id, expires_at)
     return f"{services.settings.pay_page_base_url.rstrip('/')}/plans/{plan_id}?token={token}"
+
+
+def plan_pay_url(services: Services, account_id: str, plan_id: str, expires_at: datetime) -> str | None:
+    """The plan's pay link (``GET /plans/{plan_id}/pay``, :mod:`rapport.journey.plan_pay`): the same
+    token scheme as the acceptance link, signed until the plan's payment link expires, so one link
+    pays every instalment. None without a ``plan_token_secret``."""
+    signer = services.plan_tokens
+    if signer is None:
+        return None
+    # NOTE: like the acceptance link, it is built on pay_page_base_url, so the API must be served
+    # there (a custom domain, which the stack does not create); a pay-link base URL of its own in the
+    # settings would free the pay page from that.
+    token = signer.issue(account_id, plan_id, expires_at)
+    return f"{services.settings.pay_page_base_url.rstrip('/')}/plans/{plan_id}/pay?token={token}"
 
 
 def _today(account: AccountModel, now: datetime) -> date:
@@ -290,18 +328,76 @@ def _schedule(
     )
 
 
+class InstalmentCheckout(BaseModel):
+    """One checkout for one instalment of a plan's link, as the plan document keeps it (``checkouts``,
+    by instalment number). ``reference`` is the provider's transaction reference: see
+    :func:`~rapport.payments.models.instalment_reference`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    instalment: int
+    attempt: int
+    reference: str
+    amount_cents: int
+    url: str
+    created_at: AwareDatetime
+
+
+def _open_checkout(
+    services: Services,
+    provider_name: str,
+    request: PaymentLinkRequest,
+    instalment: Instalment,
+    first_attempt: int,
+    now: datetime,
+) -> InstalmentCheckout:
+    """Ask the provider for a checkout of ``instalment``, under the reference of ``first_attempt``.
+
+    A reference the provider already holds (``DuplicateReferenceError``) was taken by an earlier try
+    whose answer was never recorded, so its checkout reached no debtor: the next attempt is used.
+    """
+    provider = services.payments.get(provider_name)
+    for attempt in range(first_attempt, first_attempt + CHECKOUT_ATTEMPTS):
+        reference = instalment_reference(request.link_id, instalment.number, attempt)
+        checkout_request = PaymentLinkRequest.model_validate(
+            {**dict(request), "amount_cents": instalment.outstanding_cents, "reference": reference}
+        )
+        try:
+            opened = provider.create_link(checkout_request)
+        except DuplicateReferenceError:
+            logger.warning(
+                "checkout reference already taken",
+                extra={"link_id": request.link_id, "instalment": instalment.number, "attempt": attempt},
+            )
+            continue
+        return InstalmentCheckout(
+            instalment=instalment.number,
+            attempt=attempt,
+            reference=reference,
+            amount_cents=instalment.outstanding_cents,
+            url=opened.url,
+            created_at=now,
+        )
+    raise ProviderRequestError("duplicate_reference", f"{CHECKOUT_ATTEMPTS} references already taken")
+
+
 def _raise_plan_link(
     services: Services,
     account: AccountModel,
     plan: PaymentPlan,
     option: AcceptanceOption,
     journey_id: str | None,
-) -> PaymentLinkModel:
-    """One link for the whole plan; every instalment arrives on it as its own transaction."""
+) -> tuple[PaymentLinkModel, InstalmentCheckout | None]:
+    """One link for the whole plan (the ledger of every instalment paid on it, each its own
+    transaction), opened with a checkout for the first instalment.
+
+    The checkout is None when a retried acceptance finds the link already stored: its URL is then
+    the first checkout's, whose attempt was not recorded.
+    """
     link_id = plan_link_id(plan)
     existing = services.repos.links.find(link_id)
     if existing is not None:
-        return existing
+        return existing, None
     now = services.clock.now()
     last_due = max(i.due_date for i in plan.instalments)
     expires_at = (
@@ -317,16 +413,17 @@ def _raise_plan_link(
         expires_at=expires_at,
         description=f"{services.client.display_name} {account.account_id} {purpose.value}"[:140],
     )
-    provider_link = services.payment_provider.create_link(request)
+    provider_name = services.payment_provider.name
+    checkout = _open_checkout(services, provider_name, request, plan.unpaid[0], 1, now)
     link = PaymentLinkModel(
         link_id,
         account_id=account.account_id,
         journey_id=journey_id,
-        provider=provider_link.provider,
+        provider=provider_name,
         purpose=purpose.value,
         amount_cents=plan.total_cents,
         currency=plan.currency,
-        url=provider_link.url,
+        url=checkout.url,
         created_at=now,
         expires_at=expires_at,
     )
@@ -334,18 +431,86 @@ def _raise_plan_link(
         services.repos.links.create(link)
     except AlreadyRecordedError:
         # A concurrent acceptance of the same plan stored the same link first: use it.
-        return services.repos.links.get(link_id)
-    return link
+        return services.repos.links.get(link_id), None
+    return link, checkout
+
+
+def instalment_checkout(
+    services: Services, account_id: str, plan_id: str, *, renew: bool = False
+) -> InstalmentCheckout | None:
+    """The checkout for the oldest unpaid instalment of an active plan, opened once and kept in the
+    plan document (``checkouts``; ``pay_url`` follows it). None when the plan is not active or owes
+    nothing.
+
+    A checkout already kept for that instalment is returned as it is, unless the amount owed on the
+    instalment changed (part of it was paid another way) or ``renew`` asks for a fresh one (the
+    debtor's checkout session lapsed): then the next attempt opens a new one with its own reference.
+
+    Acceptance opens the first instalment's checkout; the plan's pay link (``GET
+    /plans/{plan_id}/pay``, :mod:`rapport.journey.plan_pay`) calls this on every visit and redirects
+    to ``url``, so the later instalments' checkouts are opened when the debtor comes to pay them.
+
+    NOTE: a kept checkout carries no expiry of its own (each adapter reports the plan link's, which
+    the pay link's token shares), so the pay link reuses it. A provider whose checkout sessions
+    lapse sooner than the link would need its expiry recorded here and ``renew`` asked for past it.
+    """
+    repos, now = services.repos, services.clock.now()
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        stored = repos.plans.find(account_id, plan_id)
+        document = dict(stored.plan or {}) if stored is not None else {}
+        if stored is None or stored.status != ACTIVE or "current" not in document:
+            return None
+        plan = PaymentPlan.model_validate(document["current"])
+        if not plan.unpaid:
+            return None
+        due = plan.unpaid[0]
+        checkouts = dict(document.get("checkouts") or {})
+        kept = checkouts.get(str(due.number))
+        known = InstalmentCheckout.model_validate(kept) if kept else None
+        if known is not None and not renew and known.amount_cents == due.outstanding_cents:
+            return known
+        link = repos.links.get(document["link_id"])
+        request = PaymentLinkRequest(
+            link_id=link.link_id,
+            account_id=account_id,
+            amount_cents=due.outstanding_cents,
+            currency=link.currency,
+            purpose=LinkPurpose(link.purpose),
+            expires_at=link.expires_at,
+            description=f"{services.client.display_name} {account_id} {link.purpose}"[:140],
+        )
+        first_attempt = known.attempt + 1 if known is not None else 1
+        checkout = _open_checkout(services, link.provider, request, due, first_attempt, now)
+        checkouts[str(due.number)] = checkout.model_dump(mode="json")
+        document.update(checkouts=checkouts, pay_url=checkout.url)
+        try:
+            repos.plans.change(PlanChange(stored, stored.status, document), now)
+        except ConcurrentUpdateError:
+            # Read again: a payment may have moved the plan on. The checkout just opened is left
+            # unrecorded; its reference is refused next time and the attempt after it is used.
+            continue
+        logger.info(
+            "instalment checkout opened",
+            extra={"plan_id": plan_id, "instalment": due.number, "attempt": checkout.attempt},
+        )
+        return checkout
+    raise ConcurrentUpdateError(plan_id)
 
 
 def _request_mandate(
     services: Services, plan: PaymentPlan, bank: BankAccount, now: datetime
-) -> tuple[MandateRecord | None, str]:
+) -> tuple[MandateRecord | None, str, str | None]:
+    """The plan's mandate as requested, why there is none, and the gateway's approval page if any.
+
+    Terms the debtor's answer makes invalid are refused (422); terms that are valid but that the
+    gateway cannot carry (a collection day it does not offer, say) leave the plan accepted without a
+    mandate, paid through its link, rather than turning the debtor away.
+    """
     gateway = services.debicheck
     if gateway is None:
-        return None, "debicheck_not_configured"
+        return None, "debicheck_not_configured", None
     if plan.currency != "ZAR":
-        return None, "debicheck_collects_rand_only"
+        return None, "debicheck_collects_rand_only", None
     assert plan.account_id is not None
     try:
         request = mandate_request_for_plan(
@@ -362,13 +527,17 @@ def _request_mandate(
             "mandate request refused", extra={"plan_id": plan.plan_id, "error": type(error).__name__}
         )
         raise PlanAcceptanceError(422, "mandate_invalid") from None
-    submission = gateway.request_mandate(request)
+    try:
+        submission = gateway.request_mandate(request)
+    except MandateValidationError:
+        logger.warning("gateway cannot carry the mandate terms", extra={"plan_id": plan.plan_id})
+        return None, "mandate_terms_not_supported_by_gateway", None
     mandate = create_mandate(request, now)
     if submission.status is not MandateStatus.CREATED:
         mandate = transition_mandate(
             mandate, submission.status, now, provider_reference=submission.provider_reference
         )
-    return MandateRecord.of(mandate), "requested"
+    return MandateRecord.of(mandate), "requested", submission.approval_url
 
 
 def _already(stored: PlanModel, http_status: int = 200) -> AcceptanceResult:
@@ -385,8 +554,11 @@ def _already(stored: PlanModel, http_status: int = 200) -> AcceptanceResult:
         instalment_cents=current.regular_instalment_cents if current else None,
         total_cents=current.total_cents if current else None,
         first_due=current.instalments[0].due_date if current else None,
-        pay_url=document.get("pay_url"),
+        pay_url=document.get("pay_link") or document.get("pay_url"),
         mandate_status=mandate.get("status"),
+        mandate_approval_url=(
+            document.get("mandate_approval_url") if mandate.get("status") == "sent_for_approval" else None
+        ),
     )
 
 
@@ -427,19 +599,24 @@ def accept_plan_offer(services: Services, plan_id: str, acceptance: PlanAcceptan
             "plan could not be scheduled", extra={"plan_id": plan_id, "error": type(error).__name__}
         )
         raise PlanAcceptanceError(409, "plan_not_schedulable") from None
-    mandate, mandate_reason = None, "not_requested"
+    mandate, mandate_reason, approval_url = None, "not_requested", None
     if acceptance.option is AcceptanceOption.INSTALMENTS and acceptance.bank_account is not None:
-        mandate, mandate_reason = _request_mandate(services, plan, acceptance.bank_account, now)
+        mandate, mandate_reason, approval_url = _request_mandate(services, plan, acceptance.bank_account, now)
     waiting = repos.journeys.waiting(account.account_id)
-    link = _raise_plan_link(
+    link, checkout = _raise_plan_link(
         services, account, plan, acceptance.option, waiting.journey_id if waiting else None
     )
+    # The debtor keeps one link for the whole plan: it redirects to whichever instalment is due.
+    pay_link = plan_pay_url(services, account.account_id, plan_id, link.expires_at)
     document.update(
         current=plan.model_dump(mode="json"),
         option=acceptance.option.value,
         link_id=link.link_id,
         pay_url=link.url,
+        pay_link=pay_link,
+        checkouts={str(checkout.instalment): checkout.model_dump(mode="json")} if checkout else {},
         mandate=mandate.model_dump(mode="json") if mandate else None,
+        mandate_approval_url=approval_url,
         accepted_at=now.isoformat(),
     )
     try:
@@ -486,8 +663,9 @@ def accept_plan_offer(services: Services, plan_id: str, acceptance: PlanAcceptan
         instalment_cents=plan.regular_instalment_cents,
         total_cents=plan.total_cents,
         first_due=plan.instalments[0].due_date,
-        pay_url=link.url,
+        pay_url=pay_link or link.url,
         mandate_status=mandate.status.value if mandate else None,
+        mandate_approval_url=approval_url,
     )
 
 
@@ -579,6 +757,23 @@ def _outcome(
     return outcome
 
 
+def _instalments_paid(
+    link: PaymentLinkModel, event: PaymentEvent, before: PaymentPlan, after: PaymentPlan
+) -> dict[str, Any]:
+    """Which instalments a payment paid off, and which instalment's checkout it came through (read
+    from the provider's reference; absent for a payment made on the plain link).
+
+    Money always pays the oldest unpaid instalment first, so the two differ only when an older
+    instalment was still owed (a debtor paying an old checkout after a debit order, say)."""
+    paid_before = {i.number for i in before.instalments if i.status is InstalmentStatus.PAID}
+    newly = sorted(i.number for i in after.instalments if i.status is InstalmentStatus.PAID)
+    found: dict[str, Any] = {"instalments": [number for number in newly if number not in paid_before]}
+    reference = parse_instalment_reference(event.transaction_id)
+    if reference is not None and reference.link_id == link.link_id:
+        found["checkout_instalment"] = reference.number
+    return found
+
+
 def plan_change_for_payment(
     services: Services, link: PaymentLinkModel, event: PaymentEvent, credit_delta_cents: int, now: datetime
 ) -> PlanOutcome | None:
@@ -600,6 +795,7 @@ def plan_change_for_payment(
                         "amount_cents": credit_delta_cents,
                         "plan_paid_cents": after.paid_cents,
                         "overpaid_cents": after.overpaid_cents,
+                        **_instalments_paid(link, event, before, after),
                     },
                 )
             )
@@ -657,6 +853,65 @@ def finish_plan_outcome(
             repos.worklist.add(outcome.account_id, "mandate_not_cancelled", journey_id, now)
 
 
+def overdue_on_or_before(today: date, grace_days: int = DEFAULT_REVIEW_GRACE_DAYS) -> date:
+    """The latest due date an instalment still unpaid ``today`` is missed for: more than
+    ``grace_days`` days ago. The sweep and its index query share this, so they agree."""
+    return today - timedelta(days=grace_days + 1)
+
+
+@dataclass(frozen=True)
+class PlanReview:
+    """What the overdue sweep did to one plan: its status before and after, and the instalments it
+    missed (each retried, or the last of them ending the plan)."""
+
+    plan_id: str
+    before: str
+    status: str
+    missed: tuple[int, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.missed) or self.status != self.before
+
+
+def review_account_plans(
+    services: Services,
+    account_id: str,
+    today: date | None = None,
+    grace_days: int = DEFAULT_REVIEW_GRACE_DAYS,
+) -> list[PlanReview]:
+    """The overdue sweep for one account: every active plan's instalments unpaid ``grace_days``
+    after their due date are missed (retried, moved to the end, or the plan cancelled). ``today``
+    defaults to the debtor's own date. Running it twice on one day changes nothing the second time:
+    a missed instalment is moved past today, a cancelled plan is no longer active.
+
+    Raises ``ConcurrentUpdateError`` when a plan kept changing under it (a payment arriving).
+    """
+    repos, now = services.repos, services.clock.now()
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        reviews: list[PlanReview] = []
+        try:
+            for stored in repos.plans.for_account(account_id):
+                if stored.status != ACTIVE or "current" not in (stored.plan or {}):
+                    reviews.append(PlanReview(stored.plan_id, stored.status, stored.status))
+                    continue
+                account = repos.accounts.get(account_id)
+                before = PaymentPlan.model_validate(stored.plan["current"])
+                day = today or _today(account, now)
+                after, missed = _miss_due(before, overdue_on_or_before(day, grace_days), day)
+                notes = [("instalment_missed", "plan.overdue", {"instalments": missed})] if missed else []
+                outcome = _outcome(services, stored, before, after, account, 0, notes)
+                if outcome.change is not None:
+                    repos.plans.change(outcome.change, now)
+                    finish_plan_outcome(services, outcome, None, now)
+                status = outcome.change.status if outcome.change else stored.status
+                reviews.append(PlanReview(stored.plan_id, stored.status, status, tuple(missed)))
+            return reviews
+        except ConcurrentUpdateError:
+            continue
+    raise ConcurrentUpdateError(account_id)
+
+
 def review_plan(
     services: Services,
     account_id: str,
@@ -664,32 +919,12 @@ def review_plan(
     grace_days: int = DEFAULT_REVIEW_GRACE_DAYS,
 ) -> dict[str, str]:
     """The overdue sweep for one account: plan id -> status after applying missed instalments.
-
-    NOTE: nothing deployed calls this yet: the stack wires one scheduled function (the campaign).
-    A daily schedule over accounts with status ``plan`` would call it; the local run does.
-    """
-    repos, now = services.repos, services.clock.now()
-    statuses: dict[str, str] = {}
-    for _ in range(MAX_WRITE_ATTEMPTS):
-        try:
-            for stored in repos.plans.for_account(account_id):
-                if stored.status != ACTIVE or "current" not in (stored.plan or {}):
-                    statuses[stored.plan_id] = stored.status
-                    continue
-                account = repos.accounts.get(account_id)
-                before = PaymentPlan.model_validate(stored.plan["current"])
-                day = today or _today(account, now)
-                after, missed = _miss_due(before, day - timedelta(days=grace_days + 1), day)
-                notes = [("instalment_missed", "plan.overdue", {"instalments": missed})] if missed else []
-                outcome = _outcome(services, stored, before, after, account, 0, notes)
-                if outcome.change is not None:
-                    repos.plans.change(outcome.change, now)
-                    finish_plan_outcome(services, outcome, None, now)
-                statuses[stored.plan_id] = outcome.change.status if outcome.change else stored.status
-            return statuses
-        except ConcurrentUpdateError:
-            statuses.clear()
-    raise ConcurrentUpdateError(account_id)
+    The daily ``review_plans`` function (:mod:`rapport.journey.plan_review`) runs it for every
+    account with a plan due; see :func:`review_account_plans`."""
+    return {
+        review.plan_id: review.status
+        for review in review_account_plans(services, account_id, today, grace_days)
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -773,8 +1008,8 @@ def apply_mandate_callback(
 def handle_plan_acceptance(
     services: Services, plan_id: str, raw_body: bytes, query: dict[str, str] | None = None
 ) -> tuple[int, dict[str, Any]]:
-    """``POST /plans/{plan_id}/accept``: (HTTP status, JSON body). Every refusal is audited on the
-    account when the token names one, and logged with its reason (never the token or bank details).
+    """``POST /plans/{plan_id}/accept``: (HTTP status, JSON body). Every refusal is logged with its
+    reason (never the token or bank details).
 
     The token comes in the body (``{"token": ...}``) or, from a plain link, as ``?token=``.
     """

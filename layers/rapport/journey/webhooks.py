@@ -19,8 +19,13 @@ The answers, and why:
   idempotency record is released first so the retry is processed;
 - the same event id while its first delivery is still being processed: 409, retried later.
 
-``debicheck`` is not a payment provider: it names the DebiCheck gateway's mandate status callbacks
-(``rapport.journey.plans.apply_mandate_callback``), which share this route.
+``debicheck`` is not a payment provider: it names the DebiCheck gateway's callbacks, which share
+this route. The sandbox gateway's are mandate status callbacks in our own signed shape, recorded
+by ``rapport.journey.plans.apply_mandate_callback``. A gateway whose provider signs its own
+callbacks (``ProviderMandateCallbacks``: Stitch) verifies and reads each delivery first, with the
+same answers as a payment provider's (401, 400, 200 ``ignored``); then a mandate's new status is
+restated in our shape and recorded by the same function, and a collection's result is credited on
+the plan's link exactly like a payment (once per event id, and once per collection).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from rapport.journey.plans import (
 )
 from rapport.journey.resume import resume_journey
 from rapport.payments import LinkLedger, LinkPurpose, LinkSnapshot, LinkStatus, PaymentEvent, WebhookError
+from rapport.payments.debicheck import MandateCollection, ProviderMandateCallbacks, restate_mandate_event
 from rapport.runtime import Services
 from rapport.store.models import PaymentModel, WebhookDeliveryModel
 from rapport.store.repositories import AlreadyRecordedError, ConcurrentUpdateError
@@ -119,7 +125,7 @@ def handle_payment_webhook(
     """One delivery to ``POST /webhooks/{provider}``: the answer to give, already recorded."""
     now = services.clock.now()
     if provider_name == DEBICHECK:
-        return _mandate_callback(services, headers, raw_body, now)
+        return _debicheck_callback(services, headers, raw_body, now, lambda_context)
     if provider_name not in services.payments.names:
         safe = _SAFE_NAME.sub("", provider_name.lower())[:32] or "blank"
         result = WebhookResult(404, "rejected", f"unknown_provider:{safe}")
@@ -128,19 +134,29 @@ def handle_payment_webhook(
     try:
         event = services.payments.parse_webhook(provider_name, headers, raw_body, now)
     except WebhookError as error:
-        outcome = "ignored" if error.http_status == 200 else "rejected"
-        result = WebhookResult(error.http_status, outcome, error.reason)
-        _record(services, provider_name, raw_body, result)
-        return result
+        return _refused(services, provider_name, raw_body, error)
+    return _credit(services, provider_name, event, raw_body, lambda_context)
 
-    ids = {"event_id": event.event_id}
+
+def _refused(services: Services, partition: str, raw_body: bytes, error: WebhookError) -> WebhookResult:
+    """A delivery the adapter would not verify or read, recorded with the adapter's answer."""
+    outcome = "ignored" if error.http_status == 200 else "rejected"
+    result = WebhookResult(error.http_status, outcome, error.reason)
+    _record(services, partition, raw_body, result)
+    return result
+
+
+def _credit(
+    services: Services, partition: str, event: PaymentEvent, raw_body: bytes, lambda_context: Any
+) -> WebhookResult:
+    """Apply a verified payment event once, answer and record the delivery."""
     try:
         result = _once_per_event(services, event, lambda_context)
     except RetryLaterError as error:
         result = WebhookResult(503, "retry", str(error) or "concurrent_update", link_id=event.link_id)
     except IdempotencyAlreadyInProgressError:
         result = WebhookResult(409, "retry", "in_progress", link_id=event.link_id)
-    _record(services, provider_name, raw_body, result, **ids)
+    _record(services, partition, raw_body, result, event_id=event.event_id)
     return result
 
 
@@ -270,10 +286,59 @@ def _apply_event(services: Services, event: PaymentEvent) -> WebhookResult:
     return result
 
 
-def _mandate_callback(
-    services: Services, headers: dict[str, str], raw_body: bytes, now: datetime
+def _debicheck_callback(
+    services: Services, headers: dict[str, str], raw_body: bytes, now: datetime, lambda_context: Any
 ) -> WebhookResult:
-    outcome = apply_mandate_callback(services, headers, raw_body, now)
+    """``POST /webhooks/debicheck``: the gateway's own callbacks, or ours (the sandbox's)."""
+    gateway = services.debicheck
+    if not isinstance(gateway, ProviderMandateCallbacks):
+        return _mandate_callback(services, headers, raw_body, raw_body, now)
+    try:
+        fact = gateway.parse_callback(headers, raw_body, now)
+    except WebhookError as error:
+        logger.warning(
+            "mandate callback not accepted", extra={"reason": error.reason, "http_status": error.http_status}
+        )
+        return _refused(services, DEBICHECK, raw_body, error)
+    if isinstance(fact, MandateCollection):
+        return _collection(services, fact, raw_body, lambda_context)
+    secret = services.payments.mandate_callback_secret
+    restated = restate_mandate_event(fact, secret, now)
+    return _mandate_callback(services, restated.headers, restated.body, raw_body, now)
+
+
+def _collection(
+    services: Services, collection: MandateCollection, raw_body: bytes, lambda_context: Any
+) -> WebhookResult:
+    """A collection's result, credited on its plan's link like any payment on that link."""
+    account_id, _, plan_id = collection.mandate_id.rpartition(":")
+    stored = services.repos.plans.find(account_id, plan_id) if account_id and plan_id else None
+    document = (stored.plan or {}) if stored is not None else {}
+    mandate = document.get("mandate") or {}
+    if not document.get("link_id") or mandate.get("mandate_id") != collection.mandate_id:
+        result = WebhookResult(404, "rejected", "unknown_mandate")
+        _record(services, DEBICHECK, raw_body, result, event_id=collection.event_id)
+        return result
+    event = PaymentEvent(
+        provider=DEBICHECK,
+        event_id=collection.event_id,
+        transaction_id=collection.transaction_id,
+        link_id=document["link_id"],
+        kind=collection.kind,
+        amount_cents=collection.amount_cents,
+        currency=collection.currency,
+        occurred_at=collection.occurred_at,
+        provider_status=collection.provider_status,
+    )
+    return _credit(services, DEBICHECK, event, raw_body, lambda_context)
+
+
+def _mandate_callback(
+    services: Services, headers: dict[str, str], body: bytes, raw_body: bytes, now: datetime
+) -> WebhookResult:
+    """Record a mandate callback in our shape (``body``); the delivery is logged by the body that
+    arrived (``raw_body``), which differs from ``body`` when a provider's callback was restated."""
+    outcome = apply_mandate_callback(services, headers, body, now)
     if outcome.reason == "unknown_provider":
         result = WebhookResult(404, "rejected", "unknown_provider:debicheck")
         _record(services, UNKNOWN_PROVIDER, raw_body, result)

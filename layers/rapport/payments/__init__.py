@@ -1,6 +1,7 @@
 """Payments: links, provider webhooks and reconciliation. Public names are imported below."""
 
 from rapport.payments.errors import (
+    DuplicateReferenceError,
     IgnoredWebhookError,
     MalformedWebhookError,
     PaymentConfigurationError,
@@ -13,6 +14,7 @@ from rapport.payments.errors import (
 )
 from rapport.payments.ledger import Decision, DecisionOutcome, LinkLedger, RejectReason, reconcile
 from rapport.payments.models import (
+    InstalmentReference,
     LinkPurpose,
     LinkSnapshot,
     LinkStatus,
@@ -20,6 +22,9 @@ from rapport.payments.models import (
     PaymentEventKind,
     PaymentLinkRequest,
     ProviderLink,
+    instalment_reference,
+    link_id_of_reference,
+    parse_instalment_reference,
 )
 from rapport.payments.providers import (
     HttpRequest,
@@ -41,10 +46,12 @@ from rapport.payments.providers import (
 __all__ = [
     "Decision",
     "DecisionOutcome",
+    "DuplicateReferenceError",
     "HttpRequest",
     "HttpResponse",
     "HttpTransport",
     "IgnoredWebhookError",
+    "InstalmentReference",
     "LinkLedger",
     "LinkPurpose",
     "LinkSnapshot",
@@ -73,5 +80,8 @@ __all__ = [
     "UrllibTransport",
     "WebhookError",
     "WebhookSignatureError",
+    "instalment_reference",
+    "link_id_of_reference",
+    "parse_instalment_reference",
     "reconcile",
 ]

@@ -6,7 +6,10 @@ or with card and PIN (TT3). The creditor reaches the clearing system through a s
 payment provider; ``DebiCheckGateway`` is our port to it. ``SandboxDebiCheckGateway`` is a
 deterministic in-memory adapter for tests and the local cloud; a real sponsoring-bank or provider
 adapter implements the same three methods and translates its own status codes to
-``MandateStatus``.
+``MandateStatus`` (``rapport.payments.providers.stitch_debicheck`` for Stitch). A provider that signs
+its callbacks its own way also implements ``ProviderMandateCallbacks``: it verifies a delivery and
+reads it as a ``MandateEvent`` (the mandate's status) or a ``MandateCollection`` (the result of a
+debit order run against the mandate).
 
 The debtor's bank details are ``SecretStr``: their ``repr``, ``str`` and JSON show asterisks, and
 nothing in this module logs them. Adapters read them with ``get_secret_value()`` only to send them.
@@ -45,7 +48,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 from aws_lambda_powertools import Logger
 from pydantic import (
@@ -60,6 +63,7 @@ from pydantic import (
     model_validator,
 )
 
+from rapport.payments.models import CURRENCY_PATTERN, PaymentEventKind
 from rapport.payments.plans import (
     BusinessCalendar,
     PayDayKind,
@@ -562,18 +566,53 @@ def parse_mandate_callback(
 
 
 class MandateSubmission(_Value):
-    """The gateway's answer to a mandate request: its reference and the status it now has."""
+    """The gateway's answer to a mandate request: its reference and the status it now has.
+
+    ``approval_url`` is set when the provider needs the debtor on its own page before the bank
+    asks them (Stitch does); None when the bank asks the debtor directly (the sandbox).
+    """
 
     mandate_id: str
     provider_reference: str
     status: MandateStatus
+    approval_url: str | None = None
+
+
+COLLECTION_KINDS = frozenset({PaymentEventKind.SUCCEEDED, PaymentEventKind.FAILED, PaymentEventKind.PENDING})
+
+
+class MandateCollection(_Value):
+    """A provider's verified report on one collection against a mandate, in our terms.
+
+    ``event_id`` is the provider's id of the delivery; ``transaction_id`` names the collection, so a
+    report delivered again under a new id is still the same fact. ``amount_cents`` is not bounded
+    here, like ``PaymentEvent``'s: the ledger refuses a non-positive collection with a reason.
+    """
+
+    event_id: str = Field(min_length=1, max_length=128)
+    mandate_id: str = Field(min_length=1, max_length=64)
+    transaction_id: str = Field(min_length=1, max_length=128)
+    kind: PaymentEventKind
+    amount_cents: StrictInt
+    currency: str = Field(default="ZAR", pattern=CURRENCY_PATTERN)
+    occurred_at: AwareDatetime
+    provider_status: str = Field(min_length=1, max_length=64)
+
+    @field_validator("kind")
+    @classmethod
+    def _collection_kind(cls, value: PaymentEventKind) -> PaymentEventKind:
+        if value not in COLLECTION_KINDS:
+            raise ValueError("a collection succeeds, fails or is pending")
+        return value
 
 
 class DebiCheckGateway(Protocol):
     """Our port to a sponsoring bank or DebiCheck provider.
 
     ``request_mandate`` must be idempotent on ``mandate_id`` (a retried request returns the first
-    answer); final answers from the debtor's bank arrive later as signed status callbacks.
+    answer); final answers from the debtor's bank arrive later as signed status callbacks. It raises
+    ``MandateValidationError`` for terms the provider cannot carry (Stitch: TT3, transmission
+    accounts, month-end days) and ``ProviderRequestError`` when the provider refuses or is down.
     """
 
     def request_mandate(self, request: MandateRequest) -> MandateSubmission: ...
@@ -583,12 +622,39 @@ class DebiCheckGateway(Protocol):
     def cancel_mandate(self, mandate_id: str, reason_code: str) -> MandateStatus: ...
 
 
+@runtime_checkable
+class ProviderMandateCallbacks(Protocol):
+    """A gateway whose provider signs its callbacks its own way (``POST /webhooks/debicheck``).
+
+    ``parse_callback`` verifies a delivery over its raw body and reads it. It raises the payment
+    edge's errors (``rapport.payments.errors``), which carry the HTTP answer: a forged or unsigned
+    delivery ``WebhookSignatureError`` (401), a stale one ``StaleWebhookError`` (401), an authentic
+    one without the fields we need ``MalformedWebhookError`` (400), and an authentic one that
+    reports nothing we act on ``IgnoredWebhookError`` (200).
+    """
+
+    def parse_callback(
+        self, headers: Mapping[str, str], raw_body: bytes, now: datetime
+    ) -> MandateEvent | MandateCollection: ...
+
+
 @dataclass(frozen=True)
 class SignedCallback:
-    """A callback the sandbox would POST: the raw body and its headers."""
+    """A callback in our documented shape: the raw body and its headers."""
 
     body: bytes
     headers: dict[str, str]
+
+
+def restate_mandate_event(event: MandateEvent, secret: bytes, now: datetime) -> SignedCallback:
+    """A provider's event, already verified, restated as our own signed callback.
+
+    Mandate changes are recorded by one path that reads our documented shape; a provider adapter's
+    verified event is restated in that shape, signed with the stack's callback secret, and handed
+    to the same path, so the provider's format never reaches the records.
+    """
+    body = event.model_dump_json().encode()
+    return SignedCallback(body=body, headers=sign_mandate_callback(body, secret, int(now.timestamp())))
 
 
 # How many simulated steps each authentication takes before the debtor's bank answers: real-time

@@ -72,6 +72,12 @@ class ProviderRequestError(PaymentError):
     http_status = 502
 
 
+class DuplicateReferenceError(ProviderRequestError):
+    """The provider already holds a transaction under the reference we asked for (Paystack takes one
+    per reference). The caller decides: a reference we recorded is reused, one we never recorded
+    (a try that died before its answer was stored) is given up for the next attempt's."""
+
+
 class PaymentConfigurationError(PaymentError):
     """The client's payment secret or configuration cannot wire what is asked of it (for example
     the configured provider has no keys). Raised when payments are first used, never at import;

@@ -9,6 +9,8 @@ provider is wired exactly when its keys are present::
       "webhook_base_url": "https://<api>.execute-api.<region>.amazonaws.com/v1",
       "plan_token_secret": "<random, 16 bytes or more>",         # signs plan acceptance links
       "debicheck": {"provider": "sandbox", "callback_secret": "<random>"},
+        # or, through Stitch: {"provider": "stitch", "webhook_secret": "whsec_...",
+        #                      "client_id": "...", "client_secret": "..."}
       "paystack": {"secret_key": "sk_..."},
       "stitch": {"webhook_secret": "whsec_...", "client_id": "...", "client_secret": "..."},
       "ozow": {"site_code": "...", "private_key": "...", "api_key": "...", "is_test": false},
@@ -21,6 +23,14 @@ Ozow, PayFast and Peach are told per request where to post their notifications: 
 own ``notify_url``, else ``<webhook_base_url>/webhooks/<provider>`` (the stack's ``WebhookUrl``
 output). Paystack and Stitch take the webhook URL in their dashboards.
 
+DebiCheck mandates go through the sandbox gateway or through Stitch (``debicheck.provider``). Its
+callbacks arrive at ``/webhooks/debicheck``: the sandbox's signed with ``callback_secret``,
+Stitch's through Svix with the ``whsec_`` secret of the Svix endpoint subscribed to Stitch's
+``payment-consent-request`` and ``transaction`` events at that URL (its own endpoint, apart from the
+Stitch link payments at ``/webhooks/stitch``, so each URL has one secret). With Stitch,
+``callback_secret`` is optional: a verified Stitch callback is restated in our own signed shape
+before it is recorded, with ``callback_secret`` or, without one, a random key held by the process.
+
 The client file's ``[payments] provider`` names the rail that makes links; it must be among the
 wired ones, or :class:`PaymentConfigurationError` says which fields are missing. The sandbox
 stays the default: a client file that names no provider uses it. Nothing here reads the
@@ -31,6 +41,7 @@ use, so a function that never touches payments never reads the secret.
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,9 +49,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from rapport.payments.debicheck import SandboxDebiCheckGateway
+from rapport.payments.debicheck import DebiCheckGateway, SandboxDebiCheckGateway
 from rapport.payments.errors import PaymentConfigurationError
 from rapport.payments.models import PaymentEvent, PaymentLinkRequest
 from rapport.payments.providers import (
@@ -57,6 +68,7 @@ from rapport.payments.providers import (
     StitchProvider,
     UrllibTransport,
 )
+from rapport.payments.providers.stitch_debicheck import StitchDebiCheckGateway
 from rapport.payments.tokens import PlanTokenSigner
 
 logger = Logger(child=True)
@@ -107,10 +119,24 @@ class PeachKeys(_Keys):
 
 
 class DebiCheckKeys(_Keys):
-    # NOTE: only the sandbox gateway exists; a sponsoring bank's adapter would add its name here
-    # with its API credentials, and build_debicheck would construct it.
-    provider: Literal["sandbox"] = "sandbox"
-    callback_secret: SecretStr
+    """The DebiCheck gateway: the sandbox (``callback_secret`` signs its callbacks) or Stitch (its
+    Svix ``webhook_secret`` and API client credentials; ``callback_secret`` optional)."""
+
+    provider: Literal["sandbox", "stitch"] = "sandbox"
+    callback_secret: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    client_id: str | None = Field(default=None, min_length=1)
+    client_secret: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _keys_of_the_provider(self) -> DebiCheckKeys:
+        if self.provider == "sandbox" and self.callback_secret is None:
+            raise ValueError("the sandbox gateway needs callback_secret")
+        if self.provider == "stitch" and (
+            self.webhook_secret is None or self.client_id is None or self.client_secret is None
+        ):
+            raise ValueError("the Stitch gateway needs webhook_secret, client_id and client_secret")
+        return self
 
 
 PROVIDER_NAMES = ("sandbox", "paystack", "stitch", "ozow", "payfast", "peach")
@@ -172,6 +198,8 @@ class PaymentEnvironment:
     transport: HttpTransport | None = None
     customer_email: Callable[[PaymentLinkRequest], str] = placeholder_email
     payfast_validator: PayFastValidator | None = None
+    # A mandate id -> its provider's reference, from the plan record (see runtime.build_payments).
+    mandate_reference: Callable[[str], str | None] | None = None
 
     @property
     def http(self) -> HttpTransport:
@@ -293,6 +321,35 @@ def build_registry(keys: PaymentKeys, configured: str, env: PaymentEnvironment) 
     return ProviderRegistry(providers)
 
 
+def build_debicheck(keys: PaymentKeys, env: PaymentEnvironment) -> DebiCheckGateway | None:
+    """The DebiCheck gateway the secret names, or None when it names none."""
+    own = keys.debicheck
+    if own is None:
+        return None
+    if own.provider == "stitch":
+        assert own.webhook_secret is not None and own.client_id is not None and own.client_secret is not None
+        try:
+            return StitchDebiCheckGateway(
+                own.webhook_secret.get_secret_value(),
+                env.http,
+                own.client_id,
+                own.client_secret.get_secret_value(),
+                redirect_url=f"{env.pay_page_base_url.rstrip('/')}/done",
+                mandate_reference=env.mandate_reference,
+            )
+        except ValueError as error:
+            raise PaymentConfigurationError("invalid_provider_keys", "debicheck") from error
+    assert own.callback_secret is not None
+    return SandboxDebiCheckGateway(own.callback_secret.get_secret_value().encode())
+
+
+def _callback_secret(keys: DebiCheckKeys) -> bytes:
+    """The key mandate callbacks in our own shape are signed with (see the module's docstring)."""
+    if keys.callback_secret is not None:
+        return keys.callback_secret.get_secret_value().encode()
+    return secrets.token_bytes(32)
+
+
 class PaymentWiring:
     """The stack's payment services, built from the secret once, on first use, thread-safely.
 
@@ -308,7 +365,8 @@ class PaymentWiring:
         self._lock = threading.Lock()
         self._keys: PaymentKeys | None = None
         self._registry: ProviderRegistry | None = None
-        self._debicheck: SandboxDebiCheckGateway | None = None
+        self._debicheck: DebiCheckGateway | None = None
+        self._callback_secret: bytes | None = None
         self._plan_tokens: PlanTokenSigner | None = None
 
     @classmethod
@@ -320,9 +378,9 @@ class PaymentWiring:
             if self._registry is None:
                 keys = self._load_keys()
                 registry = build_registry(keys, self.provider, self._env)
+                self._debicheck = build_debicheck(keys, self._env)
                 if keys.debicheck is not None:
-                    callback_secret = keys.debicheck.callback_secret.get_secret_value().encode()
-                    self._debicheck = SandboxDebiCheckGateway(callback_secret)
+                    self._callback_secret = _callback_secret(keys.debicheck)
                 if keys.plan_token_secret is not None:
                     try:
                         self._plan_tokens = PlanTokenSigner(keys.plan_token_secret.get_secret_value())
@@ -343,15 +401,16 @@ class PaymentWiring:
         return self._build()
 
     @property
-    def debicheck(self) -> SandboxDebiCheckGateway | None:
+    def debicheck(self) -> DebiCheckGateway | None:
         """The DebiCheck gateway, or None when the secret names none."""
         self._build()
         return self._debicheck
 
     @property
     def mandate_callback_secret(self) -> bytes | None:
-        keys = self.keys
-        return None if keys.debicheck is None else keys.debicheck.callback_secret.get_secret_value().encode()
+        """The key of mandate callbacks in our own shape, or None when the secret names no gateway."""
+        self._build()
+        return self._callback_secret
 
     @property
     def plan_tokens(self) -> PlanTokenSigner | None:

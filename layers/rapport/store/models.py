@@ -15,6 +15,9 @@ Access patterns and the keys that serve them:
 * delivery events back to a message: ``contacts.provider-message-index``.
 * payment link by id: ``links`` hash ``link_id``; links of an account: ``links.account-index``.
 * the agents' worklist: ``worklist`` hash ``queue``, range ``created_key``.
+* plans due for the daily overdue sweep: ``plans.due-index`` hash ``status``, range ``next_due`` (the
+  oldest unpaid instalment's due date, set only while the plan is active, so the index is sparse);
+  one query with a key condition on the date.
 """
 
 from __future__ import annotations
@@ -237,7 +240,28 @@ class PromiseModel(RapportModel):
     paid_cents = NumberAttribute(default=0)
 
 
+class PlanDueIndex(GlobalSecondaryIndex):
+    """Active plans by the due date of their oldest unpaid instalment (sparse: see ``next_due``)."""
+
+    class Meta:
+        index_name = "due-index"
+        projection = KeysOnlyProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    next_due = UnicodeAttribute(range_key=True)
+
+
 class PlanModel(RapportModel):
+    """A plan offered or accepted. ``next_due`` (ISO date) is written by the repository from the
+    plan's schedule on every change, and only while the plan is active and owes an instalment:
+    offered and closed plans carry none, so they stay out of ``due-index``.
+
+    NOTE: every active plan shares one index partition ("active"). That holds while plan writes stay
+    far below a partition's 1,000 writes a second; past that, shard the key (``active#0``..``#9``)
+    and query each shard. A plan accepted before ``next_due`` existed enters the index on its next
+    write; an installation that has such plans backfills ``next_due`` once (plan_next_due).
+    """
+
     short_name = "plans"
 
     class Meta:
@@ -249,6 +273,9 @@ class PlanModel(RapportModel):
     offer_id = UnicodeAttribute(null=True)
     plan = JSONAttribute()
     created_at = UTCDateTimeAttribute()
+    next_due = UnicodeAttribute(null=True)
+
+    due_index = PlanDueIndex()
 
 
 class JourneyModel(RapportModel):

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -70,9 +70,34 @@ class PlanChange:
         return self.account_status is not None or self.write_off_cents != 0
 
 
+ACTIVE_PLAN = "active"
+
+
+def plan_next_due(status: str, document: dict[str, Any] | None) -> str | None:
+    """The ISO due date of an active plan's oldest unpaid instalment, read from its live schedule
+    (``document["current"]``); None for any other plan. This is ``PlanModel.next_due``, which keeps
+    ``due-index`` sparse: a plan leaves the index when it completes, is cancelled or owes nothing."""
+    current = (document or {}).get("current")
+    if status != ACTIVE_PLAN or not isinstance(current, dict):
+        return None
+    unpaid = [
+        instalment["due_date"]
+        for instalment in current.get("instalments") or ()
+        if instalment.get("status") != "paid"
+    ]
+    return min(unpaid) if unpaid else None
+
+
 def _plan_actions(change: PlanChange) -> tuple[list[Any], Any]:
+    """The plan's update: status and document, and ``next_due`` kept in step with both."""
     condition = (PlanModel.status == change.plan.status) & (PlanModel.plan == change.plan.plan)
-    return [PlanModel.status.set(change.status), PlanModel.plan.set(change.document)], condition
+    next_due = plan_next_due(change.status, change.document)
+    actions = [
+        PlanModel.status.set(change.status),
+        PlanModel.plan.set(change.document),
+        PlanModel.next_due.set(next_due) if next_due else PlanModel.next_due.remove(),
+    ]
+    return actions, condition
 
 
 def _account_update(
@@ -100,6 +125,21 @@ def _account_update(
 def _is_condition_failure(error: Exception) -> bool:
     cause = getattr(error, "cause_response_code", None)
     return cause == "ConditionalCheckFailedException"
+
+
+@dataclass(frozen=True)
+class DuePlan:
+    """A plan listed by ``due-index``: its keys and the due date it was listed under (ISO)."""
+
+    account_id: str
+    plan_id: str
+    next_due: str
+
+
+@dataclass(frozen=True)
+class DuePlansPage:
+    plans: list[DuePlan]
+    last_key: dict[str, Any] | None
 
 
 class Accounts:
@@ -295,6 +335,24 @@ class Plans:
         except DoesNotExist:
             return None
 
+    def due_for_review(
+        self, due_by: date, limit: int = 100, last_key: dict[str, Any] | None = None
+    ) -> DuePlansPage:
+        """One page of active plans whose oldest unpaid instalment fell due on or before ``due_by``,
+        oldest first: a key condition on ``due-index``, never a scan. ``last_key`` continues a page.
+
+        The index is eventually consistent: a plan changed a moment ago may be listed by its old
+        date, so the caller reads the plan itself before deciding anything.
+        """
+        page = PlanModel.due_index.query(
+            ACTIVE_PLAN,
+            range_key_condition=PlanModel.next_due <= due_by.isoformat(),
+            limit=limit,
+            last_evaluated_key=last_key,
+        )
+        plans = [DuePlan(item.account_id, item.plan_id, item.next_due) for item in page]
+        return DuePlansPage(plans, page.last_evaluated_key)
+
     def change(self, change: PlanChange, at: datetime) -> None:
         """Write a plan's new state (and its account's) if nobody changed the plan since it was read.
 
@@ -342,6 +400,13 @@ class Journeys:
         """The account's journey that waits for a reply or payment, if any (newest first)."""
         for journey in JourneyModel.query(account_id, scan_index_forward=False):
             if journey.status == "waiting" and journey.task_token:
+                return journey
+        return None
+
+    def in_progress(self, account_id: str) -> JourneyModel | None:
+        """The account's journey that has not finished (busy between steps, or waiting), if any."""
+        for journey in JourneyModel.query(account_id, scan_index_forward=False):
+            if journey.status in ("running", "waiting"):
                 return journey
         return None
 

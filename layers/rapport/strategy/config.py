@@ -121,9 +121,19 @@ class Contact(_Strict):
     agent_phone: str = "+27 10 000 0000"
 
 
+class PlanReview(_Strict):
+    """The daily overdue sweep of payment plans (the ``review_plans`` function): EventBridge
+    Scheduler fires ``schedule`` in the client's time zone; an instalment still unpaid
+    ``grace_days`` days after its due date is missed."""
+
+    schedule: str = Field(default="cron(0 6 * * ? *)", pattern=r"^cron\(.+\)$")
+    grace_days: int = Field(default=2, ge=0, le=10)
+
+
 class Payments(_Strict):
     provider: str = Field(default="sandbox", pattern=r"^(sandbox|paystack|stitch|ozow|payfast|peach)$")
     link_expiry: timedelta = timedelta(days=7)
+    plan_review: PlanReview = PlanReview()
 
 
 class ClientConfig(_Strict):

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from rapport.payments import (
+    DuplicateReferenceError,
     HttpResponse,
     IgnoredWebhookError,
     LinkLedger,
@@ -21,6 +22,9 @@ from rapport.payments import (
     ProviderRequestError,
     StaleWebhookError,
     WebhookSignatureError,
+    instalment_reference,
+    link_id_of_reference,
+    parse_instalment_reference,
 )
 
 SECRET = "sk_test_0123456789abcdef"
@@ -249,3 +253,130 @@ def test_create_link_surfaces_provider_errors(
     with pytest.raises(ProviderRequestError) as caught:
         provider.create_link(payment_link_request)
     assert caught.value.http_status == 502
+
+
+# --- a plan's instalments: one Paystack reference each ---------------------------------------------
+
+PLAN_LINK = "I0123456789abcdef0123"
+
+
+def instalment_success(reference: str, charge_id: int, amount: int = 80_000, metadata: bool = True) -> bytes:
+    data: dict = {
+        "id": charge_id,
+        "status": "success",
+        "reference": reference,
+        "amount": amount,
+        "currency": "ZAR",
+        "paid_at": "2026-03-25T08:00:00.000Z",
+    }
+    if metadata:
+        data["metadata"] = {"link_id": PLAN_LINK, "purpose": "instalment"}
+    return json.dumps({"event": "charge.success", "data": data}).encode()
+
+
+def test_instalment_references_are_deterministic_and_name_their_link():
+    first = instalment_reference(PLAN_LINK, 1, 1)
+    assert first == instalment_reference(PLAN_LINK, 1, 1) == f"{PLAN_LINK}.i1.a1"
+    assert len({first, instalment_reference(PLAN_LINK, 2, 1), instalment_reference(PLAN_LINK, 1, 2)}) == 3
+    assert parse_instalment_reference(instalment_reference(PLAN_LINK, 12, 3)) == (PLAN_LINK, 12, 3)
+    assert link_id_of_reference(instalment_reference(PLAN_LINK, 2, 1)) == PLAN_LINK
+    # A plain link's reference is its link id, and nothing else is read as an instalment
+    assert link_id_of_reference("lnk_0001abcd") == "lnk_0001abcd"
+    assert parse_instalment_reference(f"{PLAN_LINK}.i0.a1") is None
+    assert parse_instalment_reference(f"{PLAN_LINK}.i1") is None
+    with pytest.raises(ValueError):
+        instalment_reference(PLAN_LINK, 0, 1)
+
+
+def test_a_checkout_reference_must_name_its_own_link(payment_link_request: PaymentLinkRequest):
+    fields = payment_link_request.model_dump()
+    with pytest.raises(ValueError, match="must name its link"):
+        PaymentLinkRequest(**{**fields, "reference": instalment_reference("Iother", 1, 1)})
+    own = PaymentLinkRequest(**{**fields, "reference": instalment_reference(fields["link_id"], 2, 1)})
+    assert own.provider_reference == "lnk_0001abcd.i2.a1"
+    assert payment_link_request.provider_reference == "lnk_0001abcd"
+
+
+def test_an_instalment_checkout_is_initialised_under_its_own_reference(
+    recording_transport, payment_link_request: PaymentLinkRequest
+) -> None:
+    # Given a request for the second instalment of a plan's link
+    reference = instalment_reference("lnk_0001abcd", 2, 1)
+    request = PaymentLinkRequest(**{**payment_link_request.model_dump(), "reference": reference})
+    transport = recording_transport(
+        HttpResponse(
+            status=200,
+            body=json.dumps(
+                {
+                    "status": True,
+                    "data": {"authorization_url": "https://checkout.paystack.com/i2", "access_code": "i2"},
+                }
+            ).encode(),
+        )
+    )
+    provider = PaystackProvider(SECRET, transport, customer_email=lambda _: "debtor@example.test")
+    # When the checkout is created
+    provider.create_link(request)
+    # Then Paystack is given the instalment's reference, and the link id travels in the metadata
+    (sent,) = transport.requests
+    assert sent.json_body()["reference"] == "lnk_0001abcd.i2.a1"
+    assert sent.json_body()["metadata"]["link_id"] == "lnk_0001abcd"
+
+
+@pytest.mark.parametrize("status", [200, 400])
+def test_a_reference_paystack_already_holds_is_a_duplicate_reference_error(
+    recording_transport, payment_link_request: PaymentLinkRequest, status: int
+) -> None:
+    refusal = b'{"status": false, "message": "Duplicate Transaction Reference"}'
+    answer = HttpResponse(status=status, body=refusal)
+    provider = PaystackProvider(SECRET, recording_transport(answer), customer_email=lambda _: "d@x.test")
+    with pytest.raises(DuplicateReferenceError) as caught:
+        provider.create_link(payment_link_request)
+    assert (caught.value.reason, caught.value.http_status) == ("duplicate_reference", 502)
+
+
+def test_two_instalments_of_one_link_are_two_transactions_each_credited_once(
+    provider: PaystackProvider, webhook_now: datetime
+) -> None:
+    # Given the first and second instalments of one plan paid through their own checkouts
+    first_raw = instalment_success(instalment_reference(PLAN_LINK, 1, 1), 5001)
+    second_raw = instalment_success(instalment_reference(PLAN_LINK, 2, 1), 5002)
+    first = provider.parse_webhook({"x-paystack-signature": sign(first_raw)}, first_raw, webhook_now)
+    second = provider.parse_webhook({"x-paystack-signature": sign(second_raw)}, second_raw, webhook_now)
+    # Then both map back to the plan's link, as distinct transactions
+    assert first.link_id == second.link_id == PLAN_LINK
+    assert (first.transaction_id, second.transaction_id) == (f"{PLAN_LINK}.i1.a1", f"{PLAN_LINK}.i2.a1")
+    # When the ledger of the link takes both, and the second is delivered again
+    ledger = LinkLedger(link=LinkSnapshot(link_id=PLAN_LINK, amount_cents=240_000))
+    ledger, one = ledger.apply(first)
+    ledger, two = ledger.apply(second)
+    _, again = ledger.apply(
+        provider.parse_webhook({"x-paystack-signature": sign(second_raw)}, second_raw, webhook_now)
+    )
+    # Then each instalment is credited once and the redelivery is a duplicate
+    assert [one.credit_delta_cents, two.credit_delta_cents, again.credit_delta_cents] == [80_000, 80_000, 0]
+    assert again.outcome.value == "duplicate"
+
+
+def test_an_instalment_event_without_metadata_and_its_refund_find_the_link_from_the_reference(
+    provider: PaystackProvider, webhook_now: datetime
+) -> None:
+    reference = instalment_reference(PLAN_LINK, 3, 2)
+    raw = instalment_success(reference, 5003, metadata=False)
+    event = provider.parse_webhook({"x-paystack-signature": sign(raw)}, raw, webhook_now)
+    assert (event.link_id, event.transaction_id) == (PLAN_LINK, reference)
+    refund = json.dumps(
+        {
+            "event": "refund.processed",
+            "data": {
+                "transaction_reference": reference,
+                "refund_reference": "RFD_9",
+                "amount": 100,
+                "currency": "ZAR",
+            },
+        }
+    ).encode()
+    refunded = provider.parse_webhook({"x-paystack-signature": sign(refund)}, refund, webhook_now)
+    assert (refunded.link_id, refunded.transaction_id, refunded.kind) == (
+        PLAN_LINK, reference, PaymentEventKind.REFUNDED,
+    )

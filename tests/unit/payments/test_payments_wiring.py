@@ -16,7 +16,8 @@ from rapport.payments import (
     PaymentLinkRequest,
     UnknownProviderError,
 )
-from rapport.payments.debicheck import SandboxDebiCheckGateway
+from rapport.payments.debicheck import MandateStatus, SandboxDebiCheckGateway
+from rapport.payments.providers.stitch_debicheck import StitchDebiCheckGateway
 from rapport.payments.tokens import PlanTokenSigner
 from rapport.payments.wiring import PaymentEnvironment, PaymentKeys, PaymentWiring, build_registry
 
@@ -182,6 +183,77 @@ def test_wiring_reads_the_secret_once_and_only_when_payments_are_first_used():
 def test_without_debicheck_or_plan_token_keys_those_services_are_absent_not_broken():
     wiring = PaymentWiring.from_keys(keys(debicheck=None, plan_token_secret=None), "sandbox", env())
     assert wiring.debicheck is None and wiring.plan_tokens is None and wiring.mandate_callback_secret is None
+
+
+STITCH_DEBICHECK = {
+    "provider": "stitch",
+    "webhook_secret": "whsec_ZGViaWNoZWNrLXRlc3Qta2V5LTAxMjM0NTY3",
+    "client_id": "stitch-client",
+    "client_secret": "stitch-client-secret",
+}
+
+
+def test_a_stitch_debicheck_gateway_is_wired_and_restates_with_a_key_of_its_own(recording_transport):
+    # Given a secret naming Stitch as the DebiCheck gateway, with no callback_secret
+    answers = recording_transport(
+        HttpResponse(status=200, body=b'{"access_token": "t"}'),
+        HttpResponse(
+            status=200,
+            body=json.dumps(
+                {"data": {"node": {"id": "pcr-9", "status": {"__typename": "PaymentConsentGranted"}}}}
+            ).encode(),
+        ),
+    )
+    references: list[str] = []
+
+    def reference(mandate_id: str) -> str:
+        references.append(mandate_id)
+        return "pcr-9"
+
+    wiring = PaymentWiring.from_keys(
+        keys(debicheck=STITCH_DEBICHECK), "sandbox", env(transport=answers, mandate_reference=reference)
+    )
+    # Then the gateway is Stitch's, reaching Stitch through the stack's transport and finding a
+    # mandate's consent through the runtime's lookup
+    assert isinstance(wiring.debicheck, StitchDebiCheckGateway)
+    assert wiring.debicheck.mandate_status("acc-1:plan-1") is MandateStatus.APPROVED
+    assert references == ["acc-1:plan-1"]
+    # And callbacks are restated with a random key of this process, not a configured one
+    secret = wiring.mandate_callback_secret
+    assert secret is not None and len(secret) == 32
+    again = PaymentWiring.from_keys(keys(debicheck=STITCH_DEBICHECK), "sandbox", env())
+    assert again.mandate_callback_secret != secret
+
+
+def test_a_stitch_gateway_uses_the_callback_secret_when_one_is_given():
+    wiring = PaymentWiring.from_keys(
+        keys(debicheck={**STITCH_DEBICHECK, "callback_secret": "restate-key-0123"}), "sandbox", env()
+    )
+    assert wiring.mandate_callback_secret == b"restate-key-0123"
+
+
+@pytest.mark.parametrize(
+    "debicheck",
+    [
+        {"provider": "sandbox"},
+        {"provider": "stitch", "webhook_secret": "whsec_eA==", "client_id": "c"},
+        {"provider": "bank-of-nowhere", "callback_secret": "x" * 16},
+    ],
+)
+def test_a_debicheck_gateway_without_its_keys_is_refused_naming_the_field_never_a_value(debicheck):
+    with pytest.raises(PaymentConfigurationError) as raised:
+        keys(debicheck=debicheck)
+    assert raised.value.reason == "invalid_secret" and "debicheck" in str(raised.value)
+    assert "whsec_eA==" not in str(raised.value)
+
+
+def test_an_unusable_stitch_webhook_secret_is_a_configuration_error_naming_debicheck():
+    wiring = PaymentWiring.from_keys(
+        keys(debicheck={**STITCH_DEBICHECK, "webhook_secret": "whsec_%%%"}), "sandbox", env()
+    )
+    with pytest.raises(PaymentConfigurationError) as raised:
+        _ = wiring.debicheck
+    assert (raised.value.reason, raised.value.detail) == ("invalid_provider_keys", "debicheck")
 
 
 def test_a_short_plan_token_secret_is_refused():

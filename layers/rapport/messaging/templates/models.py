@@ -103,7 +103,8 @@ class MessageContext(BaseModel):
     amount_due_cents: int = Field(ge=0)
     currency: str = "ZAR"
     due_date: date | None = None
-    pay_link_url: str | None = Field(default=None, max_length=300)
+    pay_link_url: str | None = Field(default=None, max_length=1024)
+    """Where the debtor pays: a provider's link, or a plan's signed pay link (as long as plan_accept_url)."""
     promise_date: date | None = None
     promise_amount_cents: int | None = Field(default=None, gt=0)
     plan_summary: str | None = Field(default=None, max_length=300)

@@ -17,27 +17,40 @@ Events modelled: ``charge.success`` (succeeded), ``refund.processed`` (refunded)
 ``refund.pending`` / ``refund.failed`` (pending: a status, no money moves). Any other authentic
 event raises ``IgnoredWebhookError`` (answer 200, drop it).
 
-Links: our link id is the Paystack transaction ``reference`` and is also put in ``metadata``, so
-``transaction_id`` of every event for the link is that reference and refunds (which name the
-refunded transaction by ``transaction_reference``) land on the same transaction. Consequence: one
-Paystack link is one transaction; a second part-payment needs a new link.
+References: Paystack takes one payment per transaction ``reference``. A plain link's reference is
+our link id. A plan's link takes one payment per instalment, so each instalment's checkout carries
+a reference of its own, ``<link id>.i<instalment>.a<attempt>``
+(:func:`rapport.payments.models.instalment_reference`), deterministic so that a retried creation
+asks for the same transaction (Paystack then answers "Duplicate Transaction Reference", raised as
+``DuplicateReferenceError``). The link id also goes in ``metadata``. ``transaction_id`` of every
+event is the reference, so each instalment is its own transaction in the link's ledger, and a
+refund (which names the refunded transaction by ``transaction_reference``, without metadata) finds
+its link by reading the link id back from the reference.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from rapport.payments.errors import (
+    DuplicateReferenceError,
     IgnoredWebhookError,
     MalformedWebhookError,
     ProviderRequestError,
     WebhookSignatureError,
 )
-from rapport.payments.models import PaymentEvent, PaymentEventKind, PaymentLinkRequest, ProviderLink
+from rapport.payments.models import (
+    PaymentEvent,
+    PaymentEventKind,
+    PaymentLinkRequest,
+    ProviderLink,
+    link_id_of_reference,
+)
 from rapport.payments.providers.base import (
     DEFAULT_TOLERANCE,
     HttpTransport,
@@ -85,7 +98,7 @@ class PaystackProvider:
             "email": self._customer_email(request),
             "amount": str(request.amount_cents),
             "currency": request.currency,
-            "reference": request.link_id,
+            "reference": request.provider_reference,
             "metadata": {
                 "link_id": request.link_id,
                 "account_id": request.account_id,
@@ -101,6 +114,7 @@ class PaystackProvider:
                 {"Authorization": f"Bearer {self._secret_key}"},
             )
         )
+        _refuse_duplicate_reference(response.body)
         document = response_json(response, self.name)
         data = document.get("data")
         if document.get("status") is not True or not isinstance(data, Mapping):
@@ -160,7 +174,7 @@ class PaystackProvider:
                 provider=self.name,
                 event_id=f"{event_name}:{require_str(data, 'id')}",
                 transaction_id=reference,
-                link_id=link_id if isinstance(link_id, str) and link_id else reference,
+                link_id=link_id if isinstance(link_id, str) and link_id else link_id_of_reference(reference),
                 kind=PaymentEventKind.SUCCEEDED,
                 amount_cents=require_minor_units(data, "amount"),
                 currency=require_currency(data.get("currency")),
@@ -175,7 +189,7 @@ class PaystackProvider:
                 provider=self.name,
                 event_id=f"{event_name}:{refund_id}",
                 transaction_id=reference,
-                link_id=reference,
+                link_id=link_id_of_reference(reference),
                 kind=PaymentEventKind.REFUNDED if processed else PaymentEventKind.PENDING,
                 amount_cents=require_minor_units(data, "amount"),
                 currency=require_currency(data.get("currency")),
@@ -192,3 +206,14 @@ def _refund_id(data: Mapping[str, Any]) -> str:
         if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
             return str(value)
     raise MalformedWebhookError("missing_field", "refund_reference")
+
+
+def _refuse_duplicate_reference(body: bytes) -> None:
+    """Paystack refuses a reference it already holds with this message (and ``status`` false)."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return
+    message = document.get("message") if isinstance(document, Mapping) else None
+    if isinstance(message, str) and "duplicate transaction reference" in message.lower():
+        raise DuplicateReferenceError("duplicate_reference", "paystack")

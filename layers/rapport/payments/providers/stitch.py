@@ -165,22 +165,8 @@ class StitchProvider:
         )
 
     def _client_token(self) -> str:
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": self._client_id,
-            "client_secret": self._client_secret,
-            "scope": "client_paymentrequest",
-            "audience": self._auth_endpoint,
-        }
-        response = self._transport.send(
-            HttpRequest(
-                method="POST",
-                url=self._auth_endpoint,
-                headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
-                body=urlencode(form).encode(),
-            )
-        )
-        return response_str(response_json(response, self.name), "access_token", self.name)
+        scope = "client_paymentrequest"
+        return client_token(self._transport, self._auth_endpoint, self._client_id, self._client_secret, scope)
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes, now: datetime) -> PaymentEvent:
         message_id = require_signature_header(headers, "svix-id")
@@ -197,7 +183,7 @@ class StitchProvider:
             if "timestamp" in str(error).lower():
                 raise StaleWebhookError("clock_skew") from error
             raise WebhookSignatureError("bad_signature") from error
-        return self._event(message_id, _parse_json_with_exact_numbers(raw_body), now)
+        return self._event(message_id, parse_json_with_exact_numbers(raw_body), now)
 
     def _event(self, message_id: str, document: Mapping[str, Any], now: datetime) -> PaymentEvent:
         status = document.get("status")
@@ -236,7 +222,29 @@ class StitchProvider:
         raise IgnoredWebhookError("unsupported_event", type_name)
 
 
-def _parse_json_with_exact_numbers(raw_body: bytes) -> Mapping[str, Any]:
+def client_token(
+    transport: HttpTransport, auth_endpoint: str, client_id: str, client_secret: str, scope: str
+) -> str:
+    """A Stitch client-credentials token for ``scope`` (each Stitch API names the scope it needs)."""
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "scope": scope,
+        "audience": auth_endpoint,
+    }
+    response = transport.send(
+        HttpRequest(
+            method="POST",
+            url=auth_endpoint,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+            body=urlencode(form).encode(),
+        )
+    )
+    return response_str(response_json(response, "stitch"), "access_token", "stitch")
+
+
+def parse_json_with_exact_numbers(raw_body: bytes) -> Mapping[str, Any]:
     """JSON with every number kept as its text, so a ``quantity`` of 150.5 never becomes a float."""
     try:
         document = json.loads(raw_body, parse_float=str, parse_int=str)
