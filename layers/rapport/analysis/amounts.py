@@ -16,10 +16,16 @@ from decimal import Decimal, InvalidOperation
 from rapport.analysis.text import clean
 
 _NUMBER = r"(?P<number>\d{1,3}(?:[ ,.\u00a0]\d{3})+|\d+)(?:[.,](?P<cents>\d{1,2}))?(?![\d])(?P<k>\s?k\b)?"
-_CURRENCY_FIRST = re.compile(rf"(?<![A-Za-z0-9])(?:R|ZAR)\s?{_NUMBER}", re.IGNORECASE)
+# Rand first; dollars, pounds and euros for debtors abroad ("$75/month", "can't pay \u00a390").
+# NOTE: the sum is returned in cents of whichever currency the debtor wrote, and `ReplyAnalysis.currency`
+# stays ZAR; a debtor's account currency (or the symbol found here) should set it once accounts abroad
+# are collected in their own currency.
+_CURRENCY_FIRST = re.compile(
+    rf"(?<![A-Za-z0-9])(?:R|ZAR|US\$|\$|\u00a3|\u20ac|USD|GBP|EUR)\s?{_NUMBER}", re.IGNORECASE
+)
 _CURRENCY_AFTER = re.compile(
     r"(?<![\w.,])(?P<number>\d{1,3}(?:[ ,.]\d{3})+|\d+)(?:[.,](?P<cents>\d{1,2}))?(?P<k>\s?k)?"
-    r"\s?(?:rand|zar|bucks)\b",
+    r"\s?(?:rand|zar|bucks|dollars?|pounds?|quid|euros?)\b",
     re.IGNORECASE,
 )
 _BARE = re.compile(
@@ -32,20 +38,23 @@ _BARE = re.compile(
 _OFFER_BEFORE = re.compile(
     r"\b(?:pay|paying|payment of|pay you|afford|offer|offering|manage|give|send|deposit|do|transfer|eft|"
     r"instalments? of|installments? of|arrangement of|only|just|betaal|inbetaal|bekostig|gee|stuur|oorbetaal|"
-    r"about|around|maybe|say)\s+(?:(?:you|u|jou|only|just|about|around|net|maybe|the|outstanding|full|"
-    r"remaining|balance of|first|another|die|volle)\s+){0,3}$",
+    r"about|around|maybe|say|settle|settling|clear|vereffen)\s+(?:(?:you|u|jou|only|just|about|around|net|"
+    r"maybe|the|outstanding|full|remaining|balance of|first|another|die|volle|amount of|sum of|"
+    r"bedrag van)\s+){0,3}$",
     re.IGNORECASE,
 )
 _OFFER_AFTER = re.compile(
     r"^\s*(?:per month|a month|pm\b|p/m|p\.m\.|monthly|every month|each month|a week|per week|weekly|"
     r"every week|each week|every two weeks|fortnightly|per maand|elke maand|maandeliks|per week|weekliks|"
-    r"now|today|tomorrow|tonight|on\b|by\b|this\b|next\b|at month end|month end|op\b|more\b|vandag|nou)",
+    r"now|today|tomorrow|tonight|on\b|by\b|this\b|next\b|at month end|month end|op\b|more\b|vandag|nou|"
+    r"/ ?(?:month|mo|mth|week|wk)\b)",
     re.IGNORECASE,
 )
 _NOT_OFFERED_BEFORE = re.compile(
     r"\b(?:owe|owed|owing|owes|balance|balance of|charged|charging|billed|debt of|not|instead of|total|"
     r"outstanding|only owed|skuld|was|were|of only|earn|earning|earns|salary|income|get|paid|received|"
-    r"verdien|kry|from|than|grant|pension|pensioen|toelaag|uif|wages?)\s+(?:\w+\s+){0,2}$",
+    r"verdien|kry|from|than|grant|pension|pensioen|toelaag|uif|wages?|live on|living on|survive on|"
+    r"surviving on|leef van|lewe van)\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE,
 )
 # "I have been paying R500 every month": what the debtor used to pay is history, not an offer.
@@ -60,8 +69,23 @@ _CEILING_BEFORE = re.compile(
     r"meer as)\s+$|\b(?:no more than|not more than|at most|maximum of|max)\s+$",
     re.IGNORECASE,
 )
-_NEGATED_OFFER_BEFORE = re.compile(r"\b(?:cannot|not|nie|never|unable to)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+# "I can't pay \u00a390 a month", "I cannot do the full R6 800 in one go": a sum refused is not offered.
+_NEGATED_OFFER_BEFORE = re.compile(
+    r"\b(?:cannot|can'?t|cant|won'?t|not|nie|never|unable to)\s+(?:\w+\s+){0,2}"
+    r"(?:the\s+(?:full|whole|entire|total)\s+)?$",
+    re.IGNORECASE,
+)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+# What is said about a sum is said in its own clause: "I get paid weekly, so R150 every Friday" offers
+# R150; the pay day before "so" is circumstance.
+_CLAUSE_BREAK = re.compile(r"[.;!?\n]\s|,\s|\b(?:so|but|maar|dus)\s", re.IGNORECASE)
+
+
+def _clause_before(text: str, start: int) -> str:
+    """Up to 40 characters before a sum, from the start of the sum's clause."""
+    before = text[max(0, start - 40) : start]
+    breaks = list(_CLAUSE_BREAK.finditer(before))
+    return before[breaks[-1].end() :] if breaks else before
 
 # Sums written in words ("five hundred rand", "vyf honderd"), with no more grammar than replies use.
 _SMALL_NUMBERS = {
@@ -175,7 +199,7 @@ def _candidates(text: str) -> list[_Candidate]:
                 continue
             if needs_offer and len(digits) < 2 and not match.group("k"):
                 continue
-            before = text[max(0, start - 40) : start]
+            before = _clause_before(text, start)
             after = text[end : end + 24]
             ceiling = bool(_CEILING_BEFORE.search(before))
             offered = ceiling or bool(_OFFER_BEFORE.search(before) or _OFFER_AFTER.match(after))
@@ -186,6 +210,8 @@ def _candidates(text: str) -> list[_Candidate]:
                 or _PAST_PAYMENT_BEFORE.search(before)
                 or (_NOT_OFFERED_BEFORE.search(before) and not _OFFER_BEFORE.search(before))
             ):
+                # A sum set aside stays read: the digits after "\u00a3" are not read again as a bare number.
+                taken.append((start, end))
                 continue
             cents = _to_cents(number, match.group("cents"), bool(match.group("k")))
             if cents is None or cents <= 0:

@@ -15,7 +15,9 @@ The rules, where English is ambiguous:
   month, "month end" the last day of this month.
 - A day of the month ("the 25th", "die 5de", "on the 3rd") is the next time that day comes round,
   today included; a day the month lacks ("the 31st" in April) is that month's last day.
-- Numeric dates are day first, as written in South Africa: "1/12" is 1 December.
+- Numeric dates are day first, as written in South Africa and Britain: "1/12" is 1 December; for a
+  debtor in the Americas (`month_first`) month first, as written in the US: "12/1" is 1 December.
+  Either way a date that cannot be read in that order is read in the other ("12/18", "18/12").
 - A day and month without a year ("2 Jan", "15 December") is the next such date, today included.
 - "payday", "when I get paid", "when SASSA pays" name no day, so they resolve to nothing, unless the
   reply also names the day ("payday is the 25th").
@@ -346,7 +348,17 @@ def _weekday_index(word: str) -> int:
     return _WEEKDAY_WORDS.get(word, _SHORT_WEEKDAYS.get(word, 0))
 
 
-def _resolve(kind: str, match: re.Match[str], today: date) -> date | None:
+def _numeric(groups: dict[str, str | None], today: date, *, month_first: bool) -> date | None:
+    first, second = int(groups["day"] or 0), int(groups["month"] or 0)
+    year = int(groups["year"]) if groups.get("year") else None
+    orders = [(second, first), (first, second)] if month_first else [(first, second), (second, first)]
+    for day, month in orders:
+        if 1 <= month <= 12:
+            return _next_day_and_month(today, day, month, year)
+    return None
+
+
+def _resolve(kind: str, match: re.Match[str], today: date, *, month_first: bool = False) -> date | None:
     groups = match.groupdict()
     next_monday = today + timedelta(days=7 - today.weekday())
     if kind == "past":
@@ -384,7 +396,9 @@ def _resolve(kind: str, match: re.Match[str], today: date) -> date | None:
         unit = groups["unit"]
         days = 14 if unit.startswith("fortnight") else 7 if unit.startswith("week") or unit == "weke" else 1
         return today + timedelta(days=count * days)
-    if kind in ("day_month", "iso", "numeric"):
+    if kind == "numeric":
+        return _numeric(groups, today, month_first=month_first)
+    if kind in ("day_month", "iso"):
         month_word = groups["month"]
         month = int(month_word) if month_word.isdigit() else _MONTH_WORDS[month_word]
         year = int(groups["year"]) if groups.get("year") else None
@@ -418,8 +432,12 @@ def _resolve(kind: str, match: re.Match[str], today: date) -> date | None:
     raise ValueError(kind)
 
 
-def find_day_mentions(normalised: str, today: date, language: str = "en") -> list[DayMention]:
-    """Every future day a normalised reply names, with its place in the reply, in reading order."""
+def find_day_mentions(
+    normalised: str, today: date, language: str = "en", *, month_first: bool = False
+) -> list[DayMention]:
+    """Every future day a normalised reply names, with its place in the reply, in reading order.
+
+    `month_first` reads numeric dates the US way ("12/18"), for debtors in the Americas."""
     if not _MAY_NAME_A_DAY.search(normalised):
         return []
     rules = _RULES_AFRIKAANS if language == "af" else _RULES
@@ -435,7 +453,7 @@ def find_day_mentions(normalised: str, today: date, language: str = "en") -> lis
             claimed.append((start, end))
             if _PAST_PREFIX.search(normalised[max(0, start - 12) : start]):
                 continue
-            resolved = _resolve(kind, match, today)
+            resolved = _resolve(kind, match, today, month_first=month_first)
             if resolved is not None and resolved >= today:
                 found.append(DayMention(start=start, end=end, day=resolved))
     return sorted(found, key=lambda mention: mention.start)

@@ -11,20 +11,22 @@ with a fixed seed, so the same data and rules give the same weights, byte for by
 Why the rules' first sight matters. The current rules score 1.000 on every labelled file because they
 were tuned on all of them, so cross-validation with today's rules says nothing about unseen wording:
 any threshold reaches full recall and the policy would always keep the rules. An honest stand-in
-exists: ``tests/unit/analysis/first_sight_readings.jsonl`` holds, for the six fresh files, what the
-rules said the first time they met each file, at the last committed rules version before that file
-was written (fresh A and B by the rules of commit ebaf888, C and D by 1935e88, E and F by 3f3da48):
-intent, confidence, cue candidates, vulnerability reasons and the intent the rules give when told the
-reply is vulnerable. They were made once, by running each commit's own `LocalReplyAnalyser` (its
-``layers/rapport/analysis`` exported from git) over the files it had not seen. For C, D and E they
-reproduce the first-run figures recorded in test_analysis_targets.py; A, B and F were first run by
-rules that were never committed, so their readings here come from an older version and are harsher.
+exists: ``tests/unit/analysis/first_sight_readings.jsonl`` holds, for every fresh file
+(``replies_fresh_*.jsonl``: A to F and H), what the rules said the first time they met each file, at the
+last committed rules version before that file was written (fresh A and B by the rules of commit
+ebaf888, C and D by 1935e88, E and F by 3f3da48, H by 9ba6cae): intent, confidence, cue candidates,
+vulnerability reasons and the intent the rules give when told the reply is vulnerable. They were made
+once, by running each commit's own rules (its ``layers/rapport/analysis`` exported from git) over the
+file it had not seen. For C, D, E and H they reproduce the
+first-run figures recorded in test_analysis_targets.py; A, B and F were first run by rules that were
+never committed, so their readings here come from an older version and are harsher. A new fresh file
+gets its readings the same way, from the commit before its rules were changed, before it is fitted.
 Those readings are used twice:
 
 - to choose the policy: the vulnerability threshold and the intent fallback are chosen on the pooled
-  out-of-fold predictions for the six files, read against the rules' first-sight answers. A nested
-  figure (policy chosen on five files, applied to the sixth) is printed beside it;
-- as the rule features of those six files in training, so the model learns how far rule cues can be
+  out-of-fold predictions for the fresh files, read against the rules' first-sight answers. A nested
+  figure (policy chosen on all fresh files but one, applied to that one) is printed beside it;
+- as the rule features of the fresh files in training, so the model learns how far rule cues can be
   trusted on wording they were not written for, rather than learning to copy rules that fit the
   labels perfectly. The dev and held-out files, which the rules have fitted since their first
   version, contribute today's rule features.
@@ -81,8 +83,12 @@ TARGET_RECALL = 0.95
 # promised 0.95 (threshold 0.32). The margin buys about two points of pooled recall for about four of
 # precision (threshold 0.14: recall 0.971, precision 0.918, against 0.953 and 0.959 at 0.32).
 RECALL_MARGIN = 0.02
-# Overruling more of the rules must buy at least this much pooled intent accuracy to be chosen.
-WORTHWHILE_GAIN = 0.005
+# Overruling more of the rules must buy at least this much pooled intent accuracy to be chosen. At 0.005
+# (about seven replies in the 1,323 of the first-sight readings) the choice tipped to letting the model
+# overrule rival intents too (floor 0.8: 0.911 against 0.906), and the model then overruled clause rules
+# written on purpose ("I want to settle on Friday, can you call me?" is a promise). Seven replies read
+# by older rules do not outweigh that; a gain of a point would.
+WORTHWHILE_GAIN = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +357,7 @@ def choose_policy(scored: Sequence[Scored]) -> CombinationPolicy:
     Vulnerability: the highest threshold at which rules OR model reach the target recall plus
     `RECALL_MARGIN` (fewest false flags for it); the lowest threshold tried if none does. Intent: among
     the floors and minimums, the one that overrules the rules least (lowest floor, then highest minimum)
-    while its accuracy is within `WORTHWHILE_GAIN` of the best: a few replies more on 1,000 do not
+    while its accuracy is within `WORTHWHILE_GAIN` of the best: a few replies more on 1,300 do not
     justify overruling the rules on a whole band of confidence.
     """
     examples = [item.example for item in scored]

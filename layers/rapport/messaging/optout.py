@@ -89,6 +89,16 @@ _REQUEST_PATTERNS = [
     re.compile(r"\bkontak my (?:nooit )?(?:nie )?(?:meer|weer)\b"),
     re.compile(r"\bstuur (?:vir )?my (?:geen|nie meer) (?:boodskappe|sms'?e|e-?posse)\b"),
     re.compile(r"\bek wil (?:geen|nie meer) (?:boodskappe|sms'?e|e-?posse)\b"),
+    # Afrikaans: hou op met (die) boodskappe / sms'e / oproepe
+    re.compile(
+        r"\bhou op met (?:die |hierdie |jou |julle |al die )?(?:boodskappe|sms'?e|sms|oproepe|e-?posse)\b"
+    ),
+    # isiZulu / isiXhosa: yeka(ni) / musa(ni) ukungithumelela (stop / don't send me), with or without
+    # imiyalezo (messages); the negative imperative ningangithumeleli; andifuni imiyalezo (I don't want
+    # messages).
+    re.compile(r"\b(?:yeka|yekani|musa|musani|misa|misani) uku(?:ngi|ndi)(?:thumelel|thumel|bhalel)\w*"),
+    re.compile(r"\b(?:ni|u)nga(?:ngi|ndi)(?:thumeleli|bhaleli)\b"),
+    re.compile(r"\b(?:angi|andi)funi (?:le |lo )?(?:imiyalezo|imilayezo)\b"),
 ]
 # A request with one of these among the three words before it is negated or conditional ("don't
 # stop sending me reminders", "if you stop sending me messages ...", "I never said unsubscribe").

@@ -41,6 +41,24 @@ week", "Vrydag oor 'n week", "next weekend", "EOM", "end of the year", "end of d
 weke"), a promise set against a shortage with no vulnerability ("broke until payday but will pay
 then"), and a vulnerability threshold chosen with a recall margin (0.14: pooled recall 0.971,
 precision 0.918, intent 0.915).
+
+replies_fresh_h.jsonl (300: SMS, WhatsApp and email from South Africa, Britain and the US; English,
+Afrikaans, isiZulu and isiXhosa; 78 vulnerable) was written by someone who never saw the analyser. At
+first sight local-rules-v5+learned-v2 scored intent accuracy 0.880 (macro-F1 0.857), promise dates
+exact 0.974 (of 39) and vulnerability recall 0.936 at precision 0.924; the rules alone 0.840 / 0.974 /
+0.808, and local-rules-v4 0.873 / 0.974 / 0.872. Intent accuracy and vulnerability recall were below
+target on unseen replies again. Its misses were then fixed by kind in local-rules-v6+learned-v3: stop
+requests in Afrikaans, isiZulu and isiXhosa and formal ones ("cease all calls", "post only", withdrawn
+consent, a threat to block the number); balance questions, calls, plans, refusals, disputes, job loss,
+illness, hospital and bereavement in isiZulu and isiXhosa; British and US insolvency (bankruptcy, IVA,
+Breathing Space), benefits, repossessed homes and emergency accommodation; legal disputes (FDCPA
+validation, a bill insurance should have paid); cheques in the mail; words of a sign used for something
+else (a medical bill as the debt, a service contract that ended, a closure years ago, "a breakdown of the
+charges"); sums in dollars and pounds, refused or lived on; US numeric dates. Its figures here are
+therefore fitted, like the others'. One of its labels keeps a convention the held-out file does not:
+"next week" with no day names no promise date there, where replies_heldout.jsonl resolves "I'll pay next
+week" to the Friday of next week; the rules keep the Friday, so that reply counts as a false promise date,
+which no target reads.
 """
 
 from pathlib import Path
@@ -61,6 +79,7 @@ LABELLED_FILES = [
     HERE / "replies_fresh_d.jsonl",
     HERE / "replies_fresh_e.jsonl",
     HERE / "replies_fresh_f.jsonl",
+    HERE / "replies_fresh_h.jsonl",
 ]
 
 
@@ -93,6 +112,7 @@ def test_heldout_set_is_large_and_covers_both_languages() -> None:
         ("replies_fresh_c.jsonl", 100),
         ("replies_fresh_e.jsonl", 150),
         ("replies_fresh_f.jsonl", 100),
+        ("replies_fresh_h.jsonl", 250),
     ],
 )
 def test_fresh_sets_are_large_varied_and_cover_every_intent(name: str, at_least: int) -> None:

@@ -70,6 +70,12 @@ EXPLICIT_REQUESTS = [
     "hou op om my te sms",
     "Kontak my nie meer nie",
     "Stuur vir my geen boodskappe nie",
+    "Hou op met julle SMS'e!",
+    "hou op met die boodskappe",
+    "Yekani ukungithumelela ama-SMS",
+    "Musa ukundithumelela imiyalezo",
+    "Ningangithumeleli imiyalezo, ngiyacela",
+    "Andifuni imiyalezo yenu",
 ]
 
 NOT_OPT_OUTS = [
@@ -99,6 +105,9 @@ NOT_OPT_OUTS = [
     "Ek het klaar betaal",
     "Kan julle my asseblief bel",
     "My salary ends up short every month",
+    "Hou op met die rente, dit is te veel",
+    "Ngicela ningithumelele i-statement",
+    "Ndicela nindithumelele iinkcukacha zebhanki",
 ]
 
 
