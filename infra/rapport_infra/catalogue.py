@@ -40,11 +40,13 @@ TOPICS = ("sms-inbound", "whatsapp-inbound", "email-inbound", "delivery-events")
 # The SQS queue that receives sends that failed for good (after retries), so none is lost.
 SEND_FAILURES_QUEUE = "send-failures"
 
-# EventBridge Scheduler sources: one schedule per enabled campaign, and the daily overdue sweep of
-# payment plans (its time is the client file's payments.plan_review.schedule).
+# EventBridge Scheduler sources: one schedule per enabled campaign, the daily overdue sweep of
+# payment plans (its time is the client file's payments.plan_review.schedule), and the daily
+# DebiCheck collection file (payments.debicheck_collections.schedule; only when configured).
 SCHEDULE_CAMPAIGNS = "schedule:campaigns"
 SCHEDULE_PLAN_REVIEW = "schedule:plan-review"
-SCHEDULES = (SCHEDULE_CAMPAIGNS, SCHEDULE_PLAN_REVIEW)
+SCHEDULE_COLLECTIONS = "schedule:debicheck-collections"
+SCHEDULES = (SCHEDULE_CAMPAIGNS, SCHEDULE_PLAN_REVIEW, SCHEDULE_COLLECTIONS)
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class FunctionSpec:
     name: str
     description: str
     # "journey" (a Task of the journey), "api", "topic:<name>", or "schedule:<name>" (a schedule of
-    # SCHEDULES: the campaigns, the daily plan review).
+    # SCHEDULES: the campaigns, the daily plan review, the daily collection file).
     trigger: str
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
@@ -64,6 +66,8 @@ class FunctionSpec:
     reads_payment_secret: bool = False
     creates_links: bool = False
     uses_comprehend: bool = False
+    # Writes DebiCheck collection files to the client's bucket and hands them to the SFTP connector.
+    sends_collection_files: bool = False
     timeout_seconds: int = 15
     memory_mb: int = 512
 
@@ -218,6 +222,16 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         reads=("plans", "accounts"),
         writes=("plans", "accounts", "audit", "worklist"),
         reads_payment_secret=True,  # a cancelled plan withdraws its DebiCheck mandate
+        timeout_seconds=900,
+    ),
+    FunctionSpec(
+        "submit_collections",
+        "Daily DebiCheck collection file: instalments due soon on approved mandates, sent to Stitch by SFTP.",
+        trigger=SCHEDULE_COLLECTIONS,
+        reads=("plans",),
+        writes=("plans",),
+        reads_payment_secret=True,  # files are sent only while the secret names Stitch as the gateway
+        sends_collection_files=True,
         timeout_seconds=900,
     ),
     FunctionSpec(

@@ -14,9 +14,10 @@ from typing import Any
 from aws_cdk import Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
-from cdk_nag import NagPackSuppression, NagSuppressions
+from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
 from constructs import IConstruct
 
+from rapport.payments.collection_delivery import OUTGOING, SENT
 from rapport_infra.permissions import UNSCOPED_ACTIONS
 
 _WHY_UNSCOPED = {
@@ -27,7 +28,9 @@ _WHY_UNSCOPED = {
 }
 
 
-def _suppress(construct: IConstruct, rule: str, reason: str, applies_to: list[str] | None = None) -> None:
+def _suppress(
+    construct: IConstruct, rule: str, reason: str, applies_to: list[str | RegexAppliesTo] | None = None
+) -> None:
     NagSuppressions.add_resource_suppressions(
         construct, [NagPackSuppression(id=rule, reason=reason, applies_to=applies_to)]
     )
@@ -58,9 +61,48 @@ def _suppress_unscoped_wildcards(stack: Stack) -> None:
         _suppress(construct.node.default_child, "AwsSolutions-IAM5", reason, ["Resource::*"])
 
 
+def _collection_prefix(prefix: str) -> RegexAppliesTo:
+    """The IAM5 finding of one prefix of objects of the collections bucket, and nothing wider."""
+    path = prefix.replace("/", "\\/")
+    return RegexAppliesTo(regex=f"/^Resource::<CollectionsBucket[A-Za-z0-9]+\\.Arn>\\/{path}\\*$/g")
+
+
+def _suppress_collection_files(stack: Stack) -> None:
+    collections = stack.node.try_find_child("Collections")
+    if collections is None:
+        return
+    _suppress(
+        collections.node.find_child("Bucket"), "AwsSolutions-S1",
+        "holds only the DebiCheck collection files the submission function writes (each logged with its name "
+        "and counts) and the SFTP connector reads (each transfer logged by Transfer Family); server access "
+        "logs would need a second, SSE-S3 bucket for no record these logs do not already keep",
+    )
+    _suppress(
+        collections.node.find_child("SftpSecret"), "AwsSolutions-SMG4",
+        "the SFTP key pair is issued with Stitch at onboarding, not by AWS; an operator rotates it with Stitch "
+        "and in this secret together (infra/README.md: DebiCheck collections)",
+    )
+    reason = (
+        "object keys under one prefix of the client's own collections bucket: file names are minted per run, "
+        "so they cannot be listed in advance"
+    )
+    _suppress(
+        collections.node.find_child("ConnectorRole").node.find_child("DefaultPolicy").node.default_child,
+        "AwsSolutions-IAM5", reason, [_collection_prefix(OUTGOING)],
+    )
+    functions = stack.node.try_find_child("Functions")
+    role = functions.node.try_find_child("SubmitCollectionsRole") if functions is not None else None
+    if role is not None:
+        _suppress(
+            role.node.find_child("DefaultPolicy").node.default_child,
+            "AwsSolutions-IAM5", reason, [_collection_prefix(OUTGOING), _collection_prefix(SENT)],
+        )
+
+
 def suppress_findings(stack: Stack) -> None:
     """Attach every suppression of a Rapport client stack."""
     _suppress_unscoped_wildcards(stack)
+    _suppress_collection_files(stack)
     for construct in stack.node.find_all():
         if isinstance(construct, apigw.RestApi) and construct.node.try_find_child("CloudWatchRole"):
             _suppress(

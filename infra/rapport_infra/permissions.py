@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 
+from rapport.payments.collection_delivery import OUTGOING, SENT
 from rapport_infra.catalogue import FunctionSpec
 
 TABLE_READ_ACTIONS = (
@@ -69,6 +70,9 @@ class GrantTargets:
     sms_origination_arns: tuple[str, ...]
     whatsapp_phone_number_arns: tuple[str, ...]
     push_application_arns: tuple[str, ...]
+    # The DebiCheck collection files' bucket, and the SFTP connector once the client file names one.
+    collections_bucket_arn: str = ""
+    collections_connector_arn: str | None = None
 
 
 def _via(services: set[str], actions: set[str], key_arn: str) -> iam.PolicyStatement:
@@ -133,6 +137,28 @@ def _sending(spec: FunctionSpec, targets: GrantTargets) -> list[iam.PolicyStatem
     return statements
 
 
+def _collection_files(targets: GrantTargets) -> list[iam.PolicyStatement]:
+    """Write collection files and their sent markers, look for a marker (a listing of the markers'
+    prefix only; no object is read), and start transfers on the client's one connector."""
+    bucket = targets.collections_bucket_arn
+    statements = [
+        iam.PolicyStatement(
+            sid="WriteCollectionFiles", actions=["s3:PutObject"],
+            resources=[f"{bucket}/{OUTGOING}*", f"{bucket}/{SENT}*"],
+        ),
+        iam.PolicyStatement(
+            sid="ListSentMarkers", actions=["s3:ListBucket"], resources=[bucket],
+            conditions={"StringLike": {"s3:prefix": [f"{SENT}*"]}},
+        ),
+    ]
+    if targets.collections_connector_arn:
+        statements.append(iam.PolicyStatement(
+            sid="SendCollectionFiles", actions=["transfer:StartFileTransfer"],
+            resources=[targets.collections_connector_arn],
+        ))
+    return statements
+
+
 def is_asynchronous(spec: FunctionSpec) -> bool:
     """Invoked asynchronously (by a topic or a schedule), so it needs a dead-letter queue."""
     return spec.trigger.startswith(("schedule:", "topic:"))
@@ -163,6 +189,10 @@ def statements_for(spec: FunctionSpec, targets: GrantTargets) -> list[iam.Policy
         ))
         key_actions.add("kms:Decrypt")
         key_services.add("secretsmanager")
+    if spec.sends_collection_files:
+        statements.extend(_collection_files(targets))
+        key_actions.update(("kms:GenerateDataKey", "kms:Decrypt"))
+        key_services.add("s3")
     if spec.uses_comprehend:
         statements.append(iam.PolicyStatement(
             sid="AnalyseReplies",

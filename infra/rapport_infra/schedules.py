@@ -1,5 +1,6 @@
-"""EventBridge Scheduler: one schedule per enabled campaign, and the daily review of payment plans,
-each in the client's own time zone.
+"""EventBridge Scheduler: one schedule per enabled campaign, the daily review of payment plans and,
+for a client that configures them, the daily DebiCheck collection file, each in the client's own
+time zone.
 
 Each schedule fires its cron expression in ``ScheduleExpressionTimezone`` (so 08:30 stays 08:30
 local across daylight saving), retries for an hour and then parks the event in the dead-letter
@@ -124,6 +125,43 @@ class PlanReviewSchedule(Construct):
             group_name=self.group.ref,
             description=f"Daily overdue sweep of the payment plans of {client.client_id}",
             schedule_expression=client.payments.plan_review.schedule,
+            schedule_expression_timezone=client.timezone,
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            state="ENABLED",
+            target=_target(target, self.role, dead_letter_queue, {}),
+        )
+
+
+class CollectionSchedule(Construct):
+    """Once a day, at the client file's ``payments.debicheck_collections.schedule``, the DebiCheck
+    collection file (group ``rapport-<client>-collections``). Built only for a client whose file
+    configures collections: without a connector there is nowhere to send a file."""
+
+    NAME = "debicheck-collections"
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *,
+        client: ClientConfig,
+        target: lambda_.IFunction,
+        dead_letter_queue: sqs.IQueue,
+        key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        config = client.payments.debicheck_collections
+        if config is None:
+            raise ValueError(f"{client.client_id} configures no payments.debicheck_collections")
+        self.group = scheduler.CfnScheduleGroup(self, "Group", name=f"rapport-{client.client_id}-collections")
+        self.role = _scheduler_role(
+            self, "Role",
+            description=f"Lets the daily DebiCheck collection file of {client.client_id} be sent",
+            sid="InvokeCollectionSubmission", target=target, dead_letter_queue=dead_letter_queue, key=key,
+        )
+        self.schedule = scheduler.CfnSchedule(
+            self, "Daily",
+            name=self.NAME,
+            group_name=self.group.ref,
+            description=f"Daily DebiCheck collection file of {client.client_id}, sent to Stitch",
+            schedule_expression=config.schedule,
             schedule_expression_timezone=client.timezone,
             flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
             state="ENABLED",

@@ -21,6 +21,7 @@ from rapport.strategy.config import ClientConfig
 from rapport_infra import catalogue
 from rapport_infra.api import WebhookApi
 from rapport_infra.catalogue import payment_secret_name
+from rapport_infra.collections import CollectionFiles
 from rapport_infra.encryption import ClientKey
 from rapport_infra.functions import RapportFunctions
 from rapport_infra.journey import Journey, state_machine_arn
@@ -30,7 +31,7 @@ from rapport_infra.monitoring import Monitoring
 from rapport_infra.nag import suppress_findings
 from rapport_infra.options import StackOptions
 from rapport_infra.permissions import GrantTargets, TableTarget
-from rapport_infra.schedules import CampaignSchedules, PlanReviewSchedule
+from rapport_infra.schedules import CampaignSchedules, CollectionSchedule, PlanReviewSchedule
 from rapport_infra.tables import Tables
 
 # Lambda sets AWS_REGION itself and refuses it as a function variable.
@@ -90,6 +91,7 @@ class RapportStack(Stack):
 
         self.key = ClientKey(self, "Encryption", client_id=client_id).key
         self.tables = Tables(self, "Tables", table_prefix=prefix, key=self.key)
+        self.collections = CollectionFiles(self, "Collections", client_id=client_id, key=self.key)
         self.messaging = Messaging(self, "Messaging", client=client, key=self.key)
         self.layers = SharedLayers(
             self, "Layers", client=client, build_dir=build_dir,
@@ -161,6 +163,19 @@ class RapportStack(Stack):
             dead_letter_queue=self.messaging.async_failures,
             key=self.key,
         )
+        # The collection file is scheduled only once the client file names the SFTP connector; the
+        # function, its bucket and the connector's role exist before that, so the operator can
+        # create the connector with them (infra/README.md: DebiCheck collections).
+        self.collection_schedule = (
+            CollectionSchedule(
+                self, "CollectionSchedule",
+                client=client,
+                target=self._only(catalogue.SCHEDULE_COLLECTIONS),
+                dead_letter_queue=self.messaging.async_failures,
+                key=self.key,
+            )
+            if client.payments.debicheck_collections is not None else None
+        )
         self.monitoring = Monitoring(
             self, "Monitoring",
             client_id=client_id,
@@ -181,6 +196,9 @@ class RapportStack(Stack):
         CfnOutput(self, "JourneyStateMachineArn", value=self.journey.state_machine.state_machine_arn)
         CfnOutput(self, "PaymentSecretName", value=payment_secret_name(client_id))
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
+        CfnOutput(self, "CollectionsBucketName", value=self.collections.bucket.bucket_name)
+        CfnOutput(self, "SftpConnectorRoleArn", value=self.collections.connector_role.role_arn)
+        CfnOutput(self, "SftpSecretName", value=self.collections.sftp_secret.secret_name)
 
     def _function_environment(self, options: StackOptions, journey_arn: str) -> dict[str, str]:
         """The Rapport settings every function reads (``rapport.settings``), as variables."""
@@ -199,6 +217,7 @@ class RapportStack(Stack):
             payment_provider=client.payments.provider,
             payment_secret_id=payment_secret_name(client.client_id),
             reply_analyser=options.reply_analyser,
+            collections_bucket=self.collections.bucket.bucket_name,
             **({"pay_page_base_url": options.pay_page_base_url} if options.pay_page_base_url else {}),
         )
         variables = to_environment(settings)
@@ -208,6 +227,7 @@ class RapportStack(Stack):
         """The client's own resources, as the ARNs function permissions may name."""
         contact = self.client.contact
         configuration_set = self.messaging.configuration_set.configuration_set_name
+        collections = self.client.payments.debicheck_collections
         return GrantTargets(
             tables={
                 name: TableTarget(table.table_arn, self.tables.index_names(name))
@@ -230,6 +250,10 @@ class RapportStack(Stack):
             push_application_arns=(
                 (_arn("mobiletargeting", f"apps/{contact.push_application_id}/messages"),)
                 if contact.push_application_id else ()
+            ),
+            collections_bucket_arn=self.collections.bucket.bucket_arn,
+            collections_connector_arn=(
+                _arn("transfer", f"connector/{collections.connector_id}") if collections is not None else None
             ),
         )
 

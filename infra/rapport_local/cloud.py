@@ -1,9 +1,9 @@
 """A client stack on moto, in-process, built from the same catalogue as the CDK stack.
 
 ``LocalCloud`` creates the tables (from the pynamodb models), topics, queue, email identity,
-payment secret, one Lambda function per catalogue entry and the journey state machine from the
-same ASL file with the same substitutions. Step Functions runs on moto's interpreter; every
-Lambda invoke it makes is routed to the real handler module in this process.
+payment secret, the collection files' bucket, one Lambda function per catalogue entry and the
+journey state machine from the same ASL file with the same substitutions. Step Functions runs on
+moto's interpreter; every Lambda invoke it makes is routed to the real handler module in this process.
 
 One hook routes moto's Lambda tasks to the handlers (see NOTE below); the patches that let moto
 carry a whole portfolio's load are in :mod:`rapport_local.moto_speedups`.
@@ -140,6 +140,11 @@ class LocalCloud:
             QueueName=f"{prefix}-{SEND_FAILURES_QUEUE}"
         )["QueueUrl"]
         boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=client.contact.email_from)
+        # The DebiCheck collection files' bucket (the stack's is named by CloudFormation).
+        collections_bucket = f"{prefix}-collections"
+        boto3.client("s3", region_name=REGION).create_bucket(
+            Bucket=collections_bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
         secret_id = payment_secret_name(client.client_id)
         boto3.client("secretsmanager", region_name=REGION).create_secret(
             Name=secret_id, SecretString=json.dumps({"sandbox_webhook_secret": secrets.token_hex(32)})
@@ -195,6 +200,7 @@ class LocalCloud:
             send_failures_queue_url=self.queue_url,
             email_from=client.contact.email_from,
             payment_secret_id=secret_id,
+            collections_bucket=collections_bucket,
         )
         services = build_services(self.settings, clock=self.clock)
         # moto has no End User Messaging Social or push backend: fakes of our port stand in.

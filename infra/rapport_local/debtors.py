@@ -12,15 +12,19 @@ also shows how the analyser reads real wording.
 
 A debtor who promised to pay keeps the promise, keeps part of it or breaks it. A debtor offered a
 plan accepts it through its signed link (``POST /plans/{plan_id}/accept``), or takes the
-settlement, or lets the offer lapse; some give their bank account for a DebiCheck mandate, and
-their banks answer. Then they pay every instalment, pay some and stop, or pay none: instalments
-arrive as webhooks on the plan's link, and the plans of those who stop are swept on the dates
-their instalments fall due (the months ahead pass at once), so missed instalments are retried and
-a second miss cancels the plan. Payments need ``rapport_local.payments_page.enable_payments``.
+settlement, or lets the offer lapse; some say when they are paid (the last working day, weekly on
+Fridays, a SASSA grant) and some state their monthly income and expenses, so instalments move to
+their pay days and a budget that affords no plan is refused (they then take the plan as offered);
+some give their bank account for a DebiCheck mandate, and their banks answer. Then they pay every
+instalment, pay some and stop, or pay none: instalments arrive as webhooks on the plan's link, and
+the plans of those who stop are swept on the dates their instalments fall due (the months ahead
+pass at once), so missed instalments are retried and a second miss cancels the plan. Payments need
+``rapport_local.payments_page.enable_payments``.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import heapq
 import itertools
@@ -60,6 +64,16 @@ _ASKS = {
 # who accept, the share who give a bank account for a DebiCheck mandate.
 _PLAN_CHOICE = (0.60, 0.15, 0.25)
 _MANDATE_SHARE = 0.6
+# Of those who accept the instalments, the share who give their pay day on the page, by pay day (the
+# rest keep the offer's): the last working day, weekly on Fridays, a SASSA grant; and of those who
+# give one, the share who also state their monthly income and expenses.
+_PAY_DAY_SHARES = (
+    (0.20, {"pay_day": {"kind": "last_working_day"}}),
+    (0.12, {"pay_day": {"kind": "weekly", "weekday": "friday"}, "frequency": "weekly"}),
+    (0.10, {"pay_day": {"kind": "sassa"}}),
+)
+_SASSA_GRANTS = ("older_persons", "disability", "children")
+_BUDGET_SHARE = 0.3
 # Once on a plan: pay every instalment, pay some then stop, pay none.
 _PLAN_KEEPING = (0.60, 0.20, 0.20)
 _SWEEP_GRACE_DAYS = 3
@@ -266,6 +280,25 @@ class SimulatedDebtors:
         self.actions[f"replied_by_{channel.value}"] += 1
 
     # -- plans ------------------------------------------------------------------------------------
+    def _plan_choices(self, account_id: str) -> dict[str, Any]:
+        """What the debtor fills in on the acceptance page besides accepting: their pay day, and for
+        some their monthly income and expenses (R6,000 to R20,000 earned, 60% to 95% of it spent)."""
+        roll = _unit(account_id, "pay-day")
+        for share, given in _PAY_DAY_SHARES:
+            if roll < share:
+                choices = copy.deepcopy(given)
+                break
+            roll -= share
+        else:
+            return {}
+        if choices["pay_day"]["kind"] == "sassa":
+            choices["pay_day"]["grant"] = _SASSA_GRANTS[int(_unit(account_id, "grant") * len(_SASSA_GRANTS))]
+        if _unit(account_id, "budget") < _BUDGET_SHARE:
+            income = 600_000 + int(_unit(account_id, "income") * 14_000) * 100
+            spent = 0.60 + 0.35 * _unit(account_id, "expenses")
+            choices.update(income_cents=income, expenses_cents=int(income * spent) // 100 * 100)
+        return choices
+
     def _answer_offer(self, account_id: str) -> None:
         roll = _unit(account_id, "plan-offer")
         if roll >= _PLAN_CHOICE[0] + _PLAN_CHOICE[1]:
@@ -278,7 +311,14 @@ class SimulatedDebtors:
             last = "9" if _unit(account_id, "bank-rejects") < 0.1 else "4"
             number = f"10{int(_unit(account_id, 'acct') * 1e7):07d}{last}"
             bank = {"account_number": number, "branch_code": "250655"}
-        response = payments_page.accept_latest_offer(self.cloud, account_id, option, bank)
+        choices = self._plan_choices(account_id) if option == "instalments" else {}
+        response = payments_page.accept_latest_offer(self.cloud, account_id, option, bank, **choices)
+        if response is not None and response["statusCode"] == 422 and "income_cents" in choices:
+            # The budget they stated affords no plan within the strategy's term: the page says so and
+            # offers the settlement or an agent; they take the plan as it was offered instead.
+            self.actions[f"plan_budget_refused_{response['json'].get('reason')}"] += 1
+            choices = {}
+            response = payments_page.accept_latest_offer(self.cloud, account_id, option, bank)
         if response is None:
             self.actions["plan_offer_without_link"] += 1
             return
@@ -286,6 +326,9 @@ class SimulatedDebtors:
             self.actions[f"plan_acceptance_refused_{response['statusCode']}"] += 1
             return
         self.actions[f"plan_accepted_{option}"] += 1
+        if choices:
+            kind = choices["pay_day"]["kind"]
+            self.actions[f"plan_pay_day_{kind}_{'budget' if 'income_cents' in choices else 'stated'}"] += 1
         if bank is not None:
             self._schedule.at(self.delay, self._banks_answer)
         self._schedule.at(self.delay, lambda: self._keep_plan(account_id))

@@ -7,13 +7,14 @@ same ``build_payments`` the functions use. Call it once, after entering the clou
 first journey starts.
 
 The other helpers play the outside world through the real handlers: the debtor paying a link on the
-sandbox pay page (a signed webhook), accepting a plan offer (``POST /plans/{plan_id}/accept``),
-opening the plan's pay link (``GET /plans/{plan_id}/pay``, which redirects to a checkout), the
-debtor's bank answering on a mandate (a signed callback to ``/webhooks/debicheck``), and the daily
-overdue sweep of plans: :func:`sweep_due_plans` invokes the ``review_plans`` function as its deployed
-schedule does (the plans due, from ``plans.due-index``, as of the cloud's clock), and
-:func:`review_plans` reviews chosen accounts as of a given day (``rapport.journey.plans.review_plan``),
-which lets the simulated debtors jump ahead to each due date.
+sandbox pay page (a signed webhook), accepting a plan offer (``POST /plans/{plan_id}/accept``, with
+their own pay day, frequency and budget if they give them), opening the plan's pay link (``GET
+/plans/{plan_id}/pay``, which redirects to a checkout), the debtor's bank answering on a mandate (a
+signed callback to ``/webhooks/debicheck``), and the daily overdue sweep of plans:
+:func:`sweep_due_plans` invokes the ``review_plans`` function as its deployed schedule does (the
+plans due, from ``plans.due-index``, as of the cloud's clock), and :func:`review_plans` reviews
+chosen accounts as of a given day (``rapport.journey.plans.review_plan``), which lets the simulated
+debtors jump ahead to each due date.
 """
 
 from __future__ import annotations
@@ -128,9 +129,21 @@ def accept_plan(
 
 
 def accept_latest_offer(
-    cloud: Any, account_id: str, option: str = "instalments", bank_account: Mapping[str, str] | None = None
+    cloud: Any,
+    account_id: str,
+    option: str = "instalments",
+    bank_account: Mapping[str, str] | None = None,
+    *,
+    pay_day: Mapping[str, Any] | None = None,
+    frequency: str | None = None,
+    income_cents: int | None = None,
+    expenses_cents: int | None = None,
 ) -> dict[str, Any] | None:
-    """The debtor opens the newest plan offer's link and accepts it; None when there is none."""
+    """The debtor opens the newest plan offer's link and accepts it; None when there is none.
+
+    ``pay_day``, ``frequency``, ``income_cents`` and ``expenses_cents`` are the debtor's choices on the
+    page, sent as given when not None (``rapport.journey.plans.PlanAcceptance`` says what each takes).
+    """
     plan = latest_plan(account_id)
     request = acceptance_request(plan) if plan is not None else None
     if request is None:
@@ -139,6 +152,13 @@ def accept_latest_offer(
     body: dict[str, Any] = {"token": token, "option": option}
     if bank_account is not None:
         body["bank_account"] = dict(bank_account)
+    choices = {
+        "pay_day": dict(pay_day) if pay_day is not None else None,
+        "frequency": frequency,
+        "income_cents": income_cents,
+        "expenses_cents": expenses_cents,
+    }
+    body.update({name: value for name, value in choices.items() if value is not None})
     return accept_plan(cloud, plan_id, body)
 
 

@@ -37,6 +37,9 @@ class Services:
     payments: Any  # rapport.payments.wiring.PaymentWiring (answers like a ProviderRegistry)
     analyser: Any  # rapport.analysis.ReplyAnalyser
     stepfunctions: Any
+    # Where DebiCheck collection files go (rapport.payments.collection_delivery.CollectionDelivery):
+    # built on first use by rapport.journey.collection_submission.delivery_for, or installed by a test.
+    collection_delivery: Any = None
     _idempotency: Any = field(default=None, repr=False)
 
     @property
@@ -76,6 +79,11 @@ def _client(settings: Settings, service: str) -> Any:
     return boto3.client(
         service, region_name=settings.region, endpoint_url=settings.endpoint_url, config=_RETRIES
     )
+
+
+def aws_client(settings: Settings, service: str) -> Any:
+    """A boto3 client in the function's region (and local endpoint), with adaptive retries."""
+    return _client(settings, service)
 
 
 def build_senders(settings: Settings) -> dict[Channel, Any]:

@@ -37,6 +37,8 @@ class Settings(BaseModel):
     payment_secret_id: str = "rapport/sandbox/webhook"  # noqa: S105 - a secret's name, not a secret
     pay_page_base_url: str = "https://pay.rapport.example/pay"
     reply_analyser: Literal["local", "comprehend"] = "local"
+    # The bucket DebiCheck collection files are written to before the SFTP connector sends them.
+    collections_bucket: str | None = None
     endpoint_url: str | None = None
 
     def table_name(self, short_name: str) -> str:
@@ -59,6 +61,7 @@ _ENVIRONMENT_NAMES = {
     "payment_secret_id": "RAPPORT_PAYMENT_SECRET_ID",
     "pay_page_base_url": "RAPPORT_PAY_PAGE_BASE_URL",
     "reply_analyser": "RAPPORT_REPLY_ANALYSER",
+    "collections_bucket": "RAPPORT_COLLECTIONS_BUCKET",
     "endpoint_url": "RAPPORT_AWS_ENDPOINT_URL",
 }
 

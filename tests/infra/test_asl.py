@@ -146,7 +146,7 @@ JOURNEY_ROUTES: list[tuple[str, dict[str, Any], str]] = [
     ("RouteContact", {"contact": {"decision": "exhausted"}}, "OutcomeNoResponse"),
     ("RouteResponse", {"response": {"kind": "payment", "settled": True}}, "ThankDebtor"),
     ("RouteResponse", {"response": {"kind": "payment", "settled": False}}, "AwaitResponse"),
-    ("RouteResponse", {"response": {"kind": "plan_accepted"}}, "OutcomePlanAccepted"),
+    ("RouteResponse", {"response": {"kind": "plan_accepted"}}, "ConfirmPlan"),
     ("RouteResponse", {"response": {"kind": "reply", "opt_out": True}}, "RecordOptOut"),
     ("RouteResponse", {"response": {"kind": "reply", "opt_out": False}}, "AnalyseReply"),
     ("RouteResponse", {"response": {"kind": "delivery_failed"}}, "MessageUndelivered"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,8 +22,8 @@ from rapport.journey.steps import OfferPlanInput, offer_plan
 from rapport.messaging.templates import TemplateKey
 from rapport.models.enums import Channel, Tone
 from rapport.payments.debicheck import MandateStatus
-from rapport.payments.plans import PaymentPlan
-from rapport.store.models import AccountModel, AuditModel, HoldRecord, PaymentModel, WorklistModel
+from rapport.payments.plans import PaymentPlan, business_calendar
+from rapport.store.models import AccountModel, AuditModel, ContactModel, HoldRecord, PaymentModel, WorklistModel
 from rapport_infra.catalogue import CLIENTS_DIR
 from rapport_local.cloud import LocalCloud
 from rapport_local.payments_page import (
@@ -73,6 +73,13 @@ def test_a_plan_offered_by_the_journey_is_accepted_collected_and_closes_the_acco
     assert json.loads(description["output"])["outcome"]["name"] == "plan_accepted"
     stored = AccountModel.get(debtor.account_id)
     assert stored.status == "plan" and stored.arrears_segment is None
+    # And the journey confirmed the plan where the offer was read, with the link that pays each instalment
+    sent = sorted(
+        (c for c in ContactModel.query(debtor.account_id) if c.direction == "out"), key=lambda c: (c.at, c.contact_id)
+    )
+    offer, confirmation = sent[-2], sent[-1]
+    assert (offer.template_id, confirmation.template_id) == ("plan_offer", "plan_confirmation")
+    assert confirmation.channel == offer.channel and confirmation.status == "sent"
 
     # When the debtor's bank approves the mandate
     answers = answer_mandates(cloud)
@@ -363,3 +370,44 @@ def test_the_plan_confirmation_carries_the_plans_pay_link_which_pays_until_the_p
     done = follow_pay_link(cloud, context.pay_link_url)
     assert done["statusCode"] == 200 and done["location"] is None
     assert "nothing to pay" in done["body"]
+
+
+def test_a_plan_accepted_weekly_on_fridays_is_collected_by_a_mandate_on_fridays(cloud):
+    # Given a debtor offered four monthly instalments on the 25th
+    account_id = offered(cloud)
+    offered_plan = PaymentPlan.model_validate(latest_plan(account_id).plan["offered"])
+    assert (offered_plan.frequency.value, len(offered_plan.instalments)) == ("monthly", 4)
+    # When they accept on the page, paid weekly on Fridays, with their bank account
+    answer = accept_latest_offer(
+        cloud, account_id, bank_account=BANK, pay_day={"kind": "weekly", "weekday": "friday"}, frequency="weekly"
+    )
+    # Then the plan is the offer's four months in weekly instalments, each on a Friday or, when the
+    # Friday is a holiday (Christmas, New Year's Day), on the business day before
+    assert answer["statusCode"] == 200, answer["json"]
+    assert (answer["json"]["frequency"], answer["json"]["instalments"]) == ("weekly", 18)
+    plan = _current(account_id)
+    calendar = business_calendar("ZA")
+    first_friday = MONDAY_MORNING.date() + timedelta(days=4)
+    fridays = [first_friday + timedelta(weeks=week) for week in range(18)]
+    assert [i.due_date for i in plan.instalments] == [calendar.on_or_before(friday) for friday in fridays]
+    assert {i.due_date for i in plan.instalments} >= {date(2026, 12, 24), date(2026, 12, 31)}
+    assert sum(i.amount_cents for i in plan.instalments) == 240_000
+    # And the DebiCheck mandate asks the bank for weekly collections on Fridays (ISO day 5) of the
+    # regular instalment, from the first instalment's date
+    mandate = latest_plan(account_id).plan["mandate"]
+    assert (mandate["frequency"], mandate["collection_day"]) == ("weekly", 5)
+    assert mandate["first_collection_date"] == plan.instalments[0].due_date.isoformat() == "2026-12-11"
+    assert mandate["instalment_cents"] == plan.regular_instalment_cents
+    assert mandate["status"] == "sent_for_approval"
+    # And the timeline says the debtor chose the pay day and frequency
+    accepted = next(a for a in AuditModel.query(account_id) if a.action == "plan_accepted")
+    assert accepted.inputs["chosen"] == ["pay_day", "frequency"]
+    assert accepted.inputs["pay_day"] == {"kind": "weekly", "weekday": 4}
+    # When the debtor's bank approves the mandate and the first Friday's collection arrives
+    answer_mandates(cloud)
+    assert latest_plan(account_id).plan["mandate"]["status"] == "approved"
+    assert pay_next_instalment(cloud, account_id)["statusCode"] == 200
+    # Then the first instalment is paid and the next one is due the next Friday
+    after = _current(account_id)
+    assert after.instalments[0].status.value == "paid"
+    assert after.unpaid[0].due_date == date(2026, 12, 18)

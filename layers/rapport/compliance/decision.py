@@ -407,9 +407,12 @@ class _Evaluation:
     # Timed rules -----------------------------------------------------------------------------------
 
     def timed_rules(self) -> list[_TimedRule]:
-        # NOTE: the window and the caps apply to service and confirmation messages too, the safe reading
-        # of CPA regulation 4 and Regulation F's hours; a client that must send receipts at night would
-        # need a purpose-aware profile. Caps and Regulation F count this account's history only, which is
+        # NOTE: the window applies to service and confirmation messages too, the safe reading of CPA
+        # regulation 4 and Regulation F's hours; a client that must send receipts at night would need a
+        # purpose-aware profile. Caps limit collection messages only: a service or confirmation message
+        # answers what the debtor just asked or did (a balance, a plan, a promise, an opt-out), so holding
+        # it to the next day would leave them unanswered; it still counts in the history that caps the
+        # collection messages after it. Caps and Regulation F count this account's history only, which is
         # Regulation F's per-debt count; a cap per person across accounts needs every account's history.
         # Calls made with the debtor's prior consent (1006.14(b)(3)(i)) still count: the safe side.
         rules: list[_TimedRule] = [
@@ -429,6 +432,8 @@ class _Evaluation:
             )
             placed: Counter[date] = Counter(c.at.astimezone(self.zone).date() for c in calls if c.delivered)
             rules.append(_CallsInPeriod(self.profile.rule_prefix, call_rules, self.zone, placed))
+        if self.request.purpose is not ContactPurpose.COLLECTION:
+            return rules
         if self.limit.per_day:
             rules.append(_DailyCap(self.channel, self.limit.per_day, self.zone, self.channel_days))
         if self.limit.per_7_days:

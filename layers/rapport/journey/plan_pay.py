@@ -38,7 +38,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from rapport.journey.plans import ACTIVE, CANCELLED, COMPLETED, instalment_checkout
+from rapport.payments.debicheck_collections import submitted_records
 from rapport.payments.errors import ProviderRequestError
+from rapport.payments.plans import PaymentPlan
 from rapport.payments.tokens import PlanTokenError
 from rapport.runtime import Services
 from rapport.store.models import PlanModel
@@ -50,7 +52,8 @@ logger = Logger(child=True)
 # NOTE: in English only: the debtor's language is on the account, which this function may not read.
 # Reading it (accounts, read-only) and the template catalogue's languages would localise the page.
 _PAGE_TEXT = {
-    200: "Your payment plan is paid in full. There is nothing to pay. Thank you.",
+    200: "There is nothing to pay through this link now: your plan is paid in full, or the payment due "
+    "is being collected from your bank account by the debit order you approved. Thank you.",
     403: "This payment link is not valid or has expired. Please use the newest link we sent you, "
     "or contact us.",
     404: "We could not find this payment plan. Please contact us.",
@@ -144,6 +147,22 @@ def _not_payable(
     return _refused(services, 409, f"plan_{stored.status}", plan_id, account_id)
 
 
+def _collecting_by_debit_order(stored: PlanModel | None) -> PayLinkResult | None:
+    """The instalment due is already in a DebiCheck collection file for this attempt: paying it by
+    card or EFT as well would take it twice, so the link says it is being collected instead."""
+    document = (stored.plan or {}) if stored is not None else {}
+    if "current" not in document:
+        return None
+    unpaid = PaymentPlan.model_validate(document["current"]).unpaid
+    if not unpaid:
+        return None
+    due = unpaid[0]
+    for record in submitted_records(document):
+        if record.instalment == due.number and record.attempt == due.misses:
+            return PayLinkResult(200, "nothing_to_pay", "collecting_by_debit_order", instalment=due.number)
+    return None
+
+
 def handle_plan_payment(services: Services, plan_id: str, token: str | None) -> PayLinkResult:
     """One visit of ``GET /plans/{plan_id}/pay?token=...``; see the module's docstring."""
     signer = services.plan_tokens
@@ -156,7 +175,7 @@ def handle_plan_payment(services: Services, plan_id: str, token: str | None) -> 
 
     account_id = claims.account_id
     stored = services.repos.plans.find(account_id, plan_id)
-    answer = _not_payable(services, stored, plan_id, account_id)
+    answer = _not_payable(services, stored, plan_id, account_id) or _collecting_by_debit_order(stored)
     if answer is not None:
         return answer
     try:

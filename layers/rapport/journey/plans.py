@@ -3,9 +3,12 @@
 The journey's OfferPlan step stores the proposed schedule with the plan record (status ``offered``)
 and a signed acceptance URL (:func:`acceptance_url`). From there:
 
-- :func:`accept_plan_offer` (``POST /plans/{plan_id}/accept``): the debtor accepts with the token.
-  The schedule is the one stored, never one sent by the caller; it is moved to the next pay days if
-  the offer's first date has passed or the balance changed since. One payment link is raised for
+- :func:`accept_plan_offer` (``POST /plans/{plan_id}/accept``): the debtor accepts with the token
+  (the body is :class:`PlanAcceptance`). The schedule is always computed here, never taken from the
+  caller: the stored one, moved to the next pay days if the offer's first date has passed or the
+  balance changed since; or, when the debtor chooses a pay day or frequency or states a monthly
+  income and expenses, one proposed again on that pay day, as long as the strategy allows or as
+  short as their budget affords (:func:`_chosen_schedule`). One payment link is raised for
   the plan (purpose ``instalment``, or ``settlement`` when the debtor takes the once-off
   settlement) and opened with a checkout for the first instalment, a DebiCheck mandate is
   requested when the debtor gives bank details, the account leaves the campaigns (status
@@ -48,10 +51,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from rapport.journey.resume import resume_journey
-from rapport.models.enums import Segment
+from rapport.models.enums import Channel, Segment
 from rapport.payments.debicheck import (
     ACCOUNT_NUMBER_PATTERN,
     BRANCH_CODE_PATTERN,
@@ -84,16 +98,24 @@ from rapport.payments.plans import (
     FORTNIGHTS_PER_YEAR,
     MONTHS_PER_YEAR,
     WEEKS_PER_YEAR,
+    Affordability,
+    AffordabilityRules,
     Instalment,
     InstalmentStatus,
+    PayDay,
+    PayDayKind,
     PaymentPlan,
     PlanError,
     PlanFrequency,
+    PlanNotAffordableError,
     PlanRules,
     PlanStatus,
+    SassaGrant,
     SettlementRule,
     accept_plan,
+    assess_affordability,
     mark_missed,
+    pay_day_carries,
     propose_plan,
     record_payment,
 )
@@ -101,6 +123,7 @@ from rapport.payments.tokens import PlanTokenError
 from rapport.runtime import Services
 from rapport.store.models import AccountModel, PaymentLinkModel, PlanModel
 from rapport.store.repositories import AlreadyRecordedError, ConcurrentUpdateError, PlanChange
+from rapport.strategy.config import WEEKDAY_NAMES, InstalmentFrequency, Treatment, Weekday
 
 logger = Logger(child=True)
 
@@ -111,14 +134,28 @@ DEFAULT_REVIEW_GRACE_DAYS = 2
 MAX_WRITE_ATTEMPTS = 3
 # Fresh references tried when the provider already holds one (see _open_checkout).
 CHECKOUT_ATTEMPTS = 3
+# A sanity bound on a stated monthly income or expense (R100 million): beyond it the figure is a typo.
+MAX_STATED_CENTS = 10_000_000_000
+# A budget stated on the self-service page affords a plan or it does not: a token payment below the
+# floor is forbearance an agent arranges with the debtor (CONC 7.3), not one the page sets up.
+SELF_SERVICE_AFFORDABILITY = AffordabilityRules(token_payment_cents=0)
+_PER_YEAR = {
+    PlanFrequency.WEEKLY: WEEKS_PER_YEAR,
+    PlanFrequency.FORTNIGHTLY: FORTNIGHTS_PER_YEAR,
+    PlanFrequency.MONTHLY: MONTHS_PER_YEAR,
+}
+# The frequency a pay day takes when the debtor names the pay day only and the offer's cannot go on it.
+_OWN_FREQUENCY = {PayDayKind.WEEKLY: PlanFrequency.WEEKLY, PayDayKind.FORTNIGHTLY: PlanFrequency.FORTNIGHTLY}
 
 
 class PlanAcceptanceError(Exception):
-    """A self-service acceptance refused; ``http_status`` and ``reason`` are safe to return and log."""
+    """A self-service acceptance refused; ``http_status`` and ``reason`` are safe to return and log.
+    ``details`` are safe to return to the debtor (never log them): what else they can do."""
 
-    def __init__(self, http_status: int, reason: str) -> None:
+    def __init__(self, http_status: int, reason: str, details: dict[str, Any] | None = None) -> None:
         self.http_status = http_status
         self.reason = reason
+        self.details = details or {}
         super().__init__(reason)
 
 
@@ -152,14 +189,100 @@ class BankAccount(BaseModel):
         return value
 
 
+class PayDayChoice(BaseModel):
+    """The debtor's pay day as the acceptance page asks for it. ``kind`` says which one other field
+    it takes: ``day_of_month`` a ``day`` (1 to 31; 31 is the last day of shorter months), ``weekly`` a
+    ``weekday`` (``"monday"`` to ``"sunday"``), ``fortnightly`` an ``anchor`` (any one of their pay
+    dates, ``YYYY-MM-DD``), ``sassa`` a ``grant`` (``older_persons``, ``disability`` or ``children``);
+    ``last_day_of_month`` and ``last_working_day`` take none. A pay date on a weekend or public
+    holiday is moved to the business day before, and each instalment falls on a pay date."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    kind: PayDayKind
+    day: StrictInt | None = Field(default=None, ge=1, le=31)
+    weekday: Weekday | None = None
+    anchor: date | None = None
+    grant: SassaGrant | None = None
+
+    @model_validator(mode="after")
+    def _fields_match_kind(self) -> PayDayChoice:
+        try:
+            self.pay_day()
+        except ValueError:
+            raise ValueError(f"a {self.kind.value} pay day takes {_PAY_DAY_FIELD[self.kind]}") from None
+        return self
+
+    def pay_day(self) -> PayDay:
+        weekday = WEEKDAY_NAMES.index(self.weekday) if self.weekday is not None else None
+        return PayDay(kind=self.kind, day=self.day, weekday=weekday, anchor=self.anchor, grant=self.grant)
+
+
+_PAY_DAY_FIELD = {
+    PayDayKind.DAY_OF_MONTH: "a day and nothing else",
+    PayDayKind.WEEKLY: "a weekday and nothing else",
+    PayDayKind.FORTNIGHTLY: "an anchor date and nothing else",
+    PayDayKind.SASSA: "a grant and nothing else",
+    PayDayKind.LAST_DAY_OF_MONTH: "no other field",
+    PayDayKind.LAST_WORKING_DAY: "no other field",
+}
+
+
 class PlanAcceptance(BaseModel):
-    """The body of ``POST /plans/{plan_id}/accept``."""
+    """The body of ``POST /plans/{plan_id}/accept`` (JSON). Only ``token`` is required.
+
+    - ``option``: ``"instalments"`` (the default) or ``"settlement"`` (one payment of the balance less
+      the strategy's settlement discount).
+    - ``bank_account``: ``account_number``, ``branch_code`` (and optionally ``account_type``,
+      ``authentication``) for a DebiCheck mandate on the instalments; never stored or logged.
+    - ``pay_day``: the debtor's pay day (:class:`PayDayChoice`), e.g. ``{"kind": "weekly", "weekday":
+      "friday"}`` or ``{"kind": "last_working_day"}``. Instalments (or the settlement) fall on it.
+    - ``frequency``: ``"weekly"``, ``"fortnightly"`` or ``"monthly"`` instalments; not with a
+      settlement. Weekly needs a weekly pay day, fortnightly a weekly or fortnightly one, monthly a
+      monthly one. Given alone, the offer's pay day is kept; a ``pay_day`` alone keeps the offer's
+      frequency when it can, else takes its own.
+    - ``income_cents`` and ``expenses_cents``: the debtor's monthly income and essential expenses,
+      stated together, in cents; not with a settlement. The plan then has the fewest instalments
+      that half of what is left each month pays, within the strategy's longest term; when none
+      does, the answer is 422 ``plan_not_affordable`` with the alternatives. Never stored or logged.
+
+    Without ``pay_day``, ``frequency`` and a budget the offered schedule is accepted as it stands.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     token: str = Field(min_length=1, max_length=512)
     option: AcceptanceOption = AcceptanceOption.INSTALMENTS
     bank_account: BankAccount | None = None
+    pay_day: PayDayChoice | None = None
+    frequency: InstalmentFrequency | None = None
+    income_cents: StrictInt | None = Field(default=None, ge=0, le=MAX_STATED_CENTS)
+    # Validated even when absent, so an income stated without expenses is refused.
+    expenses_cents: StrictInt | None = Field(default=None, ge=0, le=MAX_STATED_CENTS, validate_default=True)
+
+    @field_validator("frequency", "income_cents")
+    @classmethod
+    def _instalments_only(cls, value: object, info: ValidationInfo) -> object:
+        if value is not None and info.data.get("option") is AcceptanceOption.SETTLEMENT:
+            raise ValueError("a settlement is one payment: it takes no frequency or budget")
+        return value
+
+    @field_validator("expenses_cents")
+    @classmethod
+    def _stated_with_income(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if "income_cents" in info.data and (value is None) != (info.data["income_cents"] is None):
+            raise ValueError("income_cents and expenses_cents are stated together")
+        return value
+
+    @property
+    def states_budget(self) -> bool:
+        return self.income_cents is not None and self.expenses_cents is not None
+
+    @property
+    def choices(self) -> list[str]:
+        """Which choices the debtor made (for the audit trail: names, never the figures)."""
+        chosen = {"pay_day": self.pay_day is not None, "frequency": self.frequency is not None}
+        return [name for name, made in {**chosen, "budget": self.states_budget}.items() if made]
 
 
 class AcceptanceResult(BaseModel):
@@ -176,6 +299,7 @@ class AcceptanceResult(BaseModel):
     instalment_cents: int | None = None
     total_cents: int | None = None
     first_due: date | None = None
+    frequency: str | None = None
     # The plan's pay link (plan_pay_url): the one link that pays whichever instalment is due.
     pay_url: str | None = None
     mandate_status: str | None = None
@@ -273,21 +397,31 @@ def _months_for(frequency: PlanFrequency, instalments: int) -> int:
     return max(1, instalments)
 
 
-def _settlement_discount_bps(services: Services, account: AccountModel) -> int:
+def _treatment(services: Services, account: AccountModel) -> Treatment | None:
+    """The strategy's treatment of the account's segment and variant; None when it names neither."""
     try:
         segment = Segment(account.segment) if account.segment else services.client.strategy.default_segment
-        treatment = services.client.treatment(
-            segment, account.variant or services.client.strategy.variants[0].name
-        )
+        variant = account.variant or services.client.strategy.variants[0].name
+        return services.client.treatment(segment, variant)
     except (ValueError, KeyError, StopIteration):
-        return 0
-    return treatment.settlement_discount_bps
+        return None
+
+
+def _settlement_discount_bps(services: Services, account: AccountModel) -> int:
+    treatment = _treatment(services, account)
+    return treatment.settlement_discount_bps if treatment is not None else 0
 
 
 def _schedule(
-    services: Services, account: AccountModel, offered: PaymentPlan, option: AcceptanceOption, today: date
+    services: Services,
+    account: AccountModel,
+    offered: PaymentPlan,
+    option: AcceptanceOption,
+    today: date,
+    pay_day: PayDay | None = None,
 ) -> PaymentPlan:
-    """The schedule to accept: the offered one when it still holds, else the same shape from today."""
+    """The schedule to accept: the offered one when it still holds, else the same shape from today.
+    A settlement falls on the next ``pay_day`` (the debtor's choice), else the offer's."""
     if option is AcceptanceOption.SETTLEMENT:
         rules = PlanRules(
             currency=offered.currency,
@@ -297,7 +431,7 @@ def _schedule(
             account.balance_cents,
             PlanFrequency.SETTLEMENT,
             today,
-            offered.pay_day,
+            pay_day or offered.pay_day,
             None,
             rules,
             plan_id=offered.plan_id,
@@ -326,6 +460,118 @@ def _schedule(
         account_id=account.account_id,
         calendar=offered.calendar,
     )
+
+
+def _frequency_and_pay_day(offered: PaymentPlan, acceptance: PlanAcceptance) -> tuple[PlanFrequency, PayDay]:
+    """The debtor's pay day and frequency, completed from the offer: a frequency alone keeps the
+    offer's pay day; a pay day alone keeps the offer's frequency when it can carry it, else takes its
+    own (weekly for a weekly wage, fortnightly for a fortnightly one). Raises
+    :class:`PlanAcceptanceError` (422) when the two cannot go together."""
+    pay_day = acceptance.pay_day.pay_day() if acceptance.pay_day is not None else offered.pay_day
+    if acceptance.frequency is not None:
+        frequency = PlanFrequency(acceptance.frequency)
+    elif pay_day_carries(pay_day, offered.frequency):
+        frequency = offered.frequency
+    else:
+        frequency = _OWN_FREQUENCY.get(pay_day.kind, PlanFrequency.MONTHLY)
+    if not pay_day_carries(pay_day, frequency):
+        raise PlanAcceptanceError(422, "pay_day_does_not_fit_frequency")
+    return frequency, pay_day
+
+
+def _chosen_schedule(
+    services: Services, account: AccountModel, offered: PaymentPlan, acceptance: PlanAcceptance, today: date
+) -> tuple[PaymentPlan, Affordability | None]:
+    """The instalments for what the debtor chose on the acceptance page (:class:`PlanAcceptance`), and
+    the affordability their stated budget gave, if they stated one.
+
+    With a budget, the plan has the fewest instalments that its affordable share
+    (:func:`~rapport.payments.plans.assess_affordability`) pays at the chosen frequency; without one,
+    it keeps the offer's term at the new frequency. Either way the strategy's longest term for the
+    debtor's segment is the ceiling (never shorter than the offer's) and its minimum instalment the
+    floor. Raises :class:`PlanAcceptanceError` (422) for a pay day that cannot carry the frequency
+    and ``PlanNotAffordableError`` when the budget pays no plan within the longest term.
+    """
+    frequency, pay_day = _frequency_and_pay_day(offered, acceptance)
+    affordability = None
+    if acceptance.income_cents is not None and acceptance.expenses_cents is not None:
+        affordability = assess_affordability(
+            acceptance.income_cents, acceptance.expenses_cents, 0, SELF_SERVICE_AFFORDABILITY
+        )
+    elif (frequency, pay_day) == (offered.frequency, offered.pay_day):
+        return _schedule(services, account, offered, AcceptanceOption.INSTALMENTS, today), None
+    treatment = _treatment(services, account)
+    offered_months = _months_for(offered.frequency, len(offered.instalments))
+    longest = max(treatment.max_plan_months if treatment is not None else 0, offered_months)
+    rules = PlanRules(
+        max_term_months=min(120, longest),
+        default_term_months=1,
+        currency=offered.currency,
+        miss_policy=offered.miss_policy,
+        max_consecutive_misses=offered.max_consecutive_misses,
+    )
+    same_term = None
+    if affordability is None:
+        per_year = _PER_YEAR[frequency] / _PER_YEAR.get(offered.frequency, MONTHS_PER_YEAR)
+        same_term = min(math.ceil(len(offered.instalments) * per_year), rules.max_instalments(frequency))
+    plan = propose_plan(
+        account.balance_cents,
+        frequency,
+        today,
+        pay_day,
+        affordability,
+        rules,
+        instalments=same_term,
+        plan_id=offered.plan_id,
+        account_id=account.account_id,
+        calendar=offered.calendar,
+    )
+    return plan, affordability
+
+
+def _not_affordable(
+    services: Services,
+    account: AccountModel,
+    plan_id: str,
+    error: PlanNotAffordableError,
+    journey_id: str | None,
+    now: datetime,
+) -> PlanAcceptanceError:
+    """The refusal of a budget that pays no plan within the strategy's longest term, recorded on the
+    account's timeline (that the debtor's statement was the basis, never the figures), with what the
+    debtor can do instead: take the settlement, or speak to an agent."""
+    services.repos.audit.append(
+        account.account_id,
+        "plan_not_affordable",
+        now,
+        rule="plan.not_affordable.debtor_statement",
+        journey_id=journey_id,
+        reason="the debtor's stated income and expenses pay no plan within the strategy's longest term",
+        inputs={
+            "plan_id": plan_id,
+            "frequency": error.frequency.value,
+            "max_instalments": error.max_instalments,
+            "smallest_viable_instalment_cents": error.smallest_viable_instalment_cents,
+            "affordability": "debtor_statement",
+        },
+    )
+    return PlanAcceptanceError(
+        422,
+        "plan_not_affordable",
+        {
+            "alternatives": [AcceptanceOption.SETTLEMENT.value, "agent"],
+            "agent_phone": services.client.contact.agent_phone,
+            "frequency": error.frequency.value,
+            "max_instalments": error.max_instalments,
+            "smallest_instalment_cents": error.smallest_viable_instalment_cents,
+        },
+    )
+
+
+def _pay_day_evidence(pay_day: PayDay) -> dict[str, Any]:
+    """What the audit trail keeps of a pay day: enough to explain the dates. A SASSA grant's kind is
+    left out: which grant a debtor receives tells their age, a disability or their children."""
+    return pay_day.model_dump(mode="json", exclude_none=True, exclude={"grant"})
 
 
 class InstalmentCheckout(BaseModel):
@@ -540,6 +786,16 @@ def _request_mandate(
     return MandateRecord.of(mandate), "requested", submission.approval_url
 
 
+def _offer_channel(services: Services, account: AccountModel) -> str:
+    """Where the journey confirms the plan: the channel the offer went out on (the debtor read it
+    there), else the channel of our latest message, else SMS."""
+    contacts = services.repos.contacts.for_account(account.account_id)
+    sent = [c for c in contacts if c.direction == "out" and c.provider_message_id]
+    offers = [c for c in sent if c.template_id == "plan_offer"]
+    latest = max(offers or sent, key=lambda c: (c.at, c.contact_id), default=None)
+    return latest.channel if latest is not None else Channel.SMS.value
+
+
 def _already(stored: PlanModel, http_status: int = 200) -> AcceptanceResult:
     document = stored.plan or {}
     current = PaymentPlan.model_validate(document["current"]) if "current" in document else None
@@ -554,6 +810,7 @@ def _already(stored: PlanModel, http_status: int = 200) -> AcceptanceResult:
         instalment_cents=current.regular_instalment_cents if current else None,
         total_cents=current.total_cents if current else None,
         first_due=current.instalments[0].due_date if current else None,
+        frequency=current.frequency.value if current else None,
         pay_url=document.get("pay_link") or document.get("pay_url"),
         mandate_status=mandate.get("status"),
         mandate_approval_url=(
@@ -563,8 +820,13 @@ def _already(stored: PlanModel, http_status: int = 200) -> AcceptanceResult:
 
 
 def accept_plan_offer(services: Services, plan_id: str, acceptance: PlanAcceptance) -> AcceptanceResult:
-    """Accept a plan offer through its signed link. Raises :class:`PlanAcceptanceError` or
-    :class:`~rapport.payments.tokens.PlanTokenError` (both carry their HTTP status)."""
+    """Accept a plan offer through its signed link, on the debtor's pay day, frequency and budget if
+    they chose them (:class:`PlanAcceptance`). Raises :class:`PlanAcceptanceError` or
+    :class:`~rapport.payments.tokens.PlanTokenError` (both carry their HTTP status).
+
+    Accepting again answers the plan accepted the first time, whatever the second request chose.
+    Nothing is written for a refused request, except the record that a stated budget afforded no plan.
+    """
     repos, now = services.repos, services.clock.now()
     signer = services.plan_tokens
     if signer is None:
@@ -592,8 +854,18 @@ def accept_plan_offer(services: Services, plan_id: str, acceptance: PlanAcceptan
         raise PlanAcceptanceError(409, "account_on_hold")
 
     today = _today(account, now)
+    affordability = None
     try:
-        plan = accept_plan(_schedule(services, account, offered, acceptance.option, today), now)
+        if acceptance.option is AcceptanceOption.INSTALMENTS and acceptance.choices:
+            schedule, affordability = _chosen_schedule(services, account, offered, acceptance, today)
+        else:
+            chosen_pay_day = acceptance.pay_day.pay_day() if acceptance.pay_day is not None else None
+            schedule = _schedule(services, account, offered, acceptance.option, today, chosen_pay_day)
+        plan = accept_plan(schedule, now)
+    except PlanNotAffordableError as error:
+        waiting = repos.journeys.waiting(account.account_id)
+        journey_id = waiting.journey_id if waiting is not None else None
+        raise _not_affordable(services, account, plan_id, error, journey_id, now) from None
     except PlanError as error:
         logger.warning(
             "plan could not be scheduled", extra={"plan_id": plan_id, "error": type(error).__name__}
@@ -635,10 +907,21 @@ def accept_plan_offer(services: Services, plan_id: str, acceptance: PlanAcceptan
         "total_cents": plan.total_cents,
         "discount_cents": plan.discount_cents,
         "first_due": plan.instalments[0].due_date.isoformat(),
+        "frequency": plan.frequency.value,
+        "pay_day": _pay_day_evidence(plan.pay_day),
         "rescheduled": plan.model_dump(exclude={"status", "accepted_at"})
         != offered.model_dump(exclude={"status", "accepted_at"}),
         "mandate": mandate_reason,
+        # What the debtor chose on the page, and where the plan's affordability came from. The stated
+        # income and expenses themselves are not kept (personal financial data the plan no longer
+        # needs once its instalments are set).
+        # NOTE: a lender that must evidence each assessment (FCA CONC 7.3) would keep the figures on
+        # the account, encrypted and under its retention rule, never in the audit trail or logs.
+        "chosen": acceptance.choices,
+        "affordability": "debtor_statement" if affordability is not None else "offer",
     }
+    if affordability is not None:
+        inputs["affordability_reason"] = affordability.reason.value
     repos.audit.append(
         account.account_id,
         "plan_accepted",
@@ -650,9 +933,15 @@ def accept_plan_offer(services: Services, plan_id: str, acceptance: PlanAcceptan
     )
     if waiting is not None and waiting.waiting_for == "response":
         resume_journey(
-            services, account.account_id, {"kind": "plan_accepted", "plan_id": plan_id}, journey=waiting
+            services,
+            account.account_id,
+            {"kind": "plan_accepted", "plan_id": plan_id, "channel": _offer_channel(services, account)},
+            journey=waiting,
         )
-    logger.info("plan accepted", extra={"plan_id": plan_id, "option": acceptance.option.value})
+    logger.info(
+        "plan accepted",
+        extra={"plan_id": plan_id, "option": acceptance.option.value, "frequency": plan.frequency.value},
+    )
     return AcceptanceResult(
         http_status=200,
         outcome="accepted",
@@ -663,6 +952,7 @@ def accept_plan_offer(services: Services, plan_id: str, acceptance: PlanAcceptan
         instalment_cents=plan.regular_instalment_cents,
         total_cents=plan.total_cents,
         first_due=plan.instalments[0].due_date,
+        frequency=plan.frequency.value,
         pay_url=pay_link or link.url,
         mandate_status=mandate.status.value if mandate else None,
         mandate_approval_url=approval_url,
@@ -1030,7 +1320,8 @@ def handle_plan_acceptance(
         result = accept_plan_offer(services, plan_id, acceptance)
     except (PlanTokenError, PlanAcceptanceError) as error:
         logger.warning("plan acceptance refused", extra={"plan_id": plan_id, "reason": error.reason})
-        return error.http_status, {"outcome": "rejected", "reason": error.reason}
+        details = error.details if isinstance(error, PlanAcceptanceError) else {}
+        return error.http_status, {"outcome": "rejected", "reason": error.reason, **details}
     except ProviderRequestError as error:
         logger.error("plan link not created", extra={"plan_id": plan_id, "reason": error.reason})
         return 502, {"outcome": "retry", "reason": "provider_unavailable"}

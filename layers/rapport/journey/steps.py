@@ -18,12 +18,10 @@ from rapport.journey.messages import address_for, compliance_request, deliver
 from rapport.journey.optouts import honour_opt_out
 from rapport.journey.plans import acceptance_url
 from rapport.messaging.preference import ChannelStats, rank_channels
-from rapport.models.enums import Channel, HoldKind, Intent, Tone
+from rapport.models.enums import Channel, HoldKind, Intent, Segment, Tone
 from rapport.payments.plans import (
     Affordability,
     AffordabilityReason,
-    PayDay,
-    PlanFrequency,
     PlanNotAffordableError,
     PlanRules,
     propose_plan,
@@ -513,24 +511,42 @@ class OfferPlanInput(_Input):
     analysis: dict[str, Any] = {}
 
 
+def _segment(value: object) -> Segment | None:
+    try:
+        return Segment(value) if value else None
+    except ValueError:
+        return None
+
+
 def offer_plan(services: Services, step: OfferPlanInput) -> dict[str, Any]:
+    """Propose a plan on the pay day and at the frequency the strategy gives the debtor's segment
+    (``ClientConfig.plan_default``), store it as an offer with its signed acceptance link."""
     repos, now = services.repos, services.clock.now()
     account = repos.accounts.get(step.account_id)
     today = now.astimezone(ZoneInfo(account.debtor.timezone)).date()
     offered = step.analysis.get("amount_cents")
     affordability = None
     if offered:
+        # NOTE: the amount a reply names is read as monthly (what Affordability holds), so a weekly
+        # plan takes its weekly share; a reply's "a week" or "every two weeks" is not read yet.
         affordability = Affordability(
             disposable_cents=offered, max_instalment_cents=offered, reason=AffordabilityReason.DEBTOR_OFFER
         )
-    rules = PlanRules(max_term_months=int(step.assessment.get("max_plan_months", 12)), currency=account.currency)
+    max_months = int(step.assessment.get("max_plan_months", 12))
+    rules = PlanRules(
+        max_term_months=max_months,
+        default_term_months=min(PlanRules().default_term_months, max_months),
+        currency=account.currency,
+    )
+    segment = _segment(step.assessment.get("segment") or account.segment)
+    frequency, pay_day = services.client.plan_default(segment)
     plan_id = "PL" + hashlib.sha256(f"{step.journey_id}:{step.analysis.get('reply_id')}".encode()).hexdigest()[:14]
     try:
         plan = propose_plan(
             account.balance_cents,
-            PlanFrequency.MONTHLY,
+            frequency,
             today,
-            PayDay.of_month(25),
+            pay_day,
             affordability,
             rules,
             plan_id=plan_id,
@@ -572,7 +588,7 @@ def offer_plan(services: Services, step: OfferPlanInput) -> dict[str, Any]:
         rule="plan.offered",
         journey_id=step.journey_id,
         reason="payment plan offered",
-        inputs=summary,
+        inputs={**summary, "pay_day": plan.pay_day.kind.value},
     )
     return {"offered": True, "plan_id": plan.plan_id, **summary, "self_service": accept_url is not None}
 

@@ -381,8 +381,14 @@ def plan_dates(
     return dates
 
 
+def pay_day_carries(pay_day: PayDay, frequency: PlanFrequency) -> bool:
+    """Whether instalments at ``frequency`` can be collected on this pay day (weekly instalments
+    need a weekly wage; a fortnightly plan takes a weekly or fortnightly one; monthly any monthly)."""
+    return pay_day.kind in _FREQUENCY_PAY_DAYS[frequency]
+
+
 def _check_pay_day(frequency: PlanFrequency, pay_day: PayDay) -> None:
-    if pay_day.kind not in _FREQUENCY_PAY_DAYS[frequency]:
+    if not pay_day_carries(pay_day, frequency):
         raise PayDayMismatchError(f"a {frequency} plan cannot be collected on a {pay_day.kind} pay day")
 
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 import tomllib
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rapport.models.enums import Channel, Jurisdiction, Segment, Tone
+from rapport.payments.plans import PayDay, PlanFrequency, SassaGrant, pay_day_carries
 
 
 class ClientConfigError(Exception):
@@ -24,6 +25,50 @@ class ClientConfigError(Exception):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# How a client file and a debtor's acceptance name weekdays (Monday first, as PayDay counts them)
+# and instalment frequencies.
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAY_NAMES: tuple[str, ...] = get_args(Weekday)
+InstalmentFrequency = Literal["weekly", "fortnightly", "monthly"]
+
+
+def parse_pay_day(text: str) -> PayDay:
+    """A pay day as a client file writes it. Raises ``ValueError`` naming what is accepted.
+
+    ``"25"`` is a day of the month (1 to 31; 31 is the last day in shorter months);
+    ``"last_day_of_month"`` and ``"last_working_day"`` are month end; ``"sassa:older_persons"`` (or
+    ``disability``, ``children``) is a SASSA grant's payment day; ``"weekly:friday"`` a weekly wage;
+    ``"fortnightly:2026-01-09"`` a fortnightly wage, by any one known pay date. A weekend or public
+    holiday moves each date to the business day before (``rapport.payments.plans``).
+    """
+    kind, _, detail = text.strip().lower().partition(":")
+    try:
+        if kind.isdigit() and not detail:
+            return PayDay.of_month(int(kind))
+        if kind == "last_day_of_month" and not detail:
+            return PayDay.last_day_of_month()
+        if kind == "last_working_day" and not detail:
+            return PayDay.last_working_day()
+        if kind == "sassa":
+            return PayDay.sassa(SassaGrant(detail or SassaGrant.OLDER_PERSONS.value))
+        if kind == "weekly" and detail in WEEKDAY_NAMES:
+            return PayDay.weekly(WEEKDAY_NAMES.index(detail))
+        if kind == "fortnightly" and detail:
+            return PayDay.fortnightly(date.fromisoformat(detail))
+    except ValueError:
+        pass
+    raise ValueError(
+        f"unknown pay day {text!r}: use a day of the month 1 to 31, last_day_of_month, last_working_day, "
+        "sassa:<older_persons|disability|children>, weekly:<weekday> or fortnightly:<YYYY-MM-DD>"
+    )
+
+
+def _valid_pay_day(value: str | None) -> str | None:
+    if value is not None:
+        parse_pay_day(value)
+    return value
 
 
 class SegmentRule(_Strict):
@@ -51,6 +96,11 @@ class Treatment(_Strict):
     offer_plan: bool = True
     settlement_discount_bps: int = Field(default=0, ge=0, le=5000)
     max_plan_months: int = Field(default=12, ge=1, le=60)
+    # The pay day and frequency of the plans this segment is offered; None takes the client's [plans].
+    plan_pay_day: str | None = None
+    plan_frequency: InstalmentFrequency | None = None
+
+    _plan_pay_day = field_validator("plan_pay_day")(_valid_pay_day)
 
     @field_validator("channels")
     @classmethod
@@ -130,10 +180,47 @@ class PlanReview(_Strict):
     grace_days: int = Field(default=2, ge=0, le=10)
 
 
+class DebiCheckCollections(_Strict):
+    """DebiCheck collections sent to Stitch as batch files over SFTP (the ``submit_collections``
+    function, through an AWS Transfer Family SFTP connector). Without this section the function is
+    deployed but never scheduled.
+
+    ``connector_id`` is the SFTP connector the operator created with Stitch's host key and
+    credentials; ``stitch_client_id`` is the client id Stitch assigned at SFTP onboarding, which the
+    file's product header carries. Each run, at ``schedule`` in the client's time zone, submits the
+    unpaid instalments of approved mandates due from ``lead_business_days`` business days ahead, for
+    ``window_business_days`` business days, so a failed or missed run is caught up by the next.
+    ``tracking_days`` is each collection's TRACKING_PERIOD (0: no tracking).
+    """
+
+    connector_id: str = Field(pattern=r"^c-[0-9a-f]{17}$")
+    stitch_client_id: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$")
+    # NOTE: 07:00 runs after the 06:00 plan review (so a missed instalment is rescheduled first) and
+    # before business hours. Stitch's public docs give no submission cut-off; set the time Stitch
+    # confirms at onboarding.
+    schedule: str = Field(default="cron(0 7 * * ? *)", pattern=r"^cron\(.+\)$")
+    remote_directory: str = Field(default="/Outgoing", pattern=r"^/[A-Za-z0-9_./-]{0,200}$")
+    lead_business_days: int = Field(default=2, ge=1, le=10)
+    window_business_days: int = Field(default=3, ge=1, le=10)
+    tracking_days: int = Field(default=0, ge=0, le=10)
+
+
 class Payments(_Strict):
     provider: str = Field(default="sandbox", pattern=r"^(sandbox|paystack|stitch|ozow|payfast|peach)$")
     link_expiry: timedelta = timedelta(days=7)
     plan_review: PlanReview = PlanReview()
+    debicheck_collections: DebiCheckCollections | None = None
+
+
+class Plans(_Strict):
+    """The plans the journey offers when a debtor asks for instalments: on which pay day and how often
+    (see :func:`parse_pay_day`). A segment's treatment may name its own (``plan_pay_day``,
+    ``plan_frequency``). The debtor may choose another pay day and frequency when accepting."""
+
+    default_pay_day: str = "25"
+    default_frequency: InstalmentFrequency = "monthly"
+
+    _default_pay_day = field_validator("default_pay_day")(_valid_pay_day)
 
 
 class ClientConfig(_Strict):
@@ -145,6 +232,7 @@ class ClientConfig(_Strict):
     default_language: str = Field(default="en", pattern=r"^[a-z]{2}$")
     contact: Contact = Contact()
     payments: Payments = Payments()
+    plans: Plans = Plans()
     strategy: Strategy
     campaigns: list[Campaign] = []
     state_machine: str | None = Field(
@@ -159,6 +247,24 @@ class ClientConfig(_Strict):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"unknown IANA time zone {value!r}") from error
         return value
+
+    @model_validator(mode="after")
+    def _plans_collectable(self) -> ClientConfig:
+        for segment in self.strategy.treatments:
+            frequency, pay_day = self.plan_default(segment)
+            if not pay_day_carries(pay_day, frequency):
+                raise ValueError(
+                    f"the {segment.value} plans cannot be {frequency.value} on a {pay_day.kind.value} pay day"
+                )
+        return self
+
+    def plan_default(self, segment: Segment | None) -> tuple[PlanFrequency, PayDay]:
+        """The frequency and pay day of a plan offered to a debtor in ``segment``: the segment's
+        own, else the client's ``[plans]`` defaults."""
+        treatment = self.strategy.treatments.get(segment) if segment is not None else None
+        pay_day = (treatment.plan_pay_day if treatment else None) or self.plans.default_pay_day
+        frequency = (treatment.plan_frequency if treatment else None) or self.plans.default_frequency
+        return PlanFrequency(frequency), parse_pay_day(pay_day)
 
     def variant(self, name: str) -> Variant:
         return next(variant for variant in self.strategy.variants if variant.name == name)

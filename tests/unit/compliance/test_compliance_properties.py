@@ -5,7 +5,7 @@ opt-outs) without using the package's logic, and answers "is a contact allowed a
 The properties:
 
 * the decision allows exactly when the oracle does, so an allow is never outside the window, on a
-  closed day or holiday, or above a cap;
+  closed day or holiday, or (for a collection message; answers to the debtor are not capped) above a cap;
 * a deferral's ``not_before`` is a whole minute that the oracle and ``evaluate_contact`` both allow,
   and a brute-force scan of every minute between now and then finds none allowed: it is the earliest;
 * a refusal happens exactly when waiting cannot help, and names its rule.
@@ -277,6 +277,9 @@ class Oracle:
         if any(self._hold_in_force(h, at) for h in self.holds):
             return False
         limit = self.scenario.limit
+        if self.scenario.request.purpose is not ContactPurpose.COLLECTION:
+            # Caps limit collection messages; an answer to the debtor goes inside the window alone.
+            limit = ChannelLimit(per_day=None, per_7_days=None)
         if limit.per_day is not None and self.per_day[day] >= limit.per_day:
             return False
         if limit.per_7_days is not None:

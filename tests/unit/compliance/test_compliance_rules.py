@@ -96,6 +96,18 @@ class TestCaps:
         assert decision.outcome is DecisionOutcome.REFUSE
         assert decision.rule == "cap.whatsapp.disabled"
 
+    @pytest.mark.parametrize("purpose", [ContactPurpose.SERVICE, ContactPurpose.CONFIRMATION])
+    def test_an_answer_to_the_debtor_is_not_capped_but_keeps_to_the_window(self, decide_at, purpose):
+        # Given today's SMS already sent, so a collection message would wait for tomorrow
+        history = (sms(TUESDAY_TEN - timedelta(hours=1)),)
+        assert decide_at(TUESDAY_TEN, history=history).rule == "cap.sms.day"
+        # When the debtor's question or plan is answered on the same channel
+        answered = decide_at(TUESDAY_TEN, history=history, purpose=purpose)
+        # Then the answer goes now, inside the window, and at night it still waits for the morning
+        assert answered.outcome is DecisionOutcome.ALLOW
+        night = decide_at(TUESDAY_TEN.replace(hour=22), history=history, purpose=purpose)
+        assert night.outcome is DecisionOutcome.DEFER and night.rule == "za.cpa.window.hours"
+
     def test_daily_cap_counts_the_debtors_local_day(self, decide_at):
         # Given an SMS at 23:30 UTC on 9 March, which is 01:30 on 10 March in Johannesburg
         earlier = datetime(2026, 3, 9, 23, 30, tzinfo=UTC)

@@ -316,11 +316,12 @@ def test_a_refused_token_stops_before_the_consent_is_created(recording_transport
 def test_bank_details_are_sent_but_never_logged(
     caplog: pytest.LogCaptureFixture, recording_transport: Any
 ) -> None:
-    # The module's records are caught where they are made: a Powertools parent logger created by an
-    # earlier test stops them propagating to the root logger that caplog listens on.
+    # The module's records are caught where they are made, at DEBUG: a Powertools parent logger set up by
+    # an earlier test may stop them propagating to the root logger, or raise the level they inherit.
     module_logger = logging.getLogger(stitch_debicheck.logger.name)
     module_logger.addHandler(caplog.handler)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger=module_logger.name)
     try:
         _request_and_check_logs(caplog, recording_transport)
     finally:

@@ -24,6 +24,7 @@ from moto import mock_aws
 from rapport.journey.plans import PlanAcceptance, accept_plan_offer
 from rapport.journey.steps import OfferPlanInput, offer_plan
 from rapport.payments import PaymentLinkRequest, ProviderLink
+from rapport.payments.debicheck_collections import SubmittedCollection
 from rapport.payments.errors import DuplicateReferenceError
 from rapport.payments.plans import PaymentPlan, cancel_plan, record_payment
 from rapport.payments.tokens import PlanTokenSigner
@@ -286,6 +287,29 @@ def test_a_completed_plan_has_nothing_to_pay(services, handler):
     assert "nothing to pay" in page["body"] and page["headers"]["Cache-Control"] == "no-store"
     assert answer["statusCode"] == 200
     assert json.loads(answer["body"]) == {"outcome": "nothing_to_pay", "reason": "plan_completed"}
+
+
+def test_an_instalment_in_a_debit_order_file_is_not_taken_a_second_time_by_card(services, handler, provider):
+    # Given an accepted plan whose first instalment went into a DebiCheck collection file
+    account_id, plan_id, pay_url = accepted(services)
+    stored = services.repos.plans.find(account_id, plan_id)
+    due = PaymentPlan.model_validate(stored.plan["current"]).unpaid[0]
+    submitted = SubmittedCollection(
+        mandate_id=f"{account_id}:{plan_id}", instalment=due.number, attempt=due.misses, consent_id="pcr_1",
+        contract_reference="RAPPORT0001", amount_cents=due.outstanding_cents, collection_date=due.due_date,
+        file="202603020800001_1.csv", submitted_at=NOW,
+    )
+    document = {**stored.plan, "collections": [submitted.model_dump(mode="json")]}
+    services.repos.plans.change(PlanChange(stored, "active", document), NOW)
+    asked = dict(provider.opened)
+    # When the debtor opens the plan's pay link
+    answer = visit(handler, pay_url)
+    # Then it does not redirect to a checkout: the debit order collects that instalment
+    assert answer["statusCode"] == 200 and "Location" not in answer["headers"]
+    assert json.loads(answer["body"]) == {
+        "outcome": "nothing_to_pay", "reason": "collecting_by_debit_order", "instalment": due.number
+    }
+    assert provider.opened == asked
 
 
 def test_a_cancelled_plan_is_gone_and_the_attempt_is_on_the_debtors_timeline(services, handler):

@@ -26,7 +26,8 @@ cancelled, ``PaymentConsentPaused`` suspended; ``PaymentConsentPending`` and
 ``TransactionSuccess`` succeeded, ``TransactionFailure`` failed, ``TransactionPending`` pending.
 
 Collections themselves are not requested here: Stitch takes DebiCheck collection instructions as
-batch files over SFTP, and reports each collection's result as a ``transaction`` webhook.
+batch files over SFTP (built by ``rapport.payments.debicheck_collections``, sent by the
+``submit_collections`` function), and reports each collection's result as a ``transaction`` webhook.
 """
 
 from __future__ import annotations
