@@ -377,13 +377,24 @@ class Plans:
 
 class Journeys:
     def start(self, journey: JourneyModel) -> bool:
-        """Record a new journey; False when it was already recorded (a repeated campaign run)."""
+        """Record a new journey; False when it was already recorded.
+
+        The execution is started before it is recorded, so its first steps may already have written
+        the record (parked, or even finished) when this runs. Then only what they do not know, the
+        campaign and the start time, is added, and their status stands.
+        """
         try:
             journey.save(condition=JourneyModel.journey_id.does_not_exist())
         except PutError as error:
-            if _is_condition_failure(error):
-                return False
-            raise
+            if not _is_condition_failure(error):
+                raise
+            JourneyModel(journey.account_id, journey.journey_id).update(
+                actions=[
+                    JourneyModel.campaign.set(JourneyModel.campaign | journey.campaign),
+                    JourneyModel.started_at.set(JourneyModel.started_at | journey.started_at),
+                ]
+            )
+            return False
         return True
 
     def park(self, account_id: str, journey_id: str, token: str, waiting_for: str, at: datetime) -> None:

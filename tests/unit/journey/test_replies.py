@@ -185,3 +185,19 @@ def test_honouring_the_same_opt_out_twice_changes_nothing_the_second_time(servic
     assert sorted(account.suppressed_channels) == sorted(c.value for c in Channel)
     assert [(o.channel, o.address) for o in account.opt_outs] == [(None, None)]
     assert [e.action for e in AuditModel.query(ACCOUNT_ID)] == ["opted_out"]
+
+
+def test_a_journey_that_ran_ahead_of_its_record_keeps_its_status_and_gains_its_campaign(services):
+    # Given a journey whose execution parked before the start was recorded (its first steps ran fast)
+    save_account()
+    services.repos.journeys.park(ACCOUNT_ID, "J9", "token-J9", "response", NOW)
+    # When the start is recorded
+    recorded = services.repos.journeys.start(
+        JourneyModel(ACCOUNT_ID, "J9", campaign="weekly", started_at=NOW, status="running")
+    )
+    # Then the record keeps the parked status and token, and gains its campaign and start time
+    stored = JourneyModel.get(ACCOUNT_ID, "J9")
+    assert not recorded
+    assert (stored.status, stored.task_token, stored.campaign, stored.started_at) == (
+        "waiting", "token-J9", "weekly", NOW
+    )
