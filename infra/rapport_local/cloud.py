@@ -15,6 +15,7 @@ import collections
 import importlib.util
 import io
 import json
+import logging
 import secrets
 import time
 import uuid
@@ -98,6 +99,7 @@ class LocalCloud:
 
     # -- set-up ---------------------------------------------------------------------------
     def __enter__(self) -> LocalCloud:
+        _quiet_expected_path_misses()
         self._stack.enter_context(
             mock_aws(
                 config={
@@ -350,3 +352,23 @@ def _warm_holiday_calendars(client: ClientConfig) -> None:
     for year in (2026, 2027, 2028):
         public_holiday(profile, date(year, 1, 1))
         calendar.is_holiday(date(year, 1, 1))
+
+
+class _ExpectedPathMiss(logging.Filter):
+    """Drops moto's ERROR line for a JSONPath that names nothing.
+
+    A Choice rule ``{"Variable": "$.response", "IsPresent": true}`` asks exactly that, and moto's
+    interpreter logs the miss at ERROR before the rule catches it and answers False; every journey
+    that starts without a reply would print one. A path that is really missing elsewhere still fails
+    its execution, which the run counts and the execution history names.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        first = record.args[0] if isinstance(record.args, tuple) and record.args else ""
+        return not str(first).startswith("Exception=NoSuchJsonPathError")
+
+
+def _quiet_expected_path_misses() -> None:
+    logger = logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component")
+    if not any(isinstance(f, _ExpectedPathMiss) for f in logger.filters):
+        logger.addFilter(_ExpectedPathMiss())
