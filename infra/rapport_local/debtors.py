@@ -334,8 +334,20 @@ class SimulatedDebtors:
         self._schedule.at(self.delay, lambda: self._keep_plan(account_id))
 
     def _banks_answer(self) -> None:
-        for response in payments_page.answer_mandates(self.cloud):
-            self.actions[f"mandate_callback_{response['statusCode']}"] += 1
+        gateway = self.cloud.services.debicheck
+        if gateway is None:
+            return
+        for callback in gateway.step(self.cloud.clock.now()):
+            self._deliver_mandate_callback(callback, tries=4)
+
+    def _deliver_mandate_callback(self, callback: Any, tries: int) -> None:
+        """Post the bank's answer; like a provider, deliver it again later after a 5xx."""
+        response = self.cloud.post_webhook("debicheck", callback.headers, callback.body)
+        if response["statusCode"] >= 500 and tries > 1:
+            self.actions["mandate_callback_redelivered"] += 1
+            self._schedule.at(self.delay, lambda: self._deliver_mandate_callback(callback, tries - 1))
+            return
+        self.actions[f"mandate_callback_{response['statusCode']}"] += 1
 
     def _keep_plan(self, account_id: str) -> None:
         from rapport.payments.plans import PaymentPlan

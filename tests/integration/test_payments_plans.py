@@ -315,6 +315,32 @@ def test_a_rejected_mandate_leaves_the_plan_payable_by_link_and_tells_an_agent(c
     assert pay_next_instalment(cloud, account_id)["statusCode"] == 200
 
 
+def test_a_banks_answer_that_overtakes_the_acceptance_is_delivered_again_and_then_recorded(cloud, monkeypatch):
+    # Given a debtor accepting a plan whose bank answers the mandate while the acceptance is still
+    # being written (the plan is still "offered" when the callback arrives)
+    account_id = offered(cloud)
+    gateway = cloud.services.debicheck
+    early: list[dict] = []
+    requested = type(gateway).request_mandate
+
+    def request_and_answer_at_once(self, request):
+        submission = requested(self, request)
+        callback = self.force_status(request.mandate_id, MandateStatus.APPROVED, cloud.clock.now())
+        early.append({"callback": callback, "answer": cloud.post_webhook("debicheck", callback.headers, callback.body)})
+        return submission
+
+    monkeypatch.setattr(type(gateway), "request_mandate", request_and_answer_at_once)
+    assert accept_latest_offer(cloud, account_id, bank_account=BANK)["statusCode"] == 200
+    # Then the early answer was refused as retryable, not as an unknown mandate
+    [first] = early
+    assert first["answer"]["statusCode"] == 503
+    assert json.loads(first["answer"]["body"])["reason"] == "acceptance_in_progress"
+    # And delivered again, it is recorded on the plan
+    again = cloud.post_webhook("debicheck", first["callback"].headers, first["callback"].body)
+    assert again["statusCode"] == 200
+    assert latest_plan(account_id).plan["mandate"]["status"] == "approved"
+
+
 def test_a_mandate_callback_with_a_bad_signature_is_refused(cloud):
     answer = cloud.post_webhook(
         "debicheck", {"X-Mandate-Timestamp": "1", "X-Mandate-Signature": "v1=00"}, b"{}"

@@ -1246,7 +1246,24 @@ def apply_mandate_callback(
     account_id, _, plan_id = event.mandate_id.rpartition(":")
     stored = services.repos.plans.find(account_id, plan_id) if account_id else None
     mandate = (stored.plan or {}).get("mandate") if stored is not None else None
+    if stored is not None and not mandate and stored.status == OFFERED:
+        # The bank answered before the acceptance that asked for the mandate was written (a real-time
+        # approval can take seconds): a 5xx makes the provider deliver it again, when the plan holds it.
+        # NOTE: an acceptance that fails after its mandate was requested leaves the mandate at the
+        # gateway; its callbacks are then refused here until the offer lapses (then 404). Cancelling it
+        # at the gateway on that failure needs care: a concurrent acceptance shares the mandate id.
+        logger.info("mandate callback before its acceptance was recorded", extra={"plan_id": plan_id})
+        return MandateCallbackResult(503, "retry", "acceptance_in_progress", event.event_id)
     if stored is None or not mandate:
+        logger.warning(
+            "mandate callback for no mandate we hold",
+            extra={
+                "plan_id": plan_id,
+                "plan_found": stored is not None,
+                "plan_status": stored.status if stored is not None else None,
+                "document_keys": sorted((stored.plan or {}).keys()) if stored is not None else None,
+            },
+        )
         return MandateCallbackResult(404, "rejected", "unknown_mandate", event.event_id)
     record = MandateRecord.model_validate(mandate)
     try:

@@ -196,6 +196,27 @@ def test_a_float_amount_is_malformed(provider: SandboxProvider, webhook_now: dat
         provider.parse_webhook(headers, raw, webhook_now)
 
 
+@pytest.mark.parametrize("amount", [10**13, 10**30, "10000000000000"])
+def test_an_absurd_amount_is_malformed_even_when_signed(
+    provider: SandboxProvider, webhook_now: datetime, amount: object
+) -> None:
+    # A provider's bug or a leaked key must not put R100 billion or more on the ledger
+    at = int(webhook_now.timestamp())
+    document = body(at=at)
+    document["data"]["amount_cents"] = amount
+    headers, raw = signed(document, at)
+    with pytest.raises(MalformedWebhookError, match="bad_amount"):
+        provider.parse_webhook(headers, raw, webhook_now)
+
+
+def test_the_largest_plausible_amount_is_read(provider: SandboxProvider, webhook_now: datetime) -> None:
+    at = int(webhook_now.timestamp())
+    document = body(at=at)
+    document["data"]["amount_cents"] = 10**13 - 1
+    headers, raw = signed(document, at)
+    assert provider.parse_webhook(headers, raw, webhook_now).amount_cents == 10**13 - 1
+
+
 def test_pay_posts_what_the_provider_then_accepts(
     provider: SandboxProvider, payment_link_request: PaymentLinkRequest, webhook_now: datetime
 ) -> None:

@@ -140,12 +140,20 @@ def parse_unix_seconds(text: str) -> int:
 _DECIMAL_AMOUNT = re.compile(r"\d{1,12}(\.\d{1,2})?")
 
 
+# No real payment comes near 10^13 minor units (R100 billion); a larger figure is a provider's bug or a
+# forged body signed with a leaked key, and would otherwise reach the ledger as a credit.
+MAX_MINOR_UNITS = 10**13
+
+
 def decimal_to_cents(text: object, field_name: str) -> int:
     """Parse a provider's major-unit amount (``"150.00"``) into exact cents; never via float."""
     if not isinstance(text, str) or not _DECIMAL_AMOUNT.fullmatch(text.strip()):
         raise MalformedWebhookError("bad_amount", field_name)
     # The pattern admits only digits with at most two decimals, so Decimal cannot fail here.
-    return int(Decimal(text.strip()) * 100)
+    cents = int(Decimal(text.strip()) * 100)
+    if cents >= MAX_MINOR_UNITS:
+        raise MalformedWebhookError("bad_amount", field_name)
+    return cents
 
 
 def cents_to_decimal(amount_cents: int) -> str:
@@ -201,13 +209,14 @@ def require_mapping(document: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 def require_minor_units(document: Mapping[str, Any], key: str) -> int:
-    """An amount already in minor units (an integer, or an integer in a string)."""
+    """An amount already in minor units (an integer, or an integer in a string), below
+    :data:`MAX_MINOR_UNITS`."""
     value = document.get(key)
     if isinstance(value, bool):
         raise MalformedWebhookError("bad_amount", key)
-    if isinstance(value, int) and value >= 0:
+    if isinstance(value, int) and 0 <= value < MAX_MINOR_UNITS:
         return value
-    if isinstance(value, str) and re.fullmatch(r"\d{1,15}", value.strip()):
+    if isinstance(value, str) and re.fullmatch(r"\d{1,13}", value.strip()) and int(value) < MAX_MINOR_UNITS:
         return int(value.strip())
     raise MalformedWebhookError("bad_amount", key)
 
