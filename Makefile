@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 export UV_PYTHON_DOWNLOADS := never
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: setup run test lint bench-replies synth clean
+.PHONY: setup run test lint bench-replies synth validate-clients clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -27,6 +27,12 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+
+synth: setup
+	$(VENV)/bin/python infra/app.py
+
+validate-clients: setup
+	$(VENV)/bin/python -m rapport_infra.validate_clients $(ARGS)
 
 bench-replies: setup
 	$(VENV)/bin/python -m rapport.analysis.benchmark data/replies-dev.jsonl
