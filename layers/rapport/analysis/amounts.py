@@ -47,6 +47,7 @@ _OFFER_AFTER = re.compile(
     r"^\s*(?:per month|a month|pm\b|p/m|p\.m\.|monthly|every month|each month|a week|per week|weekly|"
     r"every week|each week|every two weeks|fortnightly|per maand|elke maand|maandeliks|per week|weekliks|"
     r"now|today|tomorrow|tonight|on\b|by\b|this\b|next\b|at month end|month end|op\b|more\b|vandag|nou|"
+    r"volgende\b|"
     r"/ ?(?:month|mo|mth|week|wk)\b)",
     re.IGNORECASE,
 )
@@ -54,7 +55,7 @@ _NOT_OFFERED_BEFORE = re.compile(
     r"\b(?:owe|owed|owing|owes|balance|balance of|charged|charging|billed|debt of|not|instead of|total|"
     r"outstanding|only owed|skuld|was|were|of only|earn|earning|earns|salary|income|get|paid|received|"
     r"verdien|kry|from|than|grant|pension|pensioen|toelaag|uif|wages?|live on|living on|survive on|"
-    r"surviving on|leef van|lewe van)\s+(?:\w+\s+){0,2}$",
+    r"surviving on|leef van|lewe van|that'?s|thats|that is|which is)\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE,
 )
 # "I have been paying R500 every month": what the debtor used to pay is history, not an offer.
@@ -66,15 +67,24 @@ _PAST_PAYMENT_BEFORE = re.compile(
 # "I can't afford more than R50": a ceiling the debtor names is what they offer.
 _CEILING_BEFORE = re.compile(
     r"\b(?:cannot|can ?not|can'?t|not|nie) (?:afford|pay|manage|do|give|bekostig|betaal) (?:more than|over|"
-    r"meer as)\s+$|\b(?:no more than|not more than|at most|maximum of|max)\s+$",
+    r"meer as)\s+$|\b(?:no more than|not more than|nie meer as|at most|maximum of|max|hoogstens)\s+$",
     re.IGNORECASE,
 )
 # "I can't pay \u00a390 a month", "I cannot do the full R6 800 in one go": a sum refused is not offered.
 _NEGATED_OFFER_BEFORE = re.compile(
-    r"\b(?:cannot|can'?t|cant|won'?t|not|nie|never|unable to)\s+(?:\w+\s+){0,2}"
+    r"\b(?:cannot|can'?t|cant|won'?t|not able to|not in a position to|not|nie|never|unable to)\s+"
+    r"(?:\w+\s+){0,2}"
     r"(?:the\s+(?:full|whole|entire|total)\s+)?$",
     re.IGNORECASE,
 )
+# "$2,300 at once isn't doable for me": a sum refused after it is named.
+_REFUSED_AFTER = re.compile(
+    r"^\s*(?:[\w']+\s+){0,3}?(?:(?:is not|isn'?t|is nie|was never) (?:really )?(?:doable|possible|"
+    r"manageable|affordable|feasible|realistic|an option)|is (?:way |far )?too much)\b",
+    re.IGNORECASE,
+)
+# "I'm 70 on social security": an age, not a sum.
+_AGE_BEFORE = re.compile(r"\b(?:i'?m|i am|im|aged?|turn(?:ed|ing)|ek is)\s+$", re.IGNORECASE)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 # What is said about a sum is said in its own clause: "I get paid weekly, so R150 every Friday" offers
 # R150; the pay day before "so" is circumstance.
@@ -199,6 +209,8 @@ def _candidates(text: str) -> list[_Candidate]:
                 continue
             if needs_offer and len(digits) < 2 and not match.group("k"):
                 continue
+            if needs_offer and _AGE_BEFORE.search(text[max(0, start - 12) : start]):
+                continue
             before = _clause_before(text, start)
             after = text[end : end + 24]
             ceiling = bool(_CEILING_BEFORE.search(before))
@@ -207,6 +219,7 @@ def _candidates(text: str) -> list[_Candidate]:
                 continue
             if not ceiling and (
                 _NEGATED_OFFER_BEFORE.search(before)
+                or _REFUSED_AFTER.match(text[end : end + 48])
                 or _PAST_PAYMENT_BEFORE.search(before)
                 or (_NOT_OFFERED_BEFORE.search(before) and not _OFFER_BEFORE.search(before))
             ):

@@ -29,7 +29,8 @@ The rules, where English is ambiguous:
   after the coming one; "next weekend" is the Saturday of next week; "end of day" is today.
 - "end of the year", "year end", "einde van die jaar" is 31 December; "EOM" is month end.
 - isiZulu and Sesotho words for today, tomorrow and the weekdays are understood ("kusasa", "hosane",
-  "ngoLwesihlanu").
+  "ngoLwesihlanu"), as are the Setswana and isiXhosa weekdays ("ka Labotlhano", "ngoMvulo") and
+  "rn" (right now) after a word of paying.
 
 Which named day is the promise: days in a negated clause ("can't make it on Friday", "not this
 Friday") or set aside ("instead of the 25th") are left out when another day is named, a day in a
@@ -51,13 +52,13 @@ from rapport.analysis.prefilter import Prefilter
 _WEEKDAY_WORDS: dict[str, int] = {}
 for _index, _names in enumerate(
     (
-        "monday munday mondag maandag ngomsombuluko msombuluko mantaha",
-        "tuesday tuesdy teusday tuseday tues dinsdag ngolwesibili lwesibili labobedi",
+        "monday munday mondag maandag ngomsombuluko msombuluko mantaha mosupologo ngomvulo mvulo",
+        "tuesday tuesdy teusday tuseday tues dinsdag ngolwesibili lwesibili labobedi ngolwesibini lwesibini",
         "wednesday wednsday wensday wednesdy weds woensdag ngolwesithathu lwesithathu laboraro",
         "thursday thurday thursdy thurs donderdag ngolwesine lwesine labone",
-        "friday fryday frieday firday fridy fri vrydag vrijdag ngolwesihlanu lwesihlanu labohlano",
-        "saturday saterday saturdy saterdag ngomgqibelo mgqibelo moqebelo",
-        "sunday sundy sondag",
+        "friday fryday frieday firday fridy fri vrydag vrijdag ngolwesihlanu lwesihlanu labohlano labotlhano",
+        "saturday saterday saturdy saterdag ngomgqibelo mgqibelo moqebelo matlhatso",
+        "sunday sundy sondag sontaha latshipi ngecawa",
     )
 ):
     for _name in _names.split():
@@ -256,13 +257,19 @@ _RULES: tuple[tuple[re.Pattern[str], str, Prefilter], ...] = tuple(
             rf"(?P<wd>{_SHORT_WD})\b",
             "weekday",
         ),
+        # Straight after paying: "imma pay it sat", "paying u fri".
+        (
+            rf"(?:(?<=\bpay)|(?<=\bpaying)|(?<=\bsettle)|(?<=\bsettling)) (?:(?:it|this|you|u|that) )?"
+            rf"(?P<wd>{_SHORT_WD})\b",
+            "weekday",
+        ),
         (rf"\b(?P<wd>{_WD})\b", "weekday"),
         (r"\b(?:tomorrow|kusasa|hosane|ngomso)\b", "plus1"),
         (
             r"\b(?:today|tonight|right now|now|this morning|this afternoon|this evening|later today|"
             r"vandag|vanaand|vanmiddag|vanoggend|nou|netnou|immediately|straks|namhlanje|namuhla|"
             r"end of (?:the |today'?s? )?day|eod|close of business|cob|"
-            r"lamuhla|kajeno)\b",
+            r"lamuhla|kajeno|gompieno|(?:(?<=pay )|(?<=paying )|(?<=pay it )|(?<=paying it ))rn)\b",
             "today",
         ),
     )
@@ -291,7 +298,7 @@ _DAY_WORDS = _alternation(
         *_split(
             "week weke month maand day dae dag end einde eom eod cob mid middel now nou today tonight "
             "morning afternoon fortnight evening tomorrow more mre moro vand vana immediately straks kusasa "
-            "hosane ngomso namhla namuhla lamuhla kajeno ngo"
+            "hosane ngomso namhla namuhla lamuhla kajeno ngo gompieno rn"
         ),
     ]
 )

@@ -37,9 +37,10 @@ Before the ranking, rules that read the reply clause by clause (see `clauses.py`
 - a question about a plan already running ("how many instalments are left?") is a balance query;
 - a bare day with little else ("not this Friday but next Friday", "ok month end") answers a payment
   reminder, so it is a promise.
-- a stop request that opens the reply ("Stop messaging me. My wife died") is its point and explicit;
-  later in a reply it stays the softer request; a clause that is only "stop" is explicit, except beside
-  a sign of vulnerability, where it is a plea and the hardship shows;
+- a stop request that opens the reply or a sentence ("Stop messaging me. My wife died", "My husband
+  died. Please stop sending these") is its point and explicit; after a comma it stays the softer
+  request; a clause that is only "stop" is explicit, except beside a sign of vulnerability, where it is
+  a plea and the hardship shows;
 - irony ("I'll pay when pigs fly", "yeah right") cancels a promise or plan and is a refusal;
 - two different sums, one attributed to a quote or a document and set against the other, dispute the
   balance.
@@ -57,11 +58,13 @@ changes it prompted, set F, written without running it reply by reply, scored 0.
 sight. Set H, written by someone who never saw the analyser, in four languages and three countries,
 found the same at first sight with local-rules-v5 (rules alone 0.84 intent accuracy and 0.81
 vulnerability recall; 0.88 and 0.94 with the learned backstop): isiZulu and isiXhosa wording and
-British and US legal and benefit terms had no cues. Unseen wording still falls through: the topic
-reading catches some of it, at low confidence. Since local-rules-v4, a linear model trained on the
-labelled files (`learned.py`) takes over where no cue fires; once a few thousand agent-labelled
-replies exist, a trained classifier behind the same `ReplyAnalyser` port should replace this ranking
-of cues.
+British and US legal and benefit terms had no cues. Set I, by another author who never saw the
+analyser, found Setswana and Sesotho wording the rules barely knew; local-rules-v6 scored 0.82 intent
+accuracy and 0.91 vulnerability recall on it alone (0.85 and 0.96 with the backstop). Unseen wording
+still falls through: the topic reading catches some of it, at low confidence. Since local-rules-v4, a
+linear model trained on the labelled files (`learned.py`) takes over where no cue fires; once a few
+thousand agent-labelled replies exist, a trained classifier behind the same `ReplyAnalyser` port should
+replace this ranking of cues.
 """
 
 from __future__ import annotations
@@ -119,11 +122,13 @@ _PAY_VERB = (
     r"another )?payments?|"
     r"make payment|do (?:the |my )?payment|do (?:it|that|so|r ?\d[\d ,.]*k?|\d[\d ,.]*k?)|"
     r"sort(?: it| this| that| everything| dit)?(?: out)?\b|regmaak|afhandel|"
-    r"send(?= (?:the |you |u |it |my )?(?:money|payment|it|r ?\d|\d|through|via|now|today|tomorrow))|"
+    r"send(?= (?:the |you |u |it |my )?(?:money|payment|it|r ?\d|[$\u00a3\u20ac]\d|\d|through|via|now|today|"
+    r"tomorrow))|"
     r"betaal|inbetaal|oorbetaal|vereffen|oorplaas|stuur|pay up|pay back|repay)"
 )
 _FUTURE = (
-    r"(?:will|shall|going to|gonna|sal|gaan|wil|want to|plan to|promise to|intend to|would like to|"
+    r"(?:will|shall|going to|gonna|imma|ima|finna|sal|gaan|wil|want to|plan to|promise to|intend to|"
+    r"would like to|"
     r"try to|trying to|hope to|planning to|about to|ready to|(?:can|could|kan)(?!\s+(?:i|we|ek|ons|you|u|"
     r"someone|somebody|iemand|julle)\b))"
 )
@@ -160,6 +165,14 @@ _NOT_THIS_PERSON = re.compile(
     r"Employed)\b)[A-Z][a-z]{2,}\b(?!\s+(?!nie\b)[a-z])"
 )
 
+# The same in Setswana and Sesotho ("Ga ke Kagiso"), isiZulu ("Angiyena uMandla") and isiXhosa ("Andinguye
+# uLwazi"), where the name takes the prefix "u".
+_NOT_THIS_PERSON_NAMED = re.compile(
+    r"(?i:\b(?:ga ke|ha ke|angiyena|angisuye|andinguye|andingo|asingo))\s+(?:u|ngu)?[A-Z][a-z]{2,}\b|"
+    # Asking who the named person is: "Who's Maria? This is a business line".
+    r"(?i:\bwho(?:'s| is))\s+(?:(?i:mr|mrs|ms|miss)\.?\s+)?[A-Z][a-z]{2,}\s*\?"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class _Cue:
@@ -184,7 +197,7 @@ _CUES: tuple[_Cue, ...] = (
         _Rank.OPT_OUT_EXPLICIT,
         r"^(?:please\s+)?(?:stop|stopp)(?: (?:all|the|these|your|it))?(?: (?:messages|sms|smses|texts|"
         r"whatsapps|msgs|spam|calls|emails))?(?: please| asseblief| now)?\W*$|"
-        r"^(?:please\s+)?(?:unsubscribe|opt out|optout|opt-out|end|quit|cancel|remove|remove me)\W*$|"
+        r"^(?:please\s+)?(?:unsubscribe|unsub|opt out|optout|opt-out|end|quit|cancel|remove|remove me)\W*$|"
         r"^(?:stop|unsubscribe|opt out)\s*[.!,;]",
     ),
     _cue(
@@ -241,7 +254,8 @@ _CUES: tuple[_Cue, ...] = (
         _Rank.PAID_ALREADY,
         r"(?<!get )(?<!gets )(?<!got )(?<!be )(?<!being )(?<!getting )\bpaid\b(?= (?:already|in full|it|this|"
         r"that|the|on|via|by|with|r ?\d|\d|yesterday|last|this morning|earlier|everything|off|up|cash))|"
-        r"^(?:already )?paid\b|(?<!get )(?<!gets )(?<!got )(?<!be )(?<!being )(?<!getting )\bpaid\W*$",
+        r"^(?:already )?paid\b|(?<!get )(?<!gets )(?<!got )(?<!be )(?<!being )(?<!getting )(?<!nearly )"
+        r"(?<!almost )(?<!partly )(?<!half )\bpaid\W*$",
         unless_before=_PAST_CONTEXT,
     ),
     _cue(
@@ -257,7 +271,7 @@ _CUES: tuple[_Cue, ...] = (
     ),
     _cue(
         _Rank.OPT_OUT_SOFT,
-        r"\b(?:stop (?:sending|messaging|texting|contacting|calling|phoning|spamming|sms|smsing|"
+        r"\b(?:(?:stop|quit) (?:sending|messaging|texting|contacting|calling|phoning|spamming|sms|smsing|"
         r"these messages|"
         r"the messages|bothering)|enough messages|"
         r"stop (?!harass|threaten|insult|lying|robb|steal|charg)\w+ing (?:me|us|this number|my (?:number|"
@@ -273,7 +287,8 @@ _CUES: tuple[_Cue, ...] = (
         r"cannot pay(?! (?:it |this |the )?(?:all|everything|in full|the full|at once|in one|(?:the )?whole|"
         r"this month|now|today|right now|at the moment|yet|this week|until|till|before))|"
         r"not able to pay|will not be able to pay|no money|have no money|do not have (?:the |any )?money|"
-        r"have nothing|broke|struggling|battling|financial(?:ly)? (?:difficult\w*|trouble|problems|strain|"
+        r"have nothing(?! (?:to (?:say|add|discuss|hide|do with)|against|more to say))|broke|struggling|"
+        r"battling|financial(?:ly)? (?:difficult\w*|trouble|problems|strain|"
         r"hardship|stress)|tough (?:time|times)|hard times|money is tight|things are tight|tight this month|"
         r"hardship|give me (?:some |more )?time|need (?:some |more )?time|more time|"
         r"short (?:of|on) (?:money|cash)|kan nie betaal nie|kan dit nie bekostig|kan nie bekostig|geen geld|"
@@ -292,7 +307,7 @@ _CUES: tuple[_Cue, ...] = (
         r"arrange (?:a |an )?(?:payment|plan|something|to pay)|arranged (?:with|to pay)|reeling|ooreenkoms|"
         r"betalingsplan|afbetaal|afbetaling|split|smaller amounts|small amounts|bit by bit|little by little|"
         r"part payments?|partial payments?|in parts|stukkie vir stukkie|"
-        r"pay (?:it |this |the balance |the debt )?off (?:in|over|slowly|bit|monthly|weekly|with)|"
+        r"pay (?:it |this |the balance |the debt )?off (?:in(?! full)|over|slowly|bit|monthly|weekly|with)|"
         r"(?:set up|setup|arrange|sign|put me on|want|like|apply for|start|open) (?:a |an )?(?:debit|"
         r"stop) order|(?:debit|stop) order (?:for|of)|"
         r"all at once|at once|in one go|lump sum|not the full amount|(?:over|for) (?:\d+|two|three|four|five|"
@@ -348,7 +363,8 @@ _CUES: tuple[_Cue, ...] = (
         r"what (?:is|are) (?:this|these|the|my) (?:amount|charges|debt|payment)s?|what is this (?:for|about)|"
         r"what (?:do|does) i owe|what i owe|how (?:else )?(?:can|do|should|must) i pay|where (?:can|"
         r"do) i pay|"
-        r"ways? to pay|banking details|bank details|account details|account number|reference number|"
+        r"ways? to pay|banking details|bank details|(?<!review the )(?<!check the )(?<!through the )"
+        r"(?<!look at the )(?<!read the )account details|account number|reference number|"
         r"which account|link (?:does not|is not|did not|will not) (?:work|open|load)|"
         r"(?:the )?link (?:is )?(?:broken|not working)|"
         r"can i pay (?:at|with|via|using|through|by|in) (?:a |the |my )?(?:(?:debit |credit |bank )?card|"
@@ -471,7 +487,7 @@ _CUES: tuple[_Cue, ...] = (
     _cue(
         _Rank.HARDSHIP,
         r"\b(?:angina (?:mali|imali)|angin(?:a|ayo) imali|akukho mali|ngicela usizo|angikwazi ukukhokha|"
-        r"ha ke na (?:tjhelete|chelete|madi)|ha ke khone ho lefa|ke kopa thuso)\b",
+        r"(?:ha|ga) ke na (?:tjhelete|chelete|madi|tshelete)|ha ke khone ho lefa|ke kopa thuso)\b",
     ),
     _cue(
         _Rank.REFUSAL,
@@ -551,7 +567,7 @@ _CUES: tuple[_Cue, ...] = (
     _cue(
         _Rank.PAID_ALREADY,
         r"\b(?:employer|bank|debit order|stop order|you|they|it|salary) (?:has |have |already )*(?:deducted|"
-        r"debited|took|taken|collected)\b",
+        r"debited|took|taken|collected)\b(?! (?:my|our|the) (?:car|house|home|vehicle|furniture|bakkie))",
     ),
     # A frequency named by weekday is an instalment plan: "R200 every Friday", "elke Vrydag".
     _cue(
@@ -833,7 +849,8 @@ _CUES: tuple[_Cue, ...] = (
         r"bought anything|set foot|had (?:an|any) (?:account|dealings))|"
         r"(?:whoever|someone who|somebody who) (?:[\w']+ ){0,2}?(?:took|opened|applied|signed|borrowed)|"
         r"(?:andikaze|angikaze|andizange|angizange) (?:ndi|ngi)(?:vul|thath|fak|sayin|bolek|thenga)\w*|"
-        r"(?:akusona|akusiso|akuyona|asiyiyo|ayisiyo|asingo|ayingo) ?(?:esami|eyami|elami|yam|sam|lam|wam|"
+        r"(?:akusona|akusiso|akuyona|asiyiyo|ayisiyo|asingo|ayingo) ?(?:esami|eyami|elami|sami|yami|lami|yam|"
+        r"sam|lam|wam|"
         r"eyam)|asilolam)\b",
     ),
     # Formal and legal disputes: the debt's validation asked for under the FDCPA, verification, time-barred
@@ -883,6 +900,119 @@ _CUES: tuple[_Cue, ...] = (
         r"(?:the )?(?:srd|sassa))|"
         r"no way (?:i|we) (?:can|could) (?:pay|afford|stretch|manage|do))\b",
     ),
+    # Found on the eighth fresh set (replies_fresh_i.jsonl), after its first run, by kind.
+    # Setswana and Sesotho: paying ("ke tla duela", "ke tla le lefella"), paid ("ke setse ke duetse", "ke
+    # se ke lefile"), refusing ("ga ke kitla ke duela sepe", "nke ke ka lefa letho"), paying in parts ("ka
+    # dikarolo"), a debt that is not theirs ("ga se molato wa me", "sekoloto sena hase sa ka"), a wrong
+    # number ("nomoro e e sa siamang") and being called ("ke kopa o nteletse", "o ntetsetse").
+    _cue(
+        _Rank.PROMISE,
+        r"\b(?:ke|re) (?:tla|tlaa|tlo|tlile go|tlo ho) (?:(?:go|le|o|ba|e) )?(?:duela|duelela|lefa|lefella|"
+        r"patala)\b",
+        unless_before=re.compile(r"\b(?:ga|ha)\s+$"),
+    ),
+    _cue(
+        _Rank.PAID_ALREADY,
+        r"\b(?:(?:ke|re) (?:setse|se) (?:ke|re) (?:\w+ )?(?:duetse|lefile|lefetse|patetse|duelet?se)|"
+        r"(?:ke|re) (?:duetse|duelet?se|lefelletse)|sa tswa (?:go|ho) (?:duela|lefa))\b",
+    ),
+    _cue(
+        _Rank.REFUSAL,
+        r"\b(?:(?:ga|ha) (?:ke|re) (?:kitla|ketla|kitlo|tla|tlo) (?:ke |re )?(?:(?:go|le|o|ho) )?"
+        r"(?:duela|lefa|patala)|nke ke ka (?:duela|lefa|patala)|"
+        r"(?:ga|ha) ke (?:batle|rate) (?:go|ho) (?:duela|lefa))\b",
+    ),
+    _cue(_Rank.PAYMENT_PLAN, r"\bka (?:dikarolo|dikarolwana|bonnye|bonyane|makgetlo)\b"),
+    _cue(
+        _Rank.DISPUTE,
+        r"\b(?:(?:ga|ha) ?se (?:(?:sekoloto|molato|akhaonto|akaonto) )?(?:sa|wa|ya|la|tsa|ba) (?:ka|me|rona)|"
+        r"(?:ga|ha) (?:ke|re) (?:kolote|kolota))\b",
+    ),
+    _cue(
+        _Rank.WRONG_PERSON,
+        r"\b(?:nomoro(?:ng)? (?:e )?(?:e sa siamang|e fosahetseng|e seng yona)|(?:o|le) (?:fositse|"
+        r"tshwerwe ke) nomoro)\b",
+    ),
+    _cue(
+        _Rank.CALLBACK,
+        r"\b(?:\w*nteletse|\w*ntetsetse|\w*nteletsetse|\w*mphonele|\w*mphounele|\w*ntletsa)\b",
+    ),
+    # isiZulu and isiXhosa: paid already with "se-" ("sendihlawulile", "sengikhokhile"), a wrong number
+    # ("ninenombolo engafanele", "niphosisile inombolo"), a call with no object ("ngicela ungishayele
+    # kusasa") and "don't send me messages again" ("ningaphindi nindithumelele imiyalezo").
+    _cue(_Rank.PAID_ALREADY, r"\bse(?:ndi|ngi)(?:hlawul|khokh|bhadal)(?:ile|ele|e)\b"),
+    _cue(
+        _Rank.WRONG_PERSON,
+        r"\b(?:\w*nombolo (?:e?ngafanele|e?ngalunganga|engeyiyo|eyiphutha)|\w*phos(?:isile|ile) "
+        r"(?:i?nombolo|umntu|umuntu))\b",
+    ),
+    _cue(_Rank.CALLBACK, r"\b(?:u|ni)(?:ngi|ndi)(?:shayel|fonel|tsalel)[ae]\b"),
+    _cue(
+        _Rank.OPT_OUT_EXPLICIT,
+        r"\b(?:u|ni)ngaphindi (?:(?:u|ni)(?:ngi|ndi))?(?:thumelel|fonel|tsalel|shayel|bhalel)\w*|"
+        r"\bse ka (?:wa |la |lwa )?(?:hlola |tlhola )?(?:(?:o|le|lo) )?nthomel\w*|"
+        r"\bse ke (?:wa |la )?(?:hlola |tlhola )?(?:(?:o|le|lo) )?nthomel\w*|\bemis\w* (?:go|ho) nthomel\w*",
+    ),
+    # Spanish, for debtors in the US: job loss and no way to pay ("no tengo como pagar").
+    _cue(
+        _Rank.HARDSHIP,
+        r"\b(?:no (?:tengo|tenemos) (?:como|con que|dinero|plata|para) pagar|no (?:tengo|tenemos) dinero|"
+        r"no puedo pagar)\b",
+    ),
+    # Contact limited to another channel: "WhatsApp only", "you may only contact me in writing",
+    # "do not call my workplace".
+    _cue(
+        _Rank.OPT_OUT_EXPLICIT,
+        r"\b(?:(?:whatsapps?|sms|smses|texts?|text messages|e-?mails?) only|"
+        r"only (?:contact|write to|reach|correspond with) (?:me|us) (?:in writing|by (?:post|mail|letter|"
+        r"e-?mail)|via (?:post|e-?mail))|"
+        r"(?:do not|never) (?:ever )?(?:call|phone|ring|contact) (?:me )?(?:at )?my (?:work|workplace|office|"
+        r"employer|place of work|job)\b)",
+        unless_before=re.compile(r"\b(?:until|till|unless|if|before) (?:you )?$"),
+    ),
+    # A payment told in the passive with how it went: "payment in full was mailed by check", "this account
+    # was cleared in full on 14 November", "the check cleared my bank"; an employer that deducts it now.
+    _cue(
+        _Rank.PAID_ALREADY,
+        r"\b(?:(?:payment|it|the money|the balance|the amount|this account|the account|the debt|this debt)"
+        r"(?: in full)? (?:was|has been|were) (?:already )?(?:mailed|posted|wired|remitted|cleared|settled|"
+        r"paid)(?: off)?(?: in full)? (?:on|by|via|in|through|last|yesterday|already)|"
+        r"(?:check|cheque|payment|transfer) cleared (?:my|the|your) (?:bank|account)|"
+        r"(?:employer|payroll|work|company) (?:already )?(?:deducts|debits|takes|collects) (?:it|this|the "
+        r"(?:debt|money|payment|instalment|amount)))\b",
+        unless_before=_PAST_CONTEXT,
+    ),
+    # Asking who the debt is owed to ("who is the original creditor on this") or what it comes to with
+    # interest in Afrikaans ("is die bedrag met of sonder rente?").
+    _cue(
+        _Rank.BALANCE_QUERY,
+        r"\b(?:who (?:is|was) (?:the )?(?:original )?(?:creditor|lender)|"
+        r"(?:bedrag|totaal|balans|amount|total|balance) (?:[\w']+ ){0,3}?(?:met of sonder|with or without|"
+        r"sonder|insluitend|met) (?:die |the )?"
+        r"(?:rente|fooie|koste|interest|fees))\b",
+    ),
+    # Refusals: "julle kry nie 'n sent van my nie", and a polite no ("nah, I'm good", "no thanks, I'm fine").
+    _cue(
+        _Rank.REFUSAL,
+        r"\bkry (?:nie|niks) (?:'n |een )?(?:sent|rand|cent)\b|"
+        r"^(?:nah|no|nope|no thanks|no thank you)\W+(?:i am|we are) (?:good|fine|ok|okay|alright)\W*$",
+    ),
+    # Disputes: a debt written off or settled by a complaint, discharged in a bankruptcy, or a medical bill
+    # that should have gone to the insurer ("rebill them", "the doctor was in network").
+    _cue(
+        _Rank.DISPUTE,
+        r"\b(?:(?:agreed|promised|decided|confirmed) (?:to )?writ\w* (?:[\w']+ ){0,4}?off|wrote (?:[\w']+ )"
+        r"{0,4}?off|complaint settlement|(?:ombudsman|fos) (?:upheld|ruled|decided)|"
+        r"discharged (?:in|by|through|under|as part of) (?:[\w'-]+ ){0,3}?(?:bankruptcy|chapter|"
+        r"sequestration)|discharge (?:injunction|order)|"
+        r"should have (?:gone|been sent|been billed|been submitted|been charged) (?:through|to) (?:my |the )?"
+        r"(?:insurance|insurer|medical aid)|re-?bill (?:them|my insurance|the insurer)|in[- ]network|"
+        r"(?:was|were) never delivered|complaint with (?:the )?(?:financial )?ombudsman)\b",
+    ),
+    # What is left said as a sum: "I have R40 to my name until the 15th".
+    _cue(_Rank.HARDSHIP, r"\b(?:have|got) (?:only |just )?r ?\d[\d ,.]* (?:left )?to (?:my|our) names?\b"),
+    # Plans by the calendar month: "would you accept \u00a340 pcm".
+    _cue(_Rank.PAYMENT_PLAN, r"\b(?:pcm|p\.c\.m|per calendar month|a calendar month)\b"),
     _cue(
         _Rank.ACKNOWLEDGE,
         r"(?:\b(?:ok|okay|oky|okey|k|kk|noted|thanks|thank you|received|well received|got it|sharp|sho|shot|"
@@ -909,6 +1039,16 @@ _PLAN_STATUS_QUESTION = re.compile(
     r"\b(?:how much|what) is my (?:monthly )?(?:instal\w*|payment)\b|"
     r"\b(?:hoeveel|wat) is my (?:maandelikse )?(?:paaiement|betaling)\b"
 )
+# "How much to settle today?": a day named in a question about the sum asks what paying then costs.
+_ASKS_WHAT_IT_COSTS = re.compile(
+    r"^(?:(?:hi|hello|hey|ok|okay|please)\W+)*(?:how much|what (?:is|would be|will be) the (?:amount|"
+    r"settlement|figure|total|balance)|hoeveel)\b[^.!\n]*\?\W*$"
+)
+# "Don't call me at work, WhatsApp only": contact moved to another channel, not a time for calls.
+_OTHER_CHANNEL_ONLY = re.compile(
+    r"\b(?:(?:whatsapps?|sms|smses|texts?|e-?mails?|writing|post|letters?) only|only (?:by |via |in |on )?"
+    r"(?:whatsapp|sms|text|e-?mail|writing|post|letters?))\b"
+)
 _ABOUT_CALLS = re.compile(r"\b(?:call\w*|phon\w*|ring\w*|bel|skakel)\b")
 # A promise worded as a wish or an ability ("I want to settle", "so I can pay") commits to nothing.
 _UNCOMMITTED = re.compile(
@@ -916,9 +1056,10 @@ _UNCOMMITTED = re.compile(
     r"planning to|intend to|can|could|kan|wil)\b"
 )
 _ELLIPTICAL_OTHER_WORDS = 4
-# A request to stop that opens the reply is its point ("Stop messaging me. My wife died last month");
-# later in a reply ("I settled it last month, please stop sending these") it follows from what came
-# first and stays the softer request. A clause that is only "stop" is explicit wherever it stands.
+# A request to stop that opens the reply or a sentence is its point ("Stop messaging me. My wife died last
+# month", "My husband died. Please stop sending these"); after a comma ("I settled it last month, please
+# stop sending these") it follows from what came first and stays the softer request. A clause that is only
+# "stop" is explicit wherever it stands.
 _LEADING_WORDS = re.compile(
     r"^(?:(?:please|just|kindly|can you|could you|ok|okay|sorry|hi|hello|hey|so)\W+)*$"
 )
@@ -1048,17 +1189,29 @@ def _answering_clause(clauses: list[Clause], mentions: Sequence[DayMention]) -> 
     return None
 
 
+def _opens_a_sentence(normalised: str, clause: Clause) -> bool:
+    """Whether a clause opens the reply or a sentence of its own (not one after a comma or "but")."""
+    before = normalised[: clause.start].rstrip(" \t")
+    return not before or before[-1] in ".!?\n"
+
+
 def _read_stop_requests(normalised: str, clauses: list[Clause], spans: _Spans, *, vulnerable: bool) -> None:
-    """A stop request that opens the reply, or a clause that is only "stop", is an explicit opt-out.
+    """A stop request that opens the reply or a sentence, or a clause that is only "stop", is an explicit
+    opt-out ("My husband died. Please stop sending these messages"); after a comma it stays the softer
+    request ("I am not coping, please stop calling me"), so a sign of vulnerability beside it shows.
 
     A bare "stop" names nothing to stop: beside a sign of vulnerability ("depressed about this debt,
     please stop") it is a plea, read as the softer request so the hardship is what an agent sees.
     """
     if not clauses:
         return
-    first = clauses[0]
     for start, end in spans.get(_Rank.OPT_OUT_SOFT, []):
-        if first.start <= start < first.end and _LEADING_WORDS.match(normalised[first.start : start]):
+        clause = clause_at(clauses, start)
+        if (
+            clause is not None
+            and _opens_a_sentence(normalised, clause)
+            and _LEADING_WORDS.match(normalised[clause.start : start])
+        ):
             _add(spans, _Rank.OPT_OUT_EXPLICIT, (start, end))
     for clause in clauses:
         if _STOP_CLAUSE.match(clause.text.strip()):
@@ -1124,7 +1277,7 @@ def _apply_clause_rules(
     ):
         _add(spans, _Rank.DISPUTE, (0, len(normalised)))
     # A time or place for calls: a callback, not an opt-out ("don't call me at work, call after 5").
-    if _CONTACT_TIME.search(normalised):
+    if _CONTACT_TIME.search(normalised) and not _OTHER_CHANNEL_ONLY.search(normalised):
         for rank in (_Rank.OPT_OUT_SOFT, _Rank.OPT_OUT_EXPLICIT):
             if rank in spans and all(_ABOUT_CALLS.search(normalised[s:e]) for s, e in spans[rank]):
                 del spans[rank]
@@ -1174,9 +1327,12 @@ def classify_intent(
             _add(weak if cue.weak else ordinary, cue.rank, span)
     if vulnerable:
         _add(ordinary, _Rank.HARDSHIP_VULNERABLE, (0, len(normalised)))
-    if names_a_day and _pay_word_with_date(normalised):
+    if names_a_day and _pay_word_with_date(normalised) and not _ASKS_WHAT_IT_COSTS.match(normalised):
         _add(ordinary, _Rank.PROMISE, (0, len(normalised)))
-    if original and (_NOT_THIS_PERSON.search(original) or _NO_SUCH_PERSON_HERE.search(original)):
+    if original and any(
+        pattern.search(original)
+        for pattern in (_NOT_THIS_PERSON, _NO_SUCH_PERSON_HERE, _NOT_THIS_PERSON_NAMED)
+    ):
         _add(ordinary, _Rank.WRONG_PERSON, (0, len(normalised)))
     _apply_clause_rules(normalised, ordinary, day_mentions, vulnerable=vulnerable)
     acknowledgement = {rank: spans for rank, spans in ordinary.items() if rank is _Rank.ACKNOWLEDGE}

@@ -71,8 +71,8 @@ _DETERMINERS = r"(?:these|this|the|your|any|all|those|such|more)"
 
 # Explicit requests; each is searched in the normalised reply.
 _REQUEST_PATTERNS = [
-    # stop sending me ..., stop texting me, stop contacting us
-    re.compile(rf"\bstop {_VERBS} (?:me|us)\b"),
+    # stop sending me ..., stop texting me, stop contacting us, quit texting me
+    re.compile(rf"\b(?:stop|quit) {_VERBS} (?:me|us)\b"),
     # stop sending these messages, stop sending sms
     re.compile(rf"\bstop {_VERBS}(?: (?:me|us))?(?: {_DETERMINERS})? {_OBJECTS}\b"),
     # "please stop sending", "stop messaging" at the end of the reply
@@ -99,6 +99,12 @@ _REQUEST_PATTERNS = [
     re.compile(r"\b(?:yeka|yekani|musa|musani|misa|misani) uku(?:ngi|ndi)(?:thumelel|thumel|bhalel)\w*"),
     re.compile(r"\b(?:ni|u)nga(?:ngi|ndi)(?:thumeleli|bhaleli)\b"),
     re.compile(r"\b(?:angi|andi)funi (?:le |lo )?(?:imiyalezo|imilayezo)\b"),
+    # isiZulu / isiXhosa: ningaphindi nindithumelele (don't send me again).
+    re.compile(r"\b(?:ni|u)ngaphindi (?:(?:ni|u)(?:ngi|ndi))?(?:thumelel|bhalel)\w*"),
+    # Setswana / Sesotho: o se ka wa nthomelela, le se ke la hlola le nthomella (don't (ever) send me),
+    # emisa go nthomelela (stop sending me).
+    re.compile(r"\bse k[ae] (?:wa |la |lwa )?(?:hlola |tlhola )?(?:(?:o|le|lo) )?nthomel\w*"),
+    re.compile(r"\bemis\w* (?:go|ho) nthomel\w*"),
 ]
 # A request with one of these among the three words before it is negated or conditional ("don't
 # stop sending me reminders", "if you stop sending me messages ...", "I never said unsubscribe").

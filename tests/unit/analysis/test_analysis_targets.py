@@ -59,6 +59,24 @@ therefore fitted, like the others'. One of its labels keeps a convention the hel
 "next week" with no day names no promise date there, where replies_heldout.jsonl resolves "I'll pay next
 week" to the Friday of next week; the rules keep the Friday, so that reply counts as a false promise date,
 which no target reads.
+
+replies_fresh_i.jsonl (300: SMS, WhatsApp and email from South Africa, Britain and the US; English,
+Afrikaans, isiZulu, isiXhosa, Setswana, Sesotho and one Spanish reply; 78 vulnerable, two of them opt-outs)
+was written by another author who never saw the analyser. At first sight local-rules-v6+learned-v3 scored
+intent accuracy 0.853, promise dates exact 0.821 (of 28) and vulnerability recall 0.962 at precision
+0.915; the rules alone 0.820 / 0.821 / 0.910, and local-rules-v5+learned-v2 0.820 / 0.786 / 0.846. Intent
+accuracy and promise dates were below target on unseen replies again. Its "next Friday" said on a Tuesday
+is the Friday of the following week, as in the other files ("next <weekday>" is that weekday in the next
+calendar week). Its misses were then fixed by kind in local-rules-v7+learned-v4: Setswana and Sesotho
+paying, paid, refusing, parts, "not my debt", wrong numbers, calls, stop requests, job loss and weekdays
+("ka Labotlhano", "Mosupologo"); the isiZulu and isiXhosa forms still missing ("sendihlawulile",
+"ngoMvulo", "ninenombolo engafanele", "ningaphindi nindithumelele"); job loss in Spanish; contact limited to
+another channel ("WhatsApp only", "only in writing", "do not call my workplace"); a stop request that is a
+sentence of its own, which wins over hardship; payments told in the passive ("payment in full was mailed
+by check") or taken by the employer; questions about what paying would cost; debts written off, discharged
+in a bankruptcy or billed to the insurer; natural disasters; slang promises ("imma pay it sat", "paying
+rn"); and sums that are an age, refused after they are named or describe an income. Its figures here are
+therefore fitted, like the others'.
 """
 
 from pathlib import Path
@@ -80,6 +98,7 @@ LABELLED_FILES = [
     HERE / "replies_fresh_e.jsonl",
     HERE / "replies_fresh_f.jsonl",
     HERE / "replies_fresh_h.jsonl",
+    HERE / "replies_fresh_i.jsonl",
 ]
 
 
@@ -113,6 +132,7 @@ def test_heldout_set_is_large_and_covers_both_languages() -> None:
         ("replies_fresh_e.jsonl", 150),
         ("replies_fresh_f.jsonl", 100),
         ("replies_fresh_h.jsonl", 250),
+        ("replies_fresh_i.jsonl", 250),
     ],
 )
 def test_fresh_sets_are_large_varied_and_cover_every_intent(name: str, at_least: int) -> None:

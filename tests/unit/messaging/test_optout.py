@@ -76,6 +76,10 @@ EXPLICIT_REQUESTS = [
     "Musa ukundithumelela imiyalezo",
     "Ningangithumeleli imiyalezo, ngiyacela",
     "Andifuni imiyalezo yenu",
+    "Quit messaging me",
+    "Ningaphindi ningithumelele lutho",
+    "Le se ke la nthomelela dimolaetsa",
+    "Emisang go nthomelela melaetsa",
 ]
 
 NOT_OPT_OUTS = [
@@ -108,6 +112,8 @@ NOT_OPT_OUTS = [
     "Hou op met die rente, dit is te veel",
     "Ngicela ningithumelele i-statement",
     "Ndicela nindithumelele iinkcukacha zebhanki",
+    "Ke kopa o nthomelele palo ya akhaonto",
+    "Quit my job last month",
 ]
 
 
