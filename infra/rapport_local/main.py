@@ -70,10 +70,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 class _Progress:
-    """Counts journeys as they finish (every journey ends in the finish_journey task)."""
+    """Counts journeys as they finish (every journey ends in the finish_journey task), and the
+    journeys that replies started (a reply with no journey in progress starts one), so the run waits
+    for those too."""
 
     def __init__(self) -> None:
         self.finished = 0
+        self.started_by_replies = 0
         self._cv = threading.Condition()
 
     def observe(self, function: str, event: dict[str, Any], result: Any) -> None:
@@ -81,11 +84,15 @@ class _Progress:
             with self._cv:
                 self.finished += 1
                 self._cv.notify_all()
+        elif function.startswith("inbound_") and isinstance(result, dict) and result.get("started"):
+            with self._cv:
+                self.started_by_replies += int(result["started"])
 
-    def wait_for(self, target: int, timeout: float) -> bool:
+    def wait_for(self, campaign_target: int, timeout: float) -> bool:
+        """Wait until ``campaign_target`` journeys, plus every journey a reply started, have finished."""
         deadline = time.monotonic() + timeout
         with self._cv:
-            while self.finished < target:
+            while self.finished < campaign_target + self.started_by_replies:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -162,6 +169,7 @@ def run_shard(args: argparse.Namespace, portfolio: Any, progress: Any, shard: st
             "promise_wait_seconds": args.reply_timeout,
             "max_wait_seconds": 2,
         }
+        cloud.services.reply_journey_timings = timings
         cursor, total_started, page_number = None, 0, 0
         campaign_started = time.monotonic()
 

@@ -40,6 +40,10 @@ class Services:
     # Where DebiCheck collection files go (rapport.payments.collection_delivery.CollectionDelivery):
     # built on first use by rapport.journey.collection_submission.delivery_for, or installed by a test.
     collection_delivery: Any = None
+    # The timings a journey started by a reply runs with (rapport.journey.resume.start_reply_journey):
+    # none in AWS, so the client's own apply; the local run installs its short ones, as it passes them
+    # to the journeys its campaign starts.
+    reply_journey_timings: dict[str, Any] = field(default_factory=dict)
     _idempotency: Any = field(default=None, repr=False)
 
     @property
