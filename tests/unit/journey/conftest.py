@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 from conversation_helpers import NOW, FakeStepFunctions, FixedClock
-from moto import mock_aws
+from rapport_tables import rapport_tables
 
 from rapport.runtime import Services
 from rapport.settings import Settings
-from rapport.store.models import ALL_MODELS, bind_tables
+from rapport.store.models import ALL_MODELS
 from rapport.store.repositories import Repositories
 from rapport.strategy.config import load_client_config
 from rapport_infra.catalogue import CLIENTS_DIR
@@ -26,10 +26,7 @@ PREFIX = "unit-conversations"
 
 @pytest.fixture(scope="module")
 def tables() -> Iterator[None]:
-    with mock_aws():
-        bind_tables(PREFIX, "af-south-1")
-        for model in ALL_MODELS:
-            model.create_table(billing_mode="PAY_PER_REQUEST", wait=False)
+    with rapport_tables(PREFIX):
         yield
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from moto import mock_aws
+from rapport_tables import rapport_tables
 
 from rapport.journey.plans import PlanAcceptance, accept_plan_offer, handle_plan_acceptance
 from rapport.journey.steps import OfferPlanInput, offer_plan
@@ -30,7 +30,7 @@ from rapport.payments.plans import PayDay, PaymentPlan, PlanFrequency, business_
 from rapport.payments.tokens import PlanTokenSigner
 from rapport.runtime import Services
 from rapport.settings import Settings
-from rapport.store.models import ALL_MODELS, AccountModel, AuditModel, Debtor, PaymentLinkModel, bind_tables
+from rapport.store.models import ALL_MODELS, AccountModel, AuditModel, Debtor, PaymentLinkModel
 from rapport.store.repositories import Repositories
 from rapport.strategy.config import ClientConfig, ClientConfigError, load_client_config
 from rapport_infra.catalogue import CLIENTS_DIR
@@ -88,10 +88,7 @@ class FakePayments:
 
 @pytest.fixture(scope="module")
 def tables() -> Iterator[None]:
-    with mock_aws():
-        bind_tables(PREFIX, "af-south-1")
-        for model in ALL_MODELS:
-            model.create_table(billing_mode="PAY_PER_REQUEST", wait=False)
+    with rapport_tables(PREFIX):
         yield
 
 

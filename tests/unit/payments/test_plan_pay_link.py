@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from moto import mock_aws
+from rapport_tables import rapport_tables
 
 from rapport.journey.plans import PlanAcceptance, accept_plan_offer
 from rapport.journey.steps import OfferPlanInput, offer_plan
@@ -30,7 +30,7 @@ from rapport.payments.plans import PaymentPlan, cancel_plan, record_payment
 from rapport.payments.tokens import PlanTokenSigner
 from rapport.runtime import Services, use_services
 from rapport.settings import Settings
-from rapport.store.models import ALL_MODELS, AccountModel, AuditModel, Debtor, bind_tables
+from rapport.store.models import ALL_MODELS, AccountModel, AuditModel, Debtor
 from rapport.store.repositories import PlanChange, Repositories
 from rapport.strategy.config import load_client_config
 from rapport_infra.catalogue import CLIENTS_DIR, function_spec
@@ -102,10 +102,7 @@ class FakeContext:
 
 @pytest.fixture(scope="module")
 def tables() -> Iterator[None]:
-    with mock_aws():
-        bind_tables(PREFIX, "af-south-1")
-        for model in ALL_MODELS:
-            model.create_table(billing_mode="PAY_PER_REQUEST", wait=False)
+    with rapport_tables(PREFIX):
         yield
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from moto import mock_aws
+from rapport_tables import rapport_tables
 
 from rapport.journey import plan_review
 from rapport.journey.plan_review import PlanReviewIncompleteError, PlanReviewRun, run_plan_review
@@ -29,7 +29,7 @@ from rapport.payments.plans import (
     record_payment,
 )
 from rapport.runtime import Services, use_services
-from rapport.store.models import ALL_MODELS, AccountModel, AuditModel, Debtor, PlanModel, bind_tables
+from rapport.store.models import ALL_MODELS, AccountModel, AuditModel, Debtor, PlanModel
 from rapport.store.repositories import PlanChange, Repositories, plan_next_due
 from rapport.strategy.config import load_client_config
 from rapport_infra.catalogue import CLIENTS_DIR, function_spec
@@ -65,10 +65,7 @@ class FakeContext:
 
 @pytest.fixture(scope="module")
 def tables() -> Iterator[None]:
-    with mock_aws():
-        bind_tables(PREFIX, "af-south-1")
-        for model in ALL_MODELS:
-            model.create_table(billing_mode="PAY_PER_REQUEST", wait=False)
+    with rapport_tables(PREFIX):
         yield
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
+from rapport_tables import rapport_tables
 
 from rapport.journey.collection_submission import (
     CollectionSubmissionIncompleteError,
@@ -34,7 +34,7 @@ from rapport.payments.providers.stitch_debicheck import contract_reference
 from rapport.payments.wiring import PaymentKeys
 from rapport.runtime import Services, use_services
 from rapport.settings import Settings
-from rapport.store.models import ALL_MODELS, PlanModel, bind_tables
+from rapport.store.models import ALL_MODELS, PlanModel
 from rapport.store.repositories import Repositories, plan_next_due
 from rapport.strategy.config import load_client_config
 from rapport_infra.catalogue import CLIENTS_DIR, function_spec
@@ -97,10 +97,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def aws() -> Iterator[None]:
-    with mock_aws():
-        bind_tables(PREFIX, "af-south-1")
-        for model in ALL_MODELS:
-            model.create_table(billing_mode="PAY_PER_REQUEST", wait=False)
+    with rapport_tables(PREFIX):
         yield
 
 
