@@ -145,9 +145,25 @@ class _IndexBuckets:
             if old is not None:
                 self.by_value.get(old, {}).pop(key, None)
 
-    def candidates(self, hash_value: Any) -> list[Any]:
+    def candidates(self, hash_value: Any, key_attributes: tuple[str, ...]) -> list[Any]:
+        """The items holding ``hash_value``, each as a copy of its attributes taken now.
+
+        A writer in another thread may change an item between this pre-selection and moto's key
+        checks, even drop the index's key from it (a sparse index: an account leaves arrears); moto
+        then reads a key that is gone. So each candidate is a shallow copy whose attributes are a
+        snapshot, and an item that no longer holds every key attribute of the index is left out, as
+        DynamoDB leaves it out of the index.
+        """
         with self.lock:
-            return list(self.by_value.get(self._hashable(hash_value), {}).values())
+            held = list(self.by_value.get(self._hashable(hash_value), {}).values())
+        snapshots = []
+        for item in held:
+            attributes = dict(item.attrs)
+            if all(name in attributes for name in key_attributes):
+                snapshot = copy.copy(item)
+                snapshot.attrs = attributes
+                snapshots.append(snapshot)
+        return snapshots
 
 
 def read_only_what_a_query_needs(stack: ExitStack) -> None:
@@ -203,7 +219,8 @@ def read_only_what_a_query_needs(stack: ExitStack) -> None:
             buckets = buckets_for(table, index_name)
             if buckets is None:
                 return original_query(table, hash_key, *args, **kwargs)
-            candidates = buckets.candidates(hash_key)
+            index = next(i for i in table.global_indexes if i.name == index_name)
+            candidates = buckets.candidates(hash_key, tuple(key["AttributeName"] for key in index.schema))
         else:
             bucket = table.items.get(hash_key)
             candidates = [] if bucket is None else (list(bucket.values()) if table.range_key_attr else [bucket])

@@ -214,3 +214,47 @@ def test_index_buckets_follow_writes_from_many_threads() -> None:
 
     # When the index is queried afterwards, Then it sees exactly where every account now is
     assert _run(True, scenario) == _run(False, scenario) == [200, 200, 0]
+
+
+def test_a_query_never_trips_over_an_item_leaving_a_sparse_index_meanwhile() -> None:
+    # Given 200 accounts in arrears, and 4 threads taking accounts out of the index and back, over and
+    # over (an account pays: its arrears_segment is removed; a new arrear puts it back)
+    def scenario(client: Any) -> list[Any]:
+        _create_tables(client)
+        for number in range(1, 200, 2):
+            client.put_item(TableName="accounts", Item=_account(number))
+        stop = threading.Event()
+
+        def churn(start: int) -> None:
+            while not stop.is_set():
+                for number in range(start, 200, 8):
+                    key = {"account_id": {"S": f"ACC-{number:04d}"}}
+                    client.update_item(TableName="accounts", Key=key, UpdateExpression="REMOVE arrears_segment")
+                    client.update_item(
+                        TableName="accounts", Key=key, UpdateExpression="SET arrears_segment = :s",
+                        ExpressionAttributeValues={":s": {"S": "needs_help"}},
+                    )
+
+        threads = [threading.Thread(target=churn, args=(start,)) for start in range(1, 9, 2)]
+        for thread in threads:
+            thread.start()
+        answers = []
+        try:
+            # When the index is queried all the while
+            for _ in range(150):
+                answer = client.query(
+                    TableName="accounts", IndexName="arrears-index",
+                    KeyConditionExpression="arrears_segment = :s",
+                    ExpressionAttributeValues={":s": {"S": "needs_help"}},
+                )
+                answers.append(answer["Items"])
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+        return answers
+
+    # Then every query answers, with accounts that held the segment when it was read
+    answers = _run(True, scenario)
+    assert len(answers) == 150
+    assert all(item["arrears_segment"]["S"] == "needs_help" for items in answers for item in items)
