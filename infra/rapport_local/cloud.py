@@ -296,6 +296,20 @@ class LocalCloud:
         arn = self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{journey_id}"
         return boto3.client("stepfunctions", region_name=REGION).describe_execution(executionArn=arn)
 
+    def wait_until_no_journey_runs(self, timeout_seconds: float) -> bool:
+        """Wait until no execution of the journey state machine is running; False on timeout."""
+        stepfunctions = boto3.client("stepfunctions", region_name=REGION)
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            running = stepfunctions.list_executions(
+                stateMachineArn=self.state_machine_arn, statusFilter="RUNNING", maxResults=1
+            )["executions"]
+            if not running:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(1.0)
+
     def wait_for_executions(self, journey_ids: list[str], timeout_seconds: float) -> dict[str, str]:
         """Poll (gently) until every journey has stopped running; returns journey -> status."""
         deadline = time.monotonic() + timeout_seconds

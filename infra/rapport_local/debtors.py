@@ -264,7 +264,16 @@ class SimulatedDebtors:
         return pool[int(_unit(account.account_id, "reply") * len(pool))]
 
     def _reply(self, account: AccountModel, journey_id: str) -> None:
-        """Answer on the channel of the message the journey waits on, as debtors do."""
+        """Answer on the channel of the message the journey waits on, as debtors do.
+
+        The debtor decided while the journey waited; when a busy machine delays the reply past the
+        journey's (shortened) wait, a real debtor would have answered in time, so the reply is not
+        sent late. Replies that arrive after a journey ended are tested on their own.
+        """
+        waiting = self.cloud.services.repos.journeys.waiting(account.account_id)
+        if waiting is None or waiting.journey_id != journey_id:
+            self.actions["reply_too_late_not_sent"] += 1
+            return
         reply = self._choose_reply(account)
         with self._lock:
             self.expected_intents[journey_id] = reply["intent"]

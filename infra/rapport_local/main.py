@@ -70,13 +70,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 class _Progress:
-    """Counts journeys as they finish (every journey ends in the finish_journey task), and the
-    journeys that replies started (a reply with no journey in progress starts one), so the run waits
-    for those too."""
+    """Counts journeys as they finish (every journey ends in the finish_journey task)."""
 
     def __init__(self) -> None:
         self.finished = 0
-        self.started_by_replies = 0
         self._cv = threading.Condition()
 
     def observe(self, function: str, event: dict[str, Any], result: Any) -> None:
@@ -84,15 +81,11 @@ class _Progress:
             with self._cv:
                 self.finished += 1
                 self._cv.notify_all()
-        elif function.startswith("inbound_") and isinstance(result, dict) and result.get("started"):
-            with self._cv:
-                self.started_by_replies += int(result["started"])
 
-    def wait_for(self, campaign_target: int, timeout: float) -> bool:
-        """Wait until ``campaign_target`` journeys, plus every journey a reply started, have finished."""
+    def wait_for(self, target: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         with self._cv:
-            while self.finished < campaign_target + self.started_by_replies:
+            while self.finished < target:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -193,7 +186,9 @@ def run_shard(args: argparse.Namespace, portfolio: Any, progress: Any, shard: st
             if not finished.wait_for(total_started - args.wave // 2, timeout=600):
                 raise ShardError(f"{shard}no journey finished for 10 minutes (page {page_number})", during_run=True)
             report_progress(f"page {page_number}")
-        if not finished.wait_for(total_started, timeout=600):
+        # Replies may have started journeys of their own (a reply with no journey in progress): the
+        # report is read once no journey of any kind runs.
+        if not finished.wait_for(total_started, timeout=600) or not cloud.wait_until_no_journey_runs(600):
             raise ShardError(f"{shard}the last journeys did not finish within 10 minutes", during_run=True)
         report_progress("all pages")
         repeat = cloud.start_campaign(campaign, page_size=args.wave * 100, timings=timings)
