@@ -126,9 +126,8 @@ def stack():
 _numbers = itertools.count(900)
 
 
-def mandated(stack: Stack, balance_cents: int = 240_000) -> tuple[str, dict[str, Any]]:
-    """A debtor offered a plan by the journey's OfferPlan step who accepts it with their bank
-    account: (account id, the plan's mandate record)."""
+def offered_plan(stack: Stack, balance_cents: int = 240_000) -> str:
+    """A debtor offered a plan by the journey's OfferPlan step; their account id."""
     debtor = account(next(_numbers), balance_cents=balance_cents)
     load(stack.cloud, debtor)
     step = OfferPlanInput(
@@ -138,9 +137,16 @@ def mandated(stack: Stack, balance_cents: int = 240_000) -> tuple[str, dict[str,
         analysis={"reply_id": "r1", "amount_cents": 60_000},
     )
     assert offer_plan(stack.cloud.services, step)["offered"]
-    accepted = accept_latest_offer(stack.cloud, debtor.account_id, bank_account=BANK)
+    return debtor.account_id
+
+
+def mandated(stack: Stack, balance_cents: int = 240_000) -> tuple[str, dict[str, Any]]:
+    """A debtor offered a plan who accepts it with their bank account: (account id, the plan's
+    mandate record)."""
+    account_id = offered_plan(stack, balance_cents)
+    accepted = accept_latest_offer(stack.cloud, account_id, bank_account=BANK)
     assert accepted["statusCode"] == 200, accepted["json"]
-    return debtor.account_id, latest_plan(debtor.account_id).plan["mandate"]
+    return account_id, latest_plan(account_id).plan["mandate"]
 
 
 def signed(body: dict[str, Any], at: datetime, message_id: str | None = None, key: bytes = KEY):
@@ -224,20 +230,12 @@ def test_a_plan_accepted_with_bank_details_becomes_a_stitch_consent(stack):
 
 def test_the_debtor_is_sent_to_stitch_to_approve_and_finds_the_page_again_on_a_second_visit(stack):
     # Given a debtor offered a plan
-    debtor = account(next(_numbers), balance_cents=240_000)
-    load(stack.cloud, debtor)
-    step = OfferPlanInput(
-        account_id=debtor.account_id,
-        journey_id=f"{debtor.account_id}-test",
-        assessment={"max_plan_months": 12},
-        analysis={"reply_id": "r1", "amount_cents": 60_000},
-    )
-    assert offer_plan(stack.cloud.services, step)["offered"]
+    account_id = offered_plan(stack)
     # When they accept it with their bank account, and open the acceptance link again
-    first = accept_latest_offer(stack.cloud, debtor.account_id, bank_account=BANK)
-    again = accept_latest_offer(stack.cloud, debtor.account_id, bank_account=BANK)
+    first = accept_latest_offer(stack.cloud, account_id, bank_account=BANK)
+    again = accept_latest_offer(stack.cloud, account_id, bank_account=BANK)
     # Then the answer sends them to Stitch's page for the consent, both times
-    consent_id = latest_plan(debtor.account_id).plan["mandate"]["provider_reference"]
+    consent_id = latest_plan(account_id).plan["mandate"]["provider_reference"]
     assert first["json"]["mandate_approval_url"].startswith(f"https://secure.stitch.example/consent/{consent_id}")
     assert again["json"]["outcome"] == "already_accepted"
     assert again["json"]["mandate_approval_url"] == first["json"]["mandate_approval_url"]
