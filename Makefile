@@ -12,8 +12,13 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+# aws-cdk-lib and its dependency aws-cdk.cloud-assembly-schema both ship
+# aws_cdk/cloud_assembly_schema/__init__.py, and whichever the installer unpacks last wins
+# (aws/aws-cdk#38482). Only aws-cdk-lib's copy names the types aws-cdk-lib's synth returns, so it
+# is reinstalled on its own after the sync; tests/infra/test_building_blocks.py checks the result.
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock Makefile
 	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --python $(PYTHON) --reinstall-package aws-cdk-lib
 	@touch $@
 
 setup: $(VENV)/.synced

@@ -155,3 +155,14 @@ def test_client_selection(tmp_path: Path):
     assert client_files("acme-za") == [ACME]
     with pytest.raises(UnknownClientError):
         client_files("nobody", clients_dir=tmp_path)
+
+
+def test_the_installed_cloud_assembly_schema_is_the_one_aws_cdk_lib_speaks():
+    # Given aws-cdk-lib and aws-cdk.cloud-assembly-schema, which both ship
+    # aws_cdk/cloud_assembly_schema/__init__.py (aws/aws-cdk#38482; `make setup` reinstalls aws-cdk-lib last)
+    from aws_cdk import cloud_assembly_schema
+
+    # Then the copy on disk names its types as aws-cdk-lib does, so synth messages can be read back
+    assert cloud_assembly_schema.MetadataEntry.__jsii_type__ == "aws-cdk-lib.cloud_assembly_schema.MetadataEntry", (
+        "the virtualenv holds aws-cdk.cloud-assembly-schema's copy of aws_cdk/cloud_assembly_schema; run `make setup`"
+    )
