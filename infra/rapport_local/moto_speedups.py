@@ -35,7 +35,8 @@ def install(stack: ExitStack) -> None:
     find_backends_without_lock(stack)
     answer_item_operations_as_json(stack)
     read_only_what_a_query_needs(stack)
-    snapshot_tables_cheaply(stack)
+    roll_back_transactions_item_by_item(stack)
+    keep_no_list_of_interpreter_threads(stack)
 
 
 def memoise_asl_parser(stack: ExitStack) -> None:
@@ -258,25 +259,95 @@ def read_only_what_a_query_needs(stack: ExitStack) -> None:
     stack.enter_context(mock.patch.object(DynamoDBBackend, "update_item", update_item))
 
 
-def snapshot_tables_cheaply(stack: ExitStack) -> None:
-    """What moto's TransactWriteItems keeps to roll back: a copy of the table's item index.
+# Every module of moto's Step Functions interpreter that appends its threads to the shared list.
+_MODULES_LISTING_THREADS = (
+    "moto.stepfunctions.parser.asl.component.program.program",
+    "moto.stepfunctions.parser.asl.component.test_state.program.test_state_program",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker",
+    "moto.stepfunctions.parser.asl.component.state.exec.execute_state",
+    "moto.stepfunctions.parser.backend.execution_worker",
+)
 
-    NOTE: moto deep-copies every table a transaction touches (3 s for 30,000 accounts, per
-    payment) while other threads keep writing to it. Items are replaced on put and a failed
-    condition mutates nothing, so copying the index of items is enough for the rollback our
-    transactions need. A rollback still drops writes other threads made meanwhile, as moto's own
-    does; DynamoDB has no such window. A rolled-back table is a new object, so its index buckets
-    are built afresh on the next query.
+
+class _ThreadsNotKept(list):
+    """A list that keeps nothing appended to it."""
+
+    def append(self, thread: Any) -> None:
+        return None
+
+
+def keep_no_list_of_interpreter_threads(stack: ExitStack) -> None:
+    # NOTE: moto's interpreter appends every thread it starts (one per execution and one per state
+    # with a timeout) to a module-level list that nothing reads or trims: 3,500 journeys leave some
+    # 40,000 finished threads, with their locks and events, for every garbage collection to walk.
+    # Running threads are held by the threading module anyway. Drop if moto stops keeping the list.
+    import importlib
+
+    not_kept = _ThreadsNotKept()
+    for name in _MODULES_LISTING_THREADS:
+        module = importlib.import_module(name)
+        if hasattr(module, "TMP_THREADS"):
+            stack.enter_context(mock.patch.object(module, "TMP_THREADS", not_kept))
+
+
+def roll_back_transactions_item_by_item(stack: ExitStack) -> None:
+    """A failed TransactWriteItems puts back the items it touched, and only those.
+
+    NOTE: moto keeps a deep copy of every table a transaction touches and, when the transaction
+    fails, puts the copy in the table's place. The copy costs O(table) for every payment, so a
+    full run slowed as the tables filled (a fifth of all CPU at 3,000 journeys); and the swap also
+    threw away every write other threads made while the transaction ran. Here moto's copy is the
+    table itself (the swap is then a no-op), the items the transaction names are saved before it
+    runs, and a failure writes those back through the table's own put and delete, so index
+    buckets follow. Transactions run one at a time, as DynamoDB isolates them; a plain write from
+    another thread to an item a failing transaction touched can still be overwritten by the
+    restore, a far smaller window than before. Drop this if moto rolls back per item.
     """
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
-    stack.enter_context(mock.patch.object(Table, "__deepcopy__", _table_snapshot, create=True))
+    original_transact = DynamoDBBackend.transact_write_items
+    one_at_a_time = threading.Lock()
+
+    def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        with one_at_a_time:
+            saved = _items_named_by(backend, transact_items)
+            try:
+                original_transact(backend, transact_items)
+            except Exception:
+                for (table, hash_key, range_key), attributes in saved.items():
+                    if attributes is None:
+                        table.delete_item(hash_key, range_key)
+                    else:
+                        table.put_item(attributes, overwrite=True)
+                raise
+
+    stack.enter_context(mock.patch.object(Table, "__deepcopy__", _the_table_itself, create=True))
+    stack.enter_context(mock.patch.object(DynamoDBBackend, "transact_write_items", transact_write_items))
 
 
-def _table_snapshot(table: Any, memo: dict[int, Any]) -> Any:
-    clone = copy.copy(table)
-    clone.items = type(table.items)(table.items.default_factory) if hasattr(table.items, "default_factory") else {}
-    for hash_key, bucket in list(table.items.items()):
-        clone.items[hash_key] = dict(bucket) if isinstance(bucket, dict) else bucket
-    return clone
+def _the_table_itself(table: Any, memo: dict[int, Any]) -> Any:
+    return table
 
+
+def _items_named_by(backend: Any, transact_items: list[dict[str, Any]]) -> dict[tuple[Any, Any, Any], Any]:
+    """(table, hash key, range key) -> a copy of the item's attributes, or None where there is none."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    saved: dict[tuple[Any, Any, Any], Any] = {}
+    for operation in transact_items:
+        kind, request = next(iter(operation.items()))
+        table = backend.tables.get(request.get("TableName"))
+        key = request.get("Item") if kind == "Put" else request.get("Key")
+        if table is None or not isinstance(key, dict) or table.hash_key_attr not in key:
+            continue  # moto refuses this operation before writing anything
+        if table.range_key_attr is not None and table.range_key_attr not in key:
+            continue
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr is not None else None
+        current = table.get_item(hash_key, range_key)
+        attributes = None if current is None else copy.deepcopy(current.to_json()["Attributes"])
+        saved[(table, hash_key, range_key)] = attributes
+    return saved

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
@@ -118,6 +119,26 @@ def _scenario(client: Any) -> list[Any]:
                 },
             ]
         )
+    with pytest.raises(client.exceptions.TransactionCanceledException):
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": "accounts",
+                        "Key": {"account_id": {"S": "ACC-0003"}},
+                        "UpdateExpression": "SET days_past_due = :d REMOVE arrears_segment",
+                        "ExpressionAttributeValues": {":d": {"N": "999"}},
+                    }
+                },
+                {"Delete": {"TableName": "accounts", "Key": {"account_id": {"S": "ACC-0004"}}}},
+                {"ConditionCheck": {
+                    "TableName": "accounts", "Key": {"account_id": {"S": "ACC-0002"}},
+                    "ConditionExpression": "attribute_not_exists(account_id)",
+                }},
+            ]
+        )
+    answers.append(client.get_item(TableName="accounts", Key={"account_id": {"S": "ACC-0003"}}))
+    answers.append(client.get_item(TableName="accounts", Key={"account_id": {"S": "ACC-0004"}}))
     for segment in ("self_cure", "needs_help", "cant_pay"):
         answers.append(
             client.query(
@@ -258,3 +279,41 @@ def test_a_query_never_trips_over_an_item_leaving_a_sparse_index_meanwhile() -> 
     answers = _run(True, scenario)
     assert len(answers) == 150
     assert all(item["arrears_segment"]["S"] == "needs_help" for items in answers for item in items)
+
+
+def test_a_failed_transaction_keeps_what_other_writers_wrote_meanwhile() -> None:
+    # Given a transaction that will fail, and another writer that puts a new account into the same
+    # table while the transaction runs (here: when the transaction reads its condition's item)
+    from moto.dynamodb.models import DynamoDBBackend
+
+    def scenario(client: Any) -> list[Any]:
+        _create_tables(client)
+        for number in range(5):
+            client.put_item(TableName="accounts", Item=_account(number))
+        read_item = DynamoDBBackend.get_item
+        written: list[bool] = []
+
+        def read_while_another_writes(backend: Any, table_name: str, keys: Any, *args: Any, **kwargs: Any) -> Any:
+            if keys.get("account_id") == {"S": "ACC-0002"} and not written:
+                written.append(True)
+                backend.put_item("accounts", _account(50))
+            return read_item(backend, table_name, keys, *args, **kwargs)
+
+        with mock.patch.object(DynamoDBBackend, "get_item", read_while_another_writes):
+            # When the transaction fails
+            with pytest.raises(client.exceptions.TransactionCanceledException):
+                client.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": "accounts", "Item": _account(60)}},
+                    {"ConditionCheck": {
+                        "TableName": "accounts", "Key": {"account_id": {"S": "ACC-0002"}},
+                        "ConditionExpression": "attribute_not_exists(account_id)",
+                    }},
+                ])
+        return [
+            "Item" in client.get_item(TableName="accounts", Key={"account_id": {"S": f"ACC-{number:04d}"}})
+            for number in (50, 60)
+        ]
+
+    # Then the other writer's account is there and the transaction's is not (plain moto loses both)
+    assert _run(True, scenario) == [True, False]
+    assert _run(False, scenario) == [False, False]
