@@ -83,6 +83,12 @@ _REFUSED_AFTER = re.compile(
     r"manageable|affordable|feasible|realistic|an option)|is (?:way |far )?too much)\b",
     re.IGNORECASE,
 )
+# "I can afford 200 pm": "pm" after a number that is no hour (13 or more), with words of offering before it,
+# is per month. NOTE: "pay 230pm" would read as R230; debtors who name an hour write "at 2:30pm", and a
+# time that loses to a sum costs less than an offer missed, but a reply of that kind would change this.
+_PER_MONTH_PM = re.compile(
+    r"(?<![\w/.,:#-])(?P<number>\d{2,5})(?P<cents>)(?P<k>)(?=\s?(?:pm|p/m)\b)", re.IGNORECASE
+)
 # "I'm 70 on social security": an age, not a sum.
 _AGE_BEFORE = re.compile(r"\b(?:i'?m|i am|im|aged?|turn(?:ed|ing)|ek is)\s+$", re.IGNORECASE)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -198,13 +204,18 @@ def _to_cents(number: str, cents: str | None, thousands: bool) -> int | None:
 def _candidates(text: str) -> list[_Candidate]:
     found: list[_Candidate] = []
     taken: list[tuple[int, int]] = []
-    for pattern, needs_offer in ((_CURRENCY_FIRST, False), (_CURRENCY_AFTER, False), (_BARE, True)):
+    patterns = ((_CURRENCY_FIRST, False), (_CURRENCY_AFTER, False), (_BARE, True), (_PER_MONTH_PM, True))
+    for pattern, needs_offer in patterns:
         for match in pattern.finditer(text):
             start, end = match.span()
             if any(start < taken_end and taken_start < end for taken_start, taken_end in taken):
                 continue
             number = match.group("number")
             digits = re.sub(r"\D", "", number)
+            if pattern is _PER_MONTH_PM and (
+                int(digits) < 13 or not _OFFER_BEFORE.search(_clause_before(text, start))
+            ):
+                continue
             if needs_offer and (_YEAR.match(number) or len(digits) > 6):
                 continue
             if needs_offer and len(digits) < 2 and not match.group("k"):

@@ -24,13 +24,18 @@ The rules, where English is ambiguous:
 - A weekday with a date ("Monday the 7th of December", "Friday, 2 July") is the date.
 - Ordinal words count as days of the month ("the twentieth", "the twenty fifth", "die vyfde").
 - "after the weekend" is the Monday after it; "after the 15th" is the 15th (the day named: it is
-  usually the day the money comes in).
+  usually the day the money comes in). "before the 15th", "before Friday" is the day before the one
+  named (never before today); "on or before the 15th" and a window ("before the end of the month") keep
+  their own day.
 - "Friday week", "Friday after next", "a week on Friday", "Vrydag oor 'n week" is the Friday a week
   after the coming one; "next weekend" is the Saturday of next week; "end of day" is today.
 - "end of the year", "year end", "einde van die jaar" is 31 December; "EOM" is month end.
 - isiZulu and Sesotho words for today, tomorrow and the weekdays are understood ("kusasa", "hosane",
   "ngoLwesihlanu"), as are the Setswana and isiXhosa weekdays ("ka Labotlhano", "ngoMvulo") and
-  "rn" (right now) after a word of paying.
+  "rn" (right now) after a word of paying; so are "the following" weekday ("ngoLwesihlanu olandelayo",
+  "Labohlano e latelang"), next week ("kwiveki ezayo", "bekeng e tlang"), month end ("ekupheleni
+  kwenyanga", "bofelong jwa kgwedi"), a day of the month ("ka la 25", "ngomhla wama-25") and Setswana
+  "kamoso" (tomorrow).
 
 Which named day is the promise: days in a negated clause ("can't make it on Friday", "not this
 Friday") or set aside ("instead of the 25th") are left out when another day is named, a day in a
@@ -157,7 +162,11 @@ _MONTH = _alternation(list(_MONTH_WORDS))
 _COUNT = _alternation([*_NUMBER_WORDS, *(str(number) for number in range(1, 32))])
 _ORDINAL_SUFFIX = r"(?:st|nd|rd|th|ste|de|e)"
 _ORDWORD = _alternation(list(_ORDINAL_WORDS))
-_NEXT_WEEK = r"(?:next week|volgende week|the following week)"
+# isiZulu and isiXhosa "kwiveki ezayo", "evikini elizayo"; Sesotho and Setswana "bekeng e tlang".
+_NEXT_WEEK = (
+    r"(?:next week|volgende week|the following week|(?:kwi|e|nge)?v(?:e|i)ki(?:ni)? (?:e|eli)zayo|"
+    r"(?:ka )?beke(?:ng)? e (?:e )?(?:tlang|latelang))"
+)
 # An ordinal word is a day only where it cannot be "the first thing", "the second payment".
 _NOT_A_DAY_AFTER_ORDINAL = (
     r"(?!\s+(?:thing|time|one|payment|instal\w*|week|month|half|part|person|day|of which|paaiement|"
@@ -191,6 +200,9 @@ _RULES: tuple[tuple[re.Pattern[str], str, Prefilter], ...] = tuple(
         (r"\b(?:day after tomorrow|oormore|overmore)\b", "plus2"),
         (rf"\b{_NEXT_WEEK}\s+(?:on\s+|op\s+)?(?P<wd>{_WD})\b", "nextweek_wd"),
         (rf"\b(?:next|volgende)\s+(?P<wd>{_WD}|{_SHORT_WD})\b", "nextweek_wd"),
+        # "the following Friday" in isiZulu and isiXhosa ("ngoLwesihlanu olandelayo"), Sesotho and
+        # Setswana ("Labohlano e latelang").
+        (rf"\b(?P<wd>{_WD})\s+(?:o|e)landelayo\b|\b(?:ka\s+)?(?P<wd2>{_WD})\s+e\s+latelang\b", "nextweek_wd"),
         (rf"\b(?P<wd>{_WD})\s+(?:of\s+)?{_NEXT_WEEK}\b", "nextweek_wd"),
         (
             rf"\b(?:the |die )?(?P<day>\d{{1,2}}){_ORDINAL_SUFFIX}? (?:of|van) "
@@ -207,7 +219,11 @@ _RULES: tuple[tuple[re.Pattern[str], str, Prefilter], ...] = tuple(
         (
             r"\b(?:end of (?:the |this )?month|month[- ]?end|end (?:of )?month|end of the months?|"
             r"last day of (?:the |this )?month|einde van (?:die |hierdie )?maand|einde (?:die )?maand|"
-            r"maandeinde|maand[- ]einde|end van die maand|month's end)\b",
+            r"maandeinde|maand[- ]einde|end van die maand|month's end|"
+            # isiZulu and isiXhosa "ekupheleni kwenyanga", Sesotho and Setswana "qetellong ya kgwedi",
+            # "bofelong jwa kgwedi".
+            r"ekupheleni kwe?(?:nyanga|le nyanga)|ekugcineni kwenyanga|(?:qetellong|mafelong|bofelong|"
+            r"kwa bofelong) (?:ya|jwa|a|ba) kgwedi(?: e| ena| eno| e)?)\b",
             "month_end",
         ),
         (r"\b(?:eom|e\.o\.m)\b", "month_end"),
@@ -251,6 +267,12 @@ _RULES: tuple[tuple[re.Pattern[str], str, Prefilter], ...] = tuple(
         (r"\b(?:on|by|op)\s+(?:the|die)\s+(?:first|eerste)\b", "first"),
         # isiZulu "ngo-30", "ngomhla ka-25": on the 30th, on the 25th.
         (r"\b(?:ngo|ngomhla ka)-?(?P<day>\d{1,2})\b", "day_of_month"),
+        # isiXhosa "ngomhla wama-25", Sesotho and Setswana "ka la 25", "ka di 25", "ka letsatsi la 25".
+        (
+            r"\b(?:ngomhla (?:we|wama|wesi)|ka (?:la|di|letsatsi la|letšatši la))\s?-?(?P<day>\d{1,2})\b"
+            r"(?!\s*(?:[:.,/]\d|%))",
+            "day_of_month",
+        ),
         (r"\b(?:on|by|before|op|teen)\s+(?P<day>\d{1,2})\b(?!\s*(?:[:.,/]\d|%|[a-z0-9]))", "day_of_month"),
         (
             r"\b(?:on|by|this|coming|this coming|before|until|till|op|teen|hierdie|from)\s+"
@@ -264,7 +286,7 @@ _RULES: tuple[tuple[re.Pattern[str], str, Prefilter], ...] = tuple(
             "weekday",
         ),
         (rf"\b(?P<wd>{_WD})\b", "weekday"),
-        (r"\b(?:tomorrow|kusasa|hosane|ngomso)\b", "plus1"),
+        (r"\b(?:tomorrow|kusasa|hosane|ngomso|kamoso)\b", "plus1"),
         (
             r"\b(?:today|tonight|right now|now|this morning|this afternoon|this evening|later today|"
             r"vandag|vanaand|vanmiddag|vanoggend|nou|netnou|immediately|straks|namhlanje|namuhla|"
@@ -280,6 +302,16 @@ _AFRIKAANS_TOMORROW = (re.compile(r"(?<!goeie )(?<!goeie)\b(?:more|mre|moro)\b")
 _SET_ASIDE_BEFORE = re.compile(
     r"\b(?:instead of|rather than|in plaas van|not on|nie op)\s+(?:the\s+|die\s+)?$"
 )
+# "before the 15th", "before Friday", "voor die 15de": the last day before the one named. A window ("before
+# month end", "before the end of the month") already resolves to its last day, and "before 12" is an hour.
+_BEFORE = re.compile(r"\b(?<!or )(?:before|voor|prior to)\s+(?:the\s+|die\s+|this\s+|next\s+|volgende\s+)?$")
+_DAY_KINDS = frozenset(
+    {
+        "day_of_month", "ordinal_day", "day_month", "ordinal_month", "weekday_and_date", "numeric", "iso",
+        "weekday", "nextweek_wd",
+    }
+)
+_BARE_NUMBER = re.compile(r"^(?:(?:on|by|before|op|teen)\s+)?\d{1,2}$")
 # The moment of speaking ("I'm at work now", "dis nou Marietjie") is a weak day: it gives way to any
 # other day the reply names.
 _SPEAKING_NOW = re.compile(r"(?:right )?(?:now|nou)$")
@@ -298,7 +330,8 @@ _DAY_WORDS = _alternation(
         *_split(
             "week weke month maand day dae dag end einde eom eod cob mid middel now nou today tonight "
             "morning afternoon fortnight evening tomorrow more mre moro vand vana immediately straks kusasa "
-            "hosane ngomso namhla namuhla lamuhla kajeno ngo gompieno rn"
+            "hosane ngomso namhla namuhla lamuhla kajeno ngo gompieno rn kamoso nyanga kgwedi veki viki "
+            "beke landelayo latelang"
         ),
     ]
 )
@@ -379,7 +412,7 @@ def _resolve(kind: str, match: re.Match[str], today: date, *, month_first: bool 
     if kind == "weekday":
         return today + timedelta(days=(_weekday_index(groups["wd"]) - today.weekday()) % 7)
     if kind == "nextweek_wd":
-        return next_monday + timedelta(days=_weekday_index(groups["wd"]))
+        return next_monday + timedelta(days=_weekday_index(groups["wd"] or groups.get("wd2") or ""))
     if kind == "next_week":
         return next_monday + timedelta(days=4)
     if kind == "this_week":
@@ -461,6 +494,15 @@ def find_day_mentions(
             if _PAST_PREFIX.search(normalised[max(0, start - 12) : start]):
                 continue
             resolved = _resolve(kind, match, today, month_first=month_first)
+            named = normalised[start:end]
+            lead = normalised[max(0, start - 20) : start] + ("before " if named.startswith("before ") else "")
+            if (
+                resolved is not None
+                and kind in _DAY_KINDS
+                and not _BARE_NUMBER.match(named)
+                and _BEFORE.search(lead)
+            ):
+                resolved = max(today, resolved - timedelta(days=1))
             if resolved is not None and resolved >= today:
                 found.append(DayMention(start=start, end=end, day=resolved))
     return sorted(found, key=lambda mention: mention.start)

@@ -117,3 +117,26 @@ def test_spoken_sums_and_ceilings_are_offers(text: str, cents: int) -> None:
 def test_past_payments_and_income_are_not_offers(text: str) -> None:
     """Given what the debtor used to pay or lives on, when read, then no offer is found."""
     assert find_offered_amount_cents(text, require_offer_words=True) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("I can afford 350 pm", 35_000),
+        ("can I do 3 x R450?", 45_000),
+    ],
+)
+def test_sums_per_month_with_pm_and_counted_instalments_are_offers(text: str, cents: int) -> None:
+    """Given "350 pm" after words of offering and "3 x R450", when read, then the sum offered is found."""
+    assert find_offered_amount_cents(text) == cents
+
+
+def test_pm_after_an_hour_is_no_sum() -> None:
+    """Given an hour with "pm" after words of paying, when read, then no sum is found."""
+    assert find_offered_amount_cents("I will pay 12 pm today") is None
+
+
+def test_a_stop_request_keeps_the_sum_it_offers() -> None:
+    """Given a sum and a day followed by a stop request, when analysed, then it is an opt-out that still
+    carries the sum offered."""
+    assert _analyse("R700 on the 30th. Then stop messaging me.") == ("opt_out", 70_000, "ZAR")

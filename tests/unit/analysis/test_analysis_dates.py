@@ -233,3 +233,30 @@ def test_colloquial_days_resolve(text: str, today: date, expected: date, languag
     week after its next occurrence, the Saturday of next week, the last day of the month or year, today,
     fourteen days on, tomorrow."""
     assert _promise_date(text, today, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "expected"),
+    [
+        ("I'll have it settled before the 20th", date(2027, 3, 2), date(2027, 3, 19)),
+        ("Will pay before Friday", date(2027, 3, 2), date(2027, 3, 4)),
+        ("Ek betaal voor die 10de", date(2027, 3, 2), date(2027, 3, 9)),
+        ("I undertake to pay on or before 31 March", date(2027, 3, 2), date(2027, 3, 31)),
+        ("I will pay before the end of the month", date(2027, 3, 2), date(2027, 3, 31)),
+        ("Ngizokhokha ngoLwesihlanu olandelayo", date(2027, 3, 2), date(2027, 3, 12)),
+        ("Ke tla lefa ka Labohlano e latelang", date(2027, 3, 2), date(2027, 3, 12)),
+        ("Ndiza kuhlawula kwiveki ezayo", date(2027, 3, 2), date(2027, 3, 12)),
+        ("Ngizokhokha ekupheleni kwenyanga", date(2027, 3, 2), date(2027, 3, 31)),
+        ("Ke tla duela bofelong jwa kgwedi", date(2027, 3, 2), date(2027, 3, 31)),
+        ("Ke tla duela ka di 15", date(2027, 3, 2), date(2027, 3, 15)),
+        ("Ndiza kuhlawula ngomhla wama-20", date(2027, 3, 2), date(2027, 3, 20)),
+        ("Re tla lefa kamoso", date(2027, 3, 2), date(2027, 3, 3)),
+    ],
+)
+def test_days_before_a_day_and_days_in_nguni_and_sotho_tswana_resolve(
+    text: str, today: date, expected: date
+) -> None:
+    """Given "before the 20th" (the day before; "on or before" and a window keep their day), "the
+    following Friday" in isiZulu and Sesotho, next week and month end in isiZulu, isiXhosa and Setswana,
+    "ka di 15", "ngomhla wama-20" and Setswana "kamoso", when resolved, then it is the day meant."""
+    assert _promise_date(text, today) == expected

@@ -217,3 +217,59 @@ def test_a_promise_set_against_a_shortage_is_a_promise_when_no_vulnerability_sho
 
     assert (short.intent, short.vulnerable) == (Intent.PROMISE_TO_PAY, False)
     assert (jobless.intent, jobless.vulnerable) == (Intent.HARDSHIP, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Ndizakuyibhatala ngoMvulo", Intent.PROMISE_TO_PAY),
+        ("ndiza kuzihlawula ngomso", Intent.PROMISE_TO_PAY),
+        ("Sendiyibhatele izolo", Intent.PAID_ALREADY),
+        ("Angisakweleti lutho, ngakhokha ngoNovemba", Intent.PAID_ALREADY),
+        ("Ga ke sa kolota sepe", Intent.PAID_ALREADY),
+        ("Ngicela ukukhokha ngezavenge", Intent.PAYMENT_PLAN_REQUEST),
+        ("Ha ke na sekoloto le lona", Intent.DISPUTE),
+        ("Goreng ke tshwanetse go duela selo se ke sa se rekang", Intent.DISPUTE),
+        ("How can I still owe you when I paid it off last year?", Intent.DISPUTE),
+        ("Since when did I open an account with you people?", Intent.DISPUTE),
+        ("Why should I pay for something I never ordered?", Intent.DISPUTE),
+        ("Your balance does not reflect the R500 I paid last week", Intent.DISPUTE),
+        ("I was never a guarantor on his loan", Intent.DISPUTE),
+        ("Please send me a settlement figure", Intent.BALANCE_QUERY),
+        ("What is the early settlement quote on this account?", Intent.BALANCE_QUERY),
+        ("When will my next instalment be deducted?", Intent.BALANCE_QUERY),
+        ("how much interest are you charging me a month", Intent.BALANCE_QUERY),
+        ("Is this a different account from the one I settled, or the same one?", Intent.BALANCE_QUERY),
+        ("When will the listing come off my credit report?", Intent.BALANCE_QUERY),
+        ("Could you give me 12 months to settle?", Intent.PAYMENT_PLAN_REQUEST),
+        ("I could do three payments of R700", Intent.PAYMENT_PLAN_REQUEST),
+        ("I'm going to have it all paid off by month end", Intent.PROMISE_TO_PAY),
+        ("R800 by next Friday, it is all I can manage", Intent.PROMISE_TO_PAY),
+        ("I'll pay once my SARS refund comes in", Intent.PROMISE_TO_PAY),
+        ("Ke kopa o nteletsa mo maitseboeng", Intent.CALLBACK_REQUEST),
+        ("Ndicela undifowunele emva kwentsimbi yesithathu", Intent.CALLBACK_REQUEST),
+        ("Ningaphinde ningithinte", Intent.OPT_OUT),
+        ("O se ke wa nteletsa gape", Intent.OPT_OUT),
+        ("Ga ke mo itse motho yo o mmatlang", Intent.WRONG_PERSON),
+        ("Piss off", Intent.REFUSAL),
+        ("Sure, I'll pay the day I win the lottery", Intent.REFUSAL),
+        ("Ja, ek sal betaal as ek die lotto wen", Intent.REFUSAL),
+        ("I'll have a look at it and get back to you", Intent.ACKNOWLEDGE),
+        ("Received your SMS this morning", Intent.ACKNOWLEDGE),
+    ],
+)
+def test_kinds_found_on_the_ninth_fresh_set_are_recognised_by_the_rules(text: str, intent: Intent) -> None:
+    """Given neighbours of the kinds the ninth fresh set found (isiXhosa "bhatala" and object forms, owing
+    no more, Setswana and Sesotho debts denied, rhetorical denials, settlement figures, questions about
+    interest and debits, plans as months or counts of sums, the future perfect, imperative calls, stop
+    requests with "thinta", rude dismissals, impossible conditions, non-committal answers), when the rules
+    alone read them, then the intent is the one an agent acts on."""
+    assert analyse(text, rules_only=True).intent is intent
+
+
+def test_a_day_a_letter_arrived_is_no_promise() -> None:
+    """Given "got your letter today", when the rules read it, then it acknowledges and names no promise
+    date."""
+    analysis = analyse("Got the reminder today", rules_only=True)
+
+    assert (analysis.intent, analysis.promise_date) == (Intent.ACKNOWLEDGE, None)

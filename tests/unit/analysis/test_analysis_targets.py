@@ -77,6 +77,28 @@ by check") or taken by the employer; questions about what paying would cost; deb
 in a bankruptcy or billed to the insurer; natural disasters; slang promises ("imma pay it sat", "paying
 rn"); and sums that are an age, refused after they are named or describe an income. Its figures here are
 therefore fitted, like the others'.
+
+replies_fresh_j.jsonl (300: SMS, WhatsApp and formal email from South Africa, Britain and the US; English,
+Afrikaans, isiZulu, isiXhosa, Setswana and Sesotho; 40 vulnerable) was written by another author who never
+saw the analyser. At first sight local-rules-v7+learned-v4 scored intent accuracy 0.920 (macro-F1 0.915),
+promise dates exact 0.914 (of 58, one false promise date), amounts exact 0.864 (of 22) and vulnerability
+recall 1.000 at precision 0.909: the first fresh set on which every target held at first sight, though
+the rules alone missed six of its 40 vulnerable replies, which the learned model caught. Its misses were
+then fixed by kind in local-rules-v8+learned-v5: isiXhosa paying with "bhatala" and with an object
+("ndiza kuyihlawula", "ndibhatele"), paid in full or long ago, owing no more ("angisakweleti", "ga ke sa
+kolota"), instalments ("ngezavenge"), debts denied in Setswana and Sesotho ("ga ke na molato le lona",
+"ntho eo ke sa e rekang"), the Setswana call ("ntetsetsa"), isiZulu and isiXhosa "don't contact me again"
+("ungaphinde ungithinte"), not knowing the person in Setswana and a wrong number in isiXhosa; days in those
+languages ("olandelayo", "e latelang", "ekupheleni kwenyanga", "ka la 25", "kamoso") and "before the 15th"
+as the day before; denials asked as questions ("how can I owe", "since when do I have an account"), a
+balance that leaves out a payment, never a co-signer; settlement and paid-up figures, questions about
+interest, the next debit order, which account this is and a credit record; plans as months to pay or a
+count of sums ("4 x R1 050", "200 pm"); the future perfect ("I'll have it paid"), a sum and a day alone,
+a promise on a tax refund; impossible conditions ("after I win the Lotto") and rude dismissals; non-
+committal answers and letters reported received; a routine check-up said with a space; vulnerability
+told as darkness, a business looted, maintenance that stopped, food on the table, job loss in isiXhosa
+and living off someone's grant; and a sum offered beside a stop request. Its figures here are therefore
+fitted, like the others'.
 """
 
 from pathlib import Path
@@ -99,6 +121,7 @@ LABELLED_FILES = [
     HERE / "replies_fresh_f.jsonl",
     HERE / "replies_fresh_h.jsonl",
     HERE / "replies_fresh_i.jsonl",
+    HERE / "replies_fresh_j.jsonl",
 ]
 
 
@@ -133,6 +156,7 @@ def test_heldout_set_is_large_and_covers_both_languages() -> None:
         ("replies_fresh_f.jsonl", 100),
         ("replies_fresh_h.jsonl", 250),
         ("replies_fresh_i.jsonl", 250),
+        ("replies_fresh_j.jsonl", 250),
     ],
 )
 def test_fresh_sets_are_large_varied_and_cover_every_intent(name: str, at_least: int) -> None:
