@@ -19,6 +19,7 @@ Every channel ends in :func:`take_replies`:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -47,6 +48,7 @@ __all__ = ["reply_id_for", "take_email_event", "take_replies", "take_whatsapp_ev
 
 # Worklist reasons for replies that arrive while the account's journey is busy between two steps.
 REPLY_WHILE_JOURNEY_BUSY = "reply_while_journey_busy"
+REPLY_WITHOUT_WORDS = "reply_without_words"
 OPT_OUT_TO_CONFIRM = "opt_out_to_confirm"
 
 
@@ -89,6 +91,9 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
         logger.info("duplicate reply ignored", extra={"reply_id": reply_id})
         return "duplicate"
 
+    if not reply.text.strip() and not reply.keyword:
+        return _hand_to_a_person(services, account.account_id, reply, reply_id, now)
+
     journey = services.repos.journeys.waiting(account.account_id)
     opted_out = is_opt_out_reply(reply.text, reply.keyword)
     if opted_out:
@@ -124,6 +129,29 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
     if resumed:
         return "resumed"
     return "started" if started is not None else "queued"
+
+
+def _hand_to_a_person(
+    services: Services, account_id: str, reply: InboundMessage, reply_id: str, now: datetime
+) -> str:
+    """A reply with no words (a voice note, a photo, an empty SMS) is stored and read by a person.
+
+    Nothing in it can be analysed, so no journey is resumed or started for it: a journey that waits
+    goes on waiting (and hands over on its own if nothing else comes).
+    """
+    journey = services.repos.journeys.in_progress(account_id)
+    journey_id = journey.journey_id if journey is not None else None
+    services.repos.worklist.add(account_id, REPLY_WITHOUT_WORDS, journey_id, now)
+    services.repos.audit.append(
+        account_id,
+        "reply_received",
+        now,
+        rule=f"reply.{reply.channel.value}",
+        journey_id=journey_id,
+        reason="reply without words, for a person",
+        inputs={"reply_id": reply_id, "attachment": reply.attachment, "resumed": False, "started": False},
+    )
+    return "queued"
 
 
 def take_replies(services: Services, replies: list[InboundMessage]) -> dict[str, int]:

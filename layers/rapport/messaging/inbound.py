@@ -69,6 +69,9 @@ class InboundMessage(BaseModel):
     received_at: datetime
     in_reply_to_provider_message_id: str | None = None
     keyword: str | None = None
+    # What the debtor sent besides words, when it was not text: "audio", "image", "video", "document",
+    # "sticker", "location" or "contacts". A caption, if any, is the text.
+    attachment: str | None = None
 
 
 class InboundEmailRejectedError(ValueError):
@@ -118,21 +121,33 @@ def parse_sms_replies(event: Mapping[str, Any]) -> list[InboundMessage]:
 # --- WhatsApp ---------------------------------------------------------------------------------
 
 
-def _whatsapp_content(message: Mapping[str, Any], index: str) -> tuple[str, str | None] | None:
-    """Text and keyword of a text message or a button reply; None for kinds we do not read."""
+# WhatsApp message kinds a debtor sends that carry no text of their own (a caption at most).
+_WHATSAPP_ATTACHMENTS = frozenset({"audio", "image", "video", "document", "sticker", "location", "contacts"})
+
+
+def _whatsapp_content(message: Mapping[str, Any], index: str) -> tuple[str, str | None, str | None] | None:
+    """Text, keyword and attachment kind of a debtor's message; None for kinds that are no message
+    to answer (a reaction, a system notice)."""
     kind = message.get("type")
     if kind == "text":
-        return str(require(message, "text.body", WHATSAPP_SOURCE, index)), None
+        return str(require(message, "text.body", WHATSAPP_SOURCE, index)), None, None
     if kind == "button":
         # A quick-reply button of a template: the label the debtor saw, and our payload.
         button = require(message, "button", WHATSAPP_SOURCE, index)
-        return str(button.get("text") or ""), str(button.get("payload") or "") or None
+        return str(button.get("text") or ""), str(button.get("payload") or "") or None, None
     if kind == "interactive":
         interactive = require(message, "interactive", WHATSAPP_SOURCE, index)
         reply = interactive.get("button_reply") or interactive.get("list_reply")
         if not isinstance(reply, Mapping):
             raise MalformedNotificationError(f"{index}interactive.button_reply", WHATSAPP_SOURCE)
-        return str(reply.get("title") or ""), str(reply.get("id") or "") or None
+        return str(reply.get("title") or ""), str(reply.get("id") or "") or None, None
+    if kind in _WHATSAPP_ATTACHMENTS:
+        # NOTE: a voice note or a photo of a payslip is kept as a reply without words and read by a
+        # person; transcribing audio (Amazon Transcribe) and downloading media would let the reply
+        # analysis read them too.
+        details = message.get(kind)
+        caption = details.get("caption") if isinstance(details, Mapping) else None
+        return str(caption or ""), None, kind
     return None
 
 
@@ -150,13 +165,11 @@ def whatsapp_replies(payload: Mapping[str, Any]) -> list[InboundMessage]:
             index = f"messages[{position}]."
             content = _whatsapp_content(message, index)
             if content is None:
-                # NOTE: media, location and contact messages need the media download API and a
-                # transcription step before reply analysis can use them; they are skipped for now.
                 logger.info("whatsapp message kind skipped", extra={"kind": message.get("type")})
                 continue
             if not phone_number_id:
                 raise MalformedNotificationError("value.metadata.phone_number_id", WHATSAPP_SOURCE)
-            text, keyword = content
+            text, keyword, attachment = content
             sender = str(require(message, "from", WHATSAPP_SOURCE, index))
             replies.append(
                 InboundMessage(
@@ -173,6 +186,7 @@ def whatsapp_replies(payload: Mapping[str, Any]) -> list[InboundMessage]:
                     ),
                     in_reply_to_provider_message_id=optional(message, "context.id"),
                     keyword=keyword,
+                    attachment=attachment,
                 )
             )
     return replies

@@ -117,6 +117,30 @@ def test_a_reply_while_the_journey_is_busy_between_steps_goes_to_the_worklist(se
     assert [(w.reason, w.journey_id) for w in WorklistModel.query("agents")] == [("reply_while_journey_busy", "J1")]
 
 
+def test_a_voice_note_is_stored_and_read_by_a_person_while_the_journey_waits_on(services):
+    # Given a journey waiting for a response
+    save_account()
+    park_journey()
+    # When the debtor sends a voice note (a reply with no words)
+    counts = take_replies(services, [_reply("", Channel.WHATSAPP, attachment="audio")])
+    # Then it is on the timeline and on the agents' worklist, and the journey is neither resumed nor
+    # joined by another: nothing in it can be analysed
+    assert counts["queued"] == 1 and counts["resumed"] == 0
+    assert [c.channel for c in ContactModel.query(ACCOUNT_ID)] == ["whatsapp"]
+    assert [w.reason for w in WorklistModel.query("agents")] == ["reply_without_words"]
+    assert services.stepfunctions.started == {} and services.stepfunctions.resumed == []
+
+
+def test_an_empty_sms_with_no_journey_starts_none(services):
+    # Given no journey in progress
+    save_account()
+    # When an SMS with no text (or only spaces) arrives
+    counts = take_replies(services, [_reply("  ")])
+    # Then it goes to a person, and no reply journey is started to answer nothing
+    assert counts["queued"] == 1 and services.stepfunctions.started == {}
+    assert [(w.reason, w.journey_id) for w in WorklistModel.query("agents")] == [("reply_without_words", None)]
+
+
 def test_an_opt_out_keyword_from_the_provider_counts_even_when_the_text_differs(services):
     # Given an account with no journey in progress
     save_account()

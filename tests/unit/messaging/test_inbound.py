@@ -136,15 +136,36 @@ def test_whatsapp_status_only_entry_gives_no_replies() -> None:
     assert parse_whatsapp_replies(load("whatsapp_status_only.json")) == []
 
 
-def test_whatsapp_media_messages_are_skipped() -> None:
+def _whatsapp_event_with(kind: str, **content: object) -> dict:
+    """The text reply fixture with its message turned into another kind of WhatsApp message."""
     event = load("whatsapp_inbound_text.json")
     envelope = json.loads(event["Records"][0]["Sns"]["Message"])
     entry = json.loads(envelope["whatsAppWebhookEntry"])
     message = entry["changes"][0]["value"]["messages"][0]
     message.pop("text")
-    message.update(type="audio", audio={"id": "1234567890", "mime_type": "audio/ogg; codecs=opus"})
+    message.update(type=kind, **content)
     envelope["whatsAppWebhookEntry"] = json.dumps(entry)
     event["Records"][0]["Sns"]["Message"] = json.dumps(envelope)
+    return event
+
+
+def test_whatsapp_voice_note_is_a_reply_without_words() -> None:
+    # Given a voice note from the debtor
+    event = _whatsapp_event_with("audio", audio={"id": "1234567890", "mime_type": "audio/ogg; codecs=opus"})
+    # Then it is a reply, kept with its kind and no text, for a person to hear
+    (reply,) = parse_whatsapp_replies(event)
+    assert (reply.text, reply.attachment, reply.keyword) == ("", "audio", None)
+    assert reply.from_address == "+27825550123"
+
+
+def test_whatsapp_photo_keeps_its_caption_as_the_text() -> None:
+    event = _whatsapp_event_with("image", image={"id": "99", "mime_type": "image/jpeg", "caption": "proof of payment"})
+    (reply,) = parse_whatsapp_replies(event)
+    assert (reply.text, reply.attachment) == ("proof of payment", "image")
+
+
+def test_whatsapp_reaction_is_no_reply() -> None:
+    event = _whatsapp_event_with("reaction", reaction={"message_id": OUR_WAMID, "emoji": "\U0001F44D"})
     assert parse_whatsapp_replies(event) == []
 
 
