@@ -116,6 +116,11 @@ class _Schedule:
             heapq.heappush(self._heap, (time.monotonic() + delay_seconds, next(self._seq), action))
             self._cv.notify()
 
+    def overdue_seconds(self) -> float:
+        """How late the most overdue action waiting to run is; 0 when every due action has started."""
+        with self._cv:
+            return max(0.0, time.monotonic() - self._heap[0][0]) if self._heap else 0.0
+
     def stop(self) -> None:
         with self._cv:
             self._stopped = True
@@ -149,7 +154,7 @@ class SimulatedDebtors:
         self._offers: dict[str, str] = {}
         self._offers_answered: set[str] = set()
         self._lock = threading.Lock()
-        self._schedule = _Schedule()
+        self._schedule = _Schedule(workers=16)
 
     def __enter__(self) -> SimulatedDebtors:
         self._schedule.start()
@@ -158,6 +163,11 @@ class SimulatedDebtors:
 
     def __exit__(self, *exc_info: object) -> None:
         self._schedule.stop()
+
+    def behind_seconds(self) -> float:
+        """How far the debtors are behind: the most overdue reaction (a payment, reply, delivery
+        report) still waiting for a free debtor thread."""
+        return self._schedule.overdue_seconds()
 
     @property
     def errors(self) -> list[str]:

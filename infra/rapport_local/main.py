@@ -170,9 +170,11 @@ def run_shard(args: argparse.Namespace, portfolio: Any, progress: Any, shard: st
         gc.freeze()
 
         # A sliding window: at most ``--wave`` journeys in flight, topped up a batch at a time as
-        # journeys finish. One process runs every journey's steps, so more in flight only makes each
-        # step wait longer for the interpreter (until Lambda tasks time out), not the run faster.
-        # The simulated day runs on throughout, so every batch plays the same campaign day.
+        # journeys finish, and only while the simulated debtors keep up. One process runs every
+        # journey's steps and every debtor's reaction, so more in flight only makes each wait longer
+        # for the interpreter: debtors then reply after the journey stopped waiting (a run that
+        # measures nothing) and Lambda tasks time out. The simulated day runs on throughout, so every
+        # batch plays the same campaign day.
         batch = max(1, args.wave // 10)
         cursor, total_started, last_report = None, 0, time.monotonic()
         campaign_started = time.monotonic()
@@ -192,6 +194,8 @@ def run_shard(args: argparse.Namespace, portfolio: Any, progress: Any, shard: st
                 break
             if not finished.wait_for(total_started - args.wave + batch, timeout=600):
                 raise ShardError(f"{shard}no journey finished for 10 minutes", during_run=True)
+            if not _wait_until_debtors_keep_up(debtors, timeout=600):
+                raise ShardError(f"{shard}simulated debtors fell 10 minutes behind", during_run=True)
             if time.monotonic() - last_report >= 15:
                 report_progress("running")
                 last_report = time.monotonic()
@@ -210,6 +214,20 @@ def run_shard(args: argparse.Namespace, portfolio: Any, progress: Any, shard: st
             campaign=campaign,
             repeat_run=repeat,
         )
+
+
+# Debtors react within this many seconds of when they mean to, or no new journey starts.
+_DEBTORS_MAY_BE_BEHIND_SECONDS = 1.0
+
+
+def _wait_until_debtors_keep_up(debtors: SimulatedDebtors, timeout: float) -> bool:
+    """Backpressure on the campaign: wait until the debtors' most overdue reaction is under a second late."""
+    deadline = time.monotonic() + timeout
+    while debtors.behind_seconds() > _DEBTORS_MAY_BE_BEHIND_SECONDS:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 def _run_shards(args: argparse.Namespace, workers: int) -> dict[str, Any]:
