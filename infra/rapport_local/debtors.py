@@ -31,6 +31,7 @@ import itertools
 import json
 import threading
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -140,7 +141,14 @@ class _Schedule:
             try:
                 action()
             except Exception as error:
-                self.errors.append(f"{type(error).__name__}: {error}")
+                self.errors.append(f"{type(error).__name__}: {error} (at {_where(error)})")
+
+
+def _where(error: Exception) -> str:
+    """The innermost line of our own code the error passed through, as file:line."""
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [frame for frame in frames if "rapport" in Path(frame.filename).parent.as_posix()] or frames
+    return f"{Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else "unknown"
 
 
 class SimulatedDebtors:

@@ -50,3 +50,37 @@ def test_messages_deliveries_and_replies_are_reported_per_channel(report):
     # And debtors answer where they were written to, so replies arrive on more than one channel
     assert len(messages["replies_by_channel"]) >= 2
     assert sum(messages["replies_by_channel"].values()) == report["replies"]["received"] > 0
+
+
+def test_the_schedule_tells_how_late_its_most_overdue_reaction_is():
+    from rapport_local.debtors import _Schedule
+
+    # Given a schedule with no thread to run anything
+    schedule = _Schedule(workers=0)
+    assert schedule.overdue_seconds() == 0.0
+    # When one reaction is due in a minute, Then nothing is late
+    schedule.at(60, lambda: None)
+    assert schedule.overdue_seconds() == 0.0
+    # When another fell due two seconds ago, Then the schedule is two seconds behind
+    schedule.at(-2, lambda: None)
+    assert 2.0 <= schedule.overdue_seconds() < 3.0
+
+
+def test_no_journey_starts_while_the_debtors_are_behind():
+    from rapport_local.main import _wait_until_debtors_keep_up
+
+    class Debtors:
+        def __init__(self, behind: list[float]) -> None:
+            self.behind = behind
+            self.asked = 0
+
+        def behind_seconds(self) -> float:
+            self.asked += 1
+            return self.behind[min(self.asked, len(self.behind)) - 1]
+
+    # Given debtors 5 s, then 3 s, then half a second behind: the campaign waits until they keep up
+    catching_up = Debtors([5.0, 3.0, 0.5])
+    assert _wait_until_debtors_keep_up(catching_up, timeout=30) is True
+    assert catching_up.asked == 3
+    # Given debtors that never catch up: the wait gives up when its time is over
+    assert _wait_until_debtors_keep_up(Debtors([9.0]), timeout=0.5) is False
