@@ -126,11 +126,23 @@ def test_every_default_template_renders_with_only_the_context_it_requires(render
     assert PAY_LINK not in message.text
 
 
+# The longest values a run of ours gives: a ten-letter name, a six-figure balance, the sandbox link.
+LONGEST_ORDINARY = {
+    "debtor_first_name": "Nomvuyiswa",
+    "client_name": "Acme Retail Credit",
+    "reference": "ACC-012345",
+    "amount_due_cents": 12_345_678,
+    "pay_link_url": "https://pay.rapport.example/pay/L0123456789abcdef0123",
+}
+
+
+@pytest.mark.parametrize("longest", [False, True], ids=["ordinary", "longest"])
 @pytest.mark.parametrize("key", [k for k in DEFAULT_KEYS if k.channel == Channel.SMS], ids=str)
-def test_default_sms_stay_gsm7_and_within_two_segments(renderer, key):
+def test_default_sms_stay_gsm7_and_within_two_segments(renderer, key, longest):
     # Given a long but ordinary context (client name, reference and pay link all present)
+    context = full_context(**LONGEST_ORDINARY) if longest else full_context()
     for jurisdiction in Jurisdiction:
-        message = renderer.render(key, full_context(), jurisdiction)
+        message = renderer.render(key, context, jurisdiction)
         # Then the SMS, opt-out line included, is cheap: GSM-7 and at most two segments
         assert message.sms.encoding == "GSM-7", (key, message.sms.non_gsm_characters)
         assert message.sms.segments <= 2, (key, message.sms)
