@@ -51,19 +51,29 @@ _CAMPAIGN_DAY_STARTS = datetime(2026, 12, 7, 9, 0, tzinfo=ZoneInfo("Africa/Johan
 _CLOCK_SCALE = 10
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    return value
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="rapport-local", description=__doc__.split("\n\n")[0])
     parser.add_argument("--client", type=Path, default=PROJECT_ROOT / "clients" / "acme-za.toml")
     parser.add_argument("--portfolio", type=Path, default=PROJECT_ROOT / "data" / "uci-credit-card-default.csv")
     parser.add_argument("--replies", type=Path, default=PROJECT_ROOT / "data" / "replies-dev.jsonl")
-    parser.add_argument("--limit", type=int, default=None, help="read only the first N rows of the portfolio")
+    parser.add_argument("--limit", type=_positive_int, default=None, help="read only the first N rows of the portfolio")
     parser.add_argument("--campaign", default=None, help="campaign name (default: the client's first)")
-    parser.add_argument("--wave", type=int, default=250, help="journeys in flight at most, per process")
-    parser.add_argument("--reply-timeout", type=int, default=8, help="seconds a journey waits for a response")
+    parser.add_argument("--wave", type=_positive_int, default=250, help="journeys in flight at most, per process")
+    parser.add_argument("--reply-timeout", type=_positive_int, default=8, help="seconds a journey waits for a response")
     parser.add_argument("--report", type=Path, default=None, help="where to write the JSON report")
     parser.add_argument(
         "--workers",
-        type=int,
+        type=_positive_int,
         default=min(4, os.cpu_count() or 1),
         help="local clouds run side by side, one process each (default: one per core, at most 4)",
     )

@@ -84,3 +84,15 @@ def test_no_journey_starts_while_the_debtors_are_behind():
     assert catching_up.asked == 3
     # Given debtors that never catch up: the wait gives up when its time is over
     assert _wait_until_debtors_keep_up(Debtors([9.0]), timeout=0.5) is False
+
+
+@pytest.mark.parametrize(
+    "arguments", [["--wave", "0"], ["--workers", "-1"], ["--limit", "x"], ["--reply-timeout", "0"]]
+)
+def test_a_count_that_is_not_1_or_more_is_refused_before_anything_runs(arguments, capsys):
+    # Given a wave of 0 journeys in flight (which would wait for ever), a negative worker count or a word
+    with pytest.raises(SystemExit) as refused:
+        run(arguments)
+    # Then the command stops at once with a usage error naming the option
+    assert refused.value.code == 2
+    assert arguments[0] in capsys.readouterr().err
