@@ -299,16 +299,18 @@ def test_a_failed_transaction_keeps_what_other_writers_wrote_meanwhile() -> None
                 backend.put_item("accounts", _account(50))
             return read_item(backend, table_name, keys, *args, **kwargs)
 
-        with mock.patch.object(DynamoDBBackend, "get_item", read_while_another_writes):
-            # When the transaction fails
-            with pytest.raises(client.exceptions.TransactionCanceledException):
-                client.transact_write_items(TransactItems=[
-                    {"Put": {"TableName": "accounts", "Item": _account(60)}},
-                    {"ConditionCheck": {
-                        "TableName": "accounts", "Key": {"account_id": {"S": "ACC-0002"}},
-                        "ConditionExpression": "attribute_not_exists(account_id)",
-                    }},
-                ])
+        # When the transaction fails
+        with (
+            mock.patch.object(DynamoDBBackend, "get_item", read_while_another_writes),
+            pytest.raises(client.exceptions.TransactionCanceledException),
+        ):
+            client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": "accounts", "Item": _account(60)}},
+                {"ConditionCheck": {
+                    "TableName": "accounts", "Key": {"account_id": {"S": "ACC-0002"}},
+                    "ConditionExpression": "attribute_not_exists(account_id)",
+                }},
+            ])
         return [
             "Item" in client.get_item(TableName="accounts", Key={"account_id": {"S": f"ACC-{number:04d}"}})
             for number in (50, 60)
