@@ -18,6 +18,7 @@ Every channel ends in :func:`take_replies`:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -49,6 +50,7 @@ __all__ = ["reply_id_for", "take_email_event", "take_replies", "take_whatsapp_ev
 # Worklist reasons for replies that arrive while the account's journey is busy between two steps.
 REPLY_WHILE_JOURNEY_BUSY = "reply_while_journey_busy"
 REPLY_WITHOUT_WORDS = "reply_without_words"
+REPLY_WITH_ATTACHMENT = "reply_with_attachment"
 OPT_OUT_TO_CONFIRM = "opt_out_to_confirm"
 
 
@@ -84,6 +86,8 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
         status="received",
         provider_message_id=reply.provider_message_id,
         text=reply.text,
+        attachment=reply.attachment,
+        attachment_id=reply.attachment_id,
     )
     try:
         services.repos.contacts.record(contact)
@@ -91,7 +95,7 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
         logger.info("duplicate reply ignored", extra={"reply_id": reply_id})
         return "duplicate"
 
-    if not reply.text.strip() and not reply.keyword:
+    if _says_nothing(reply):
         return _hand_to_a_person(services, account.account_id, reply, reply_id, now)
 
     journey = services.repos.journeys.waiting(account.account_id)
@@ -117,6 +121,12 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
             # replies newer than the journey's last message before it parks would close this gap.
             reason = OPT_OUT_TO_CONFIRM if opted_out else REPLY_WHILE_JOURNEY_BUSY
             services.repos.worklist.add(account.account_id, reason, busy.journey_id, now)
+    if reply.attachment is not None:
+        # The words (a caption) are read as any reply; what came with them, a photo of a payslip or a
+        # proof of payment, only a person can look at.
+        services.repos.worklist.add(
+            account.account_id, REPLY_WITH_ATTACHMENT, journey.journey_id if resumed and journey else started, now
+        )
     services.repos.audit.append(
         account.account_id,
         "reply_received",
@@ -124,11 +134,28 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
         rule=f"reply.{reply.channel.value}",
         journey_id=journey.journey_id if resumed and journey else started,
         reason="reply recorded",
-        inputs={"reply_id": reply_id, "resumed": resumed, "started": started is not None, "opt_out": opted_out},
+        inputs={
+            "reply_id": reply_id,
+            "resumed": resumed,
+            "started": started is not None,
+            "opt_out": opted_out,
+            "attachment": reply.attachment,
+        },
     )
     if resumed:
         return "resumed"
     return "started" if started is not None else "queued"
+
+
+def _says_nothing(reply: InboundMessage) -> bool:
+    """No words to read (only spaces or invisible characters such as a zero-width space) and no button
+    pressed. An SMS always carries the keyword AWS matched for the number, which says nothing by
+    itself; a WhatsApp keyword is the payload of the button the debtor pressed."""
+    if any(not char.isspace() and unicodedata.category(char) != "Cf" for char in reply.text):
+        return False
+    if is_opt_out_reply(reply.text, reply.keyword):
+        return False
+    return not (reply.channel is Channel.WHATSAPP and reply.keyword)
 
 
 def _hand_to_a_person(

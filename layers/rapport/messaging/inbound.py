@@ -18,7 +18,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict
@@ -72,6 +72,8 @@ class InboundMessage(BaseModel):
     # What the debtor sent besides words, when it was not text: "audio", "image", "video", "document",
     # "sticker", "location" or "contacts". A caption, if any, is the text.
     attachment: str | None = None
+    # The provider's id of the media, to fetch it (WhatsApp media ids); None for a location or contacts.
+    attachment_id: str | None = None
 
 
 class InboundEmailRejectedError(ValueError):
@@ -125,29 +127,37 @@ def parse_sms_replies(event: Mapping[str, Any]) -> list[InboundMessage]:
 _WHATSAPP_ATTACHMENTS = frozenset({"audio", "image", "video", "document", "sticker", "location", "contacts"})
 
 
-def _whatsapp_content(message: Mapping[str, Any], index: str) -> tuple[str, str | None, str | None] | None:
-    """Text, keyword and attachment kind of a debtor's message; None for kinds that are no message
-    to answer (a reaction, a system notice)."""
+class _WhatsAppContent(NamedTuple):
+    text: str
+    keyword: str | None = None
+    attachment: str | None = None
+    attachment_id: str | None = None
+
+
+def _whatsapp_content(message: Mapping[str, Any], index: str) -> _WhatsAppContent | None:
+    """Text, keyword and attachment of a debtor's message; None for kinds that are no message to
+    answer (a reaction, a system notice)."""
     kind = message.get("type")
     if kind == "text":
-        return str(require(message, "text.body", WHATSAPP_SOURCE, index)), None, None
+        return _WhatsAppContent(str(require(message, "text.body", WHATSAPP_SOURCE, index)))
     if kind == "button":
         # A quick-reply button of a template: the label the debtor saw, and our payload.
         button = require(message, "button", WHATSAPP_SOURCE, index)
-        return str(button.get("text") or ""), str(button.get("payload") or "") or None, None
+        return _WhatsAppContent(str(button.get("text") or ""), str(button.get("payload") or "") or None)
     if kind == "interactive":
         interactive = require(message, "interactive", WHATSAPP_SOURCE, index)
         reply = interactive.get("button_reply") or interactive.get("list_reply")
         if not isinstance(reply, Mapping):
             raise MalformedNotificationError(f"{index}interactive.button_reply", WHATSAPP_SOURCE)
-        return str(reply.get("title") or ""), str(reply.get("id") or "") or None, None
+        return _WhatsAppContent(str(reply.get("title") or ""), str(reply.get("id") or "") or None)
     if kind in _WHATSAPP_ATTACHMENTS:
         # NOTE: a voice note or a photo of a payslip is kept as a reply without words and read by a
         # person; transcribing audio (Amazon Transcribe) and downloading media would let the reply
         # analysis read them too.
         details = message.get(kind)
         caption = details.get("caption") if isinstance(details, Mapping) else None
-        return str(caption or ""), None, kind
+        media_id = details.get("id") if isinstance(details, Mapping) else None
+        return _WhatsAppContent(str(caption or ""), None, kind, str(media_id) if media_id else None)
     return None
 
 
@@ -169,7 +179,6 @@ def whatsapp_replies(payload: Mapping[str, Any]) -> list[InboundMessage]:
                 continue
             if not phone_number_id:
                 raise MalformedNotificationError("value.metadata.phone_number_id", WHATSAPP_SOURCE)
-            text, keyword, attachment = content
             sender = str(require(message, "from", WHATSAPP_SOURCE, index))
             replies.append(
                 InboundMessage(
@@ -177,7 +186,7 @@ def whatsapp_replies(payload: Mapping[str, Any]) -> list[InboundMessage]:
                     from_address=_phone("+" + sender.lstrip("+")),
                     # The ARN is what WhatsAppSender needs to answer from the same number.
                     to_address=envelope.phone_number_arns.get(str(phone_number_id), str(phone_number_id)),
-                    text=text,
+                    text=content.text,
                     provider_message_id=str(require(message, "id", WHATSAPP_SOURCE, index)),
                     received_at=parse_timestamp(
                         require(message, "timestamp", WHATSAPP_SOURCE, index),
@@ -185,8 +194,9 @@ def whatsapp_replies(payload: Mapping[str, Any]) -> list[InboundMessage]:
                         WHATSAPP_SOURCE,
                     ),
                     in_reply_to_provider_message_id=optional(message, "context.id"),
-                    keyword=keyword,
-                    attachment=attachment,
+                    keyword=content.keyword,
+                    attachment=content.attachment,
+                    attachment_id=content.attachment_id,
                 )
             )
     return replies

@@ -165,6 +165,9 @@ class ContactModel(RapportModel):
     # The reply as written, for the agent's single view; encrypted at rest, never logged.
     text = UnicodeAttribute(null=True)
     redacted_text = UnicodeAttribute(null=True)
+    # What a reply carried besides words (a voice note, a photo) and the provider's media id to fetch it.
+    attachment = UnicodeAttribute(null=True)
+    attachment_id = UnicodeAttribute(null=True)
     events = ListAttribute(default=list)
 
     provider_message_index = ProviderMessageIndex()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from conversation_helpers import (
     ACCOUNT_ID,
     EMAIL,
@@ -122,23 +123,41 @@ def test_a_voice_note_is_stored_and_read_by_a_person_while_the_journey_waits_on(
     save_account()
     park_journey()
     # When the debtor sends a voice note (a reply with no words)
-    counts = take_replies(services, [_reply("", Channel.WHATSAPP, attachment="audio")])
-    # Then it is on the timeline and on the agents' worklist, and the journey is neither resumed nor
-    # joined by another: nothing in it can be analysed
+    counts = take_replies(services, [_reply("", Channel.WHATSAPP, attachment="audio", attachment_id="m-1")])
+    # Then it is on the timeline, with what to fetch, and on the agents' worklist; the journey is
+    # neither resumed nor joined by another: nothing in it can be analysed
     assert counts["queued"] == 1 and counts["resumed"] == 0
-    assert [c.channel for c in ContactModel.query(ACCOUNT_ID)] == ["whatsapp"]
+    assert [(c.channel, c.attachment, c.attachment_id) for c in ContactModel.query(ACCOUNT_ID)] == [
+        ("whatsapp", "audio", "m-1")
+    ]
     assert [w.reason for w in WorklistModel.query("agents")] == ["reply_without_words"]
     assert services.stepfunctions.started == {} and services.stepfunctions.resumed == []
 
 
-def test_an_empty_sms_with_no_journey_starts_none(services):
+@pytest.mark.parametrize("text", ["", "  ", "\u200b", "\ufeff\u2060 "])
+def test_an_empty_sms_with_no_journey_starts_none(services, text):
     # Given no journey in progress
     save_account()
-    # When an SMS with no text (or only spaces) arrives
-    counts = take_replies(services, [_reply("  ")])
+    # When an SMS with no text, only spaces or only invisible characters arrives, with the keyword
+    # AWS matches on every SMS to the number
+    counts = take_replies(services, [_reply(text, keyword="KEYWORD_111122223333")])
     # Then it goes to a person, and no reply journey is started to answer nothing
     assert counts["queued"] == 1 and services.stepfunctions.started == {}
     assert [(w.reason, w.journey_id) for w in WorklistModel.query("agents")] == [("reply_without_words", None)]
+
+
+def test_a_photo_with_a_caption_is_read_and_also_shown_to_a_person(services):
+    # Given a journey waiting for a response
+    save_account()
+    park_journey()
+    # When the debtor sends a photo captioned with words
+    counts = take_replies(
+        services, [_reply("Proof of payment attached", Channel.WHATSAPP, attachment="image", attachment_id="m-2")]
+    )
+    # Then the caption resumes the journey as any reply, and a person is asked to look at the photo
+    assert counts["resumed"] == 1
+    assert [w.reason for w in WorklistModel.query("agents")] == ["reply_with_attachment"]
+    assert [c.attachment_id for c in ContactModel.query(ACCOUNT_ID)] == ["m-2"]
 
 
 def test_an_opt_out_keyword_from_the_provider_counts_even_when_the_text_differs(services):

@@ -154,7 +154,7 @@ def test_whatsapp_voice_note_is_a_reply_without_words() -> None:
     event = _whatsapp_event_with("audio", audio={"id": "1234567890", "mime_type": "audio/ogg; codecs=opus"})
     # Then it is a reply, kept with its kind and no text, for a person to hear
     (reply,) = parse_whatsapp_replies(event)
-    assert (reply.text, reply.attachment, reply.keyword) == ("", "audio", None)
+    assert (reply.text, reply.attachment, reply.attachment_id, reply.keyword) == ("", "audio", "1234567890", None)
     assert reply.from_address == "+27825550123"
 
 
