@@ -298,12 +298,13 @@ def roll_back_transactions_item_by_item(stack: ExitStack) -> None:
     NOTE: moto keeps a deep copy of every table a transaction touches and, when the transaction
     fails, puts the copy in the table's place. The copy costs O(table) for every payment, so a
     full run slowed as the tables filled (a fifth of all CPU at 3,000 journeys); and the swap also
-    threw away every write other threads made while the transaction ran. Here moto's copy is the
-    table itself (the swap is then a no-op), the items the transaction names are saved before it
-    runs, and a failure writes those back through the table's own put and delete, so index
-    buckets follow. Transactions run one at a time, as DynamoDB isolates them; a plain write from
-    another thread to an item a failing transaction touched can still be overwritten by the
-    restore, a far smaller window than before. Drop this if moto rolls back per item.
+    threw away every write other threads made while the transaction ran. Here moto's copy, while
+    a transaction runs, is the table itself (the swap is then a no-op; a backup still gets a real
+    copy), the items the transaction names (by table name or ARN) are saved before it runs, and a
+    failure writes those back through the table's own put and delete, so index buckets follow.
+    Transactions run one at a time, as DynamoDB isolates them; a plain write from another thread to
+    an item a failing transaction touched can still be overwritten by the restore, a far smaller
+    window than before. Drop this if moto rolls back per item.
     """
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
@@ -314,6 +315,7 @@ def roll_back_transactions_item_by_item(stack: ExitStack) -> None:
     def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
         with one_at_a_time:
             saved = _items_named_by(backend, transact_items)
+            _IN_TRANSACTION.active = True
             try:
                 original_transact(backend, transact_items)
             except Exception:
@@ -323,25 +325,38 @@ def roll_back_transactions_item_by_item(stack: ExitStack) -> None:
                     else:
                         table.put_item(attributes, overwrite=True)
                 raise
+            finally:
+                _IN_TRANSACTION.active = False
 
     stack.enter_context(mock.patch.object(Table, "__deepcopy__", _the_table_itself, create=True))
     stack.enter_context(mock.patch.object(DynamoDBBackend, "transact_write_items", transact_write_items))
 
 
+_IN_TRANSACTION = threading.local()
+
+
 def _the_table_itself(table: Any, memo: dict[int, Any]) -> Any:
-    return table
+    """moto's rollback snapshot inside our transactions; a real deep copy anywhere else (a backup)."""
+    if getattr(_IN_TRANSACTION, "active", False):
+        return table
+    reductor = table.__reduce_ex__(4)
+    return copy._reconstruct(table, memo, *reductor)  # what deepcopy does for a class without __deepcopy__
 
 
 def _items_named_by(backend: Any, transact_items: list[dict[str, Any]]) -> dict[tuple[Any, Any, Any], Any]:
     """(table, hash key, range key) -> a copy of the item's attributes, or None where there is none."""
+    from moto.dynamodb.exceptions import ResourceNotFoundException
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     saved: dict[tuple[Any, Any, Any], Any] = {}
     for operation in transact_items:
         kind, request = next(iter(operation.items()))
-        table = backend.tables.get(request.get("TableName"))
+        try:
+            table = backend.get_table(request.get("TableName"))  # by name or by ARN
+        except ResourceNotFoundException:
+            continue  # moto refuses this operation before writing anything
         key = request.get("Item") if kind == "Put" else request.get("Key")
-        if table is None or not isinstance(key, dict) or table.hash_key_attr not in key:
+        if not isinstance(key, dict) or table.hash_key_attr not in key:
             continue  # moto refuses this operation before writing anything
         if table.range_key_attr is not None and table.range_key_attr not in key:
             continue
