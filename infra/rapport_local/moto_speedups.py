@@ -29,7 +29,13 @@ DYNAMODB_ITEM_OPERATIONS = frozenset({
 
 
 def install(stack: ExitStack) -> None:
-    """Enter every speed-up on ``stack`` (inside ``mock_aws``)."""
+    """Enter every speed-up on ``stack`` (inside ``mock_aws``).
+
+    NOTE: moto does not make a single item write atomic against another thread's write to the same item
+    (DynamoDB does): a conditional put and an update racing on one new item can lose one's fields. A full
+    run shows it about once in 7,000 journeys (a journey record without its campaign). A write lock per
+    table around put, update and delete would close it, at a cost a full run would have to measure.
+    """
     memoise_asl_parser(stack)
     memoise_json_paths(stack)
     find_backends_without_lock(stack)
