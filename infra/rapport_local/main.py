@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from rapport.clock import SimulatedClock
 from rapport.portfolio import PortfolioError, read_portfolio
+from rapport.strategy.config import ClientConfigError, load_client_config
 from rapport_infra.catalogue import PROJECT_ROOT
 from rapport_local.cloud import LocalCloud
 from rapport_local.debtors import SimulatedDebtors
@@ -111,6 +112,14 @@ def run(argv: list[str] | None = None) -> int:
         portfolio = read_portfolio(args.portfolio, limit=args.limit)
     except PortfolioError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        load_client_config(args.client)
+    except ClientConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not args.replies.is_file():
+        print(f"error: {args.replies}: no such file of labelled replies", file=sys.stderr)
         return 2
     for problem in portfolio.errors[:20]:
         print(f"skipped row {problem.row_number}: field {problem.field}: {problem.message}", file=sys.stderr)

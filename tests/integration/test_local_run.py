@@ -96,3 +96,15 @@ def test_a_count_that_is_not_1_or_more_is_refused_before_anything_runs(arguments
     # Then the command stops at once with a usage error naming the option
     assert refused.value.code == 2
     assert arguments[0] in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["--client", "--replies"])
+def test_a_missing_client_or_replies_file_stops_the_run_before_it_starts(option, tmp_path, capsys):
+    # Given a client file or a file of replies that does not exist
+    missing = tmp_path / "missing.txt"
+    # When the main job is asked to run with it, with one worker or two
+    for workers in ("1", "2"):
+        code = run([option, str(missing), "--limit", "5", "--workers", workers])
+        # Then it stops with exit code 2 and one line naming the file, before any cloud is built
+        assert code == 2
+        assert str(missing) in capsys.readouterr().err
