@@ -41,6 +41,7 @@ from typing import Any
 
 from rapport.models.enums import Channel
 from rapport.store.models import AccountModel, ContactModel
+from rapport_infra.catalogue import PROJECT_ROOT
 from rapport_local import payments_page
 from rapport_local.cloud import LocalCloud
 from rapport_local.conversations import deliver_event, reply_by_email, reply_by_whatsapp
@@ -147,7 +148,10 @@ class _Schedule:
 def _where(error: Exception) -> str:
     """The innermost line of our own code the error passed through, as file:line."""
     frames = traceback.extract_tb(error.__traceback__)
-    ours = [frame for frame in frames if "rapport" in Path(frame.filename).parent.as_posix()] or frames
+    ours = [
+        frame for frame in frames
+        if Path(frame.filename).is_relative_to(PROJECT_ROOT) and ".venv" not in Path(frame.filename).parts
+    ] or frames
     return f"{Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else "unknown"
 
 

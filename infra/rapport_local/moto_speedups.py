@@ -29,9 +29,7 @@ DYNAMODB_ITEM_OPERATIONS = frozenset({
 
 
 def install(stack: ExitStack) -> None:
-    """Enter every speed-up on ``stack`` (inside ``mock_aws``).
-
-    """
+    """Enter every speed-up on ``stack`` (inside ``mock_aws``)."""
     memoise_asl_parser(stack)
     memoise_json_paths(stack)
     find_backends_without_lock(stack)

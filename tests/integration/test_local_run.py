@@ -108,3 +108,14 @@ def test_a_missing_client_or_replies_file_stops_the_run_before_it_starts(option,
         # Then it stops with exit code 2 and one line naming the file, before any cloud is built
         assert code == 2
         assert str(missing) in capsys.readouterr().err
+
+
+def test_a_simulator_error_names_the_line_of_ours_it_passed_through():
+    from rapport_local.debtors import _where
+
+    # Given an error raised inside the standard library, called from this file
+    try:
+        json.loads("not json")
+    except ValueError as error:
+        # Then it is placed at this file's line, not the library's
+        assert _where(error).startswith("test_local_run.py:")

@@ -121,18 +121,17 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
             # replies newer than the journey's last message before it parks would close this gap.
             reason = OPT_OUT_TO_CONFIRM if opted_out else REPLY_WHILE_JOURNEY_BUSY
             services.repos.worklist.add(account.account_id, reason, busy.journey_id, now)
+    taken_by = journey.journey_id if resumed and journey else started
     if reply.attachment is not None:
         # The words (a caption) are read as any reply; what came with them, a photo of a payslip or a
         # proof of payment, only a person can look at.
-        services.repos.worklist.add(
-            account.account_id, REPLY_WITH_ATTACHMENT, journey.journey_id if resumed and journey else started, now
-        )
+        services.repos.worklist.add(account.account_id, REPLY_WITH_ATTACHMENT, taken_by, now)
     services.repos.audit.append(
         account.account_id,
         "reply_received",
         now,
         rule=f"reply.{reply.channel.value}",
-        journey_id=journey.journey_id if resumed and journey else started,
+        journey_id=taken_by,
         reason="reply recorded",
         inputs={
             "reply_id": reply_id,
