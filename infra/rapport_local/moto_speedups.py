@@ -320,20 +320,21 @@ def write_each_item_atomically(stack: ExitStack) -> None:
 
 
 def skip_executions_not_yet_running(stack: ExitStack) -> None:
-    # NOTE: moto lists an execution as running before it has a worker, and SendTaskSuccess reads the
-    # worker of every running execution: a callback that arrives while another journey is starting
-    # failed with AttributeError (once in a full run). An execution without a worker holds no callback,
-    # so it is left out of that search. Drop this if moto creates the worker first.
-    from moto.stepfunctions.parser.backend.execution import ExecutionStatus
+    # NOTE: moto lists an execution before it has started (no status, no worker yet), and every search
+    # of executions by status reads the status of each: a callback that arrived while another journey
+    # was starting failed with AttributeError (once in a full run). An execution that has not started
+    # holds no callback and matches no status, so the search leaves it out. Drop this if moto sets the
+    # status before it lists the execution.
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-    original = StepFunctionsParserBackend._get_executions
-
     def get_executions(backend: Any, execution_status: Any = None) -> list[Any]:
-        executions = original(backend, execution_status)
-        if execution_status != ExecutionStatus.RUNNING:
-            return executions
-        return [execution for execution in executions if getattr(execution, "exec_worker", None) is not None]
+        return [
+            execution
+            for state_machine in list(backend.state_machines)
+            for execution in list(state_machine.executions)
+            if execution_status is None
+            or (getattr(execution, "exec_status", None) is not None and execution.status == execution_status)
+        ]
 
     stack.enter_context(mock.patch.object(StepFunctionsParserBackend, "_get_executions", get_executions))
 

@@ -351,3 +351,33 @@ def test_a_table_named_by_arn_and_a_backup_end_as_on_plain_moto() -> None:
     fast, plain = _run(True, scenario), _run(False, scenario)
     assert fast[0] == fast[1] == ["ACC-0000", "ACC-0001", "ACC-0002", "ACC-0003"]
     assert plain[1] == plain[0]
+
+
+def test_a_search_by_status_passes_over_an_execution_that_has_not_started():
+    from moto.stepfunctions.parser.backend.execution import ExecutionStatus
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    class NotStarted:  # as moto lists an execution before it sets its status
+        exec_status = None
+
+        @property
+        def status(self) -> str:
+            return self.exec_status.value
+
+    class Running:
+        exec_status = ExecutionStatus.RUNNING
+        status = ExecutionStatus.RUNNING
+
+    class Backend:
+        state_machines = [type("Machine", (), {"executions": [NotStarted(), Running()]})()]
+
+    with ExitStack() as stack:
+        moto_speedups.skip_executions_not_yet_running(stack)
+        # When executions are searched by status, Then the one not started is passed over, not read
+        running = StepFunctionsParserBackend._get_executions(Backend(), ExecutionStatus.RUNNING)
+        everything = StepFunctionsParserBackend._get_executions(Backend())
+    assert [type(execution).__name__ for execution in running] == ["Running"]
+    assert len(everything) == 2
+    # And without the speed-up, moto's own search trips over it
+    with pytest.raises(AttributeError):
+        StepFunctionsParserBackend._get_executions(Backend(), ExecutionStatus.RUNNING)
