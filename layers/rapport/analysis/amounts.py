@@ -38,7 +38,8 @@ _BARE = re.compile(
 _OFFER_BEFORE = re.compile(
     r"\b(?:pay|paying|payment of|pay you|afford|offer|offering|manage|give|send|deposit|do|transfer|eft|"
     r"instalments? of|installments? of|arrangement of|only|just|betaal|inbetaal|bekostig|gee|stuur|oorbetaal|"
-    r"about|around|maybe|say|settle|settling|clear|vereffen)\s+(?:(?:you|u|jou|only|just|about|around|net|"
+    r"about|around|maybe|say|settle|settling|clear|vereffen|(?:you|u)(?: will|'ll| shall) (?:get|receive|have)"
+    r")\s+(?:(?:you|u|jou|only|just|about|around|net|"
     r"maybe|the|outstanding|full|remaining|balance of|first|another|die|volle|amount of|sum of|"
     r"bedrag van)\s+){0,3}$",
     re.IGNORECASE,
@@ -47,13 +48,14 @@ _OFFER_AFTER = re.compile(
     r"^\s*(?:per month|a month|pm\b|p/m|p\.m\.|monthly|every month|each month|a week|per week|weekly|"
     r"every week|each week|every two weeks|fortnightly|per maand|elke maand|maandeliks|per week|weekliks|"
     r"now|today|tomorrow|tonight|on\b|by\b|this\b|next\b|at month end|month end|op\b|more\b|vandag|nou|"
-    r"volgende\b|"
+    r"volgende\b|betaal\b|inbetaal\b|"
     r"/ ?(?:month|mo|mth|week|wk)\b)",
     re.IGNORECASE,
 )
 _NOT_OFFERED_BEFORE = re.compile(
     r"\b(?:owe|owed|owing|owes|balance|balance of|charged|charging|billed|debt of|not|instead of|total|"
-    r"outstanding|only owed|skuld|was|were|of only|earn|earning|earns|salary|income|get|paid|received|"
+    r"outstanding|only owed|skuld|was|were|of only|earn|earning|earns|salary|income|"
+    r"(?<!\bu will )(?<!\byou will )(?<!\byou'll )(?<!\bu'll )(?<!\bshall )get|paid|received|"
     r"verdien|kry|from|than|grant|pension|pensioen|toelaag|uif|wages?|live on|living on|survive on|"
     r"surviving on|leef van|lewe van|that'?s|thats|that is|which is)\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE,

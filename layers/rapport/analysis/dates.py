@@ -172,6 +172,23 @@ _NOT_A_DAY_AFTER_ORDINAL = (
     r"(?!\s+(?:thing|time|one|payment|instal\w*|week|month|half|part|person|day|of which|paaiement|"
     r"betaling|keer|helfte))"
 )
+# South Africa's public holidays and the days around Christmas and New Year, as (month, day); the keys are
+# the names without an apostrophe or a trailing " day".
+_HOLIDAYS: dict[str, tuple[int, int]] = {
+    **dict.fromkeys(("christmas eve", "xmas eve", "oukersaand"), (12, 24)),
+    **dict.fromkeys(("christmas", "xmas", "kersfees", "krismis"), (12, 25)),
+    **dict.fromkeys(("boxing", "day of goodwill"), (12, 26)),
+    **dict.fromkeys(("new years eve", "oujaarsaand"), (12, 31)),
+    **dict.fromkeys(("new year", "new years", "nuwejaarsdag", "nuwejaar"), (1, 1)),
+    "human rights": (3, 21),
+    "freedom": (4, 27),
+    **dict.fromkeys(("workers", "worker"), (5, 1)),
+    "youth": (6, 16),
+    **dict.fromkeys(("womens", "women"), (8, 9)),
+    "heritage": (9, 24),
+    "day of reconciliation": (12, 16),
+}
+_AFTER = re.compile(r"\b(?:after|na)\s+(?:the\s+|die\s+)?$")
 _PAST_PREFIX = re.compile(r"(?:since|last|laas|verlede|sedert|ago|was|were|yesterday|gister)\s+$")
 
 # Each rule: a pattern, the name of the resolver and the prefilter that skips it when it cannot match.
@@ -241,6 +258,21 @@ _RULES: tuple[tuple[re.Pattern[str], str, Prefilter], ...] = tuple(
             r"(?P<unit>days?|weeks?|dae|dag|weke|week|fortnights?)\b",
             "plus_n",
         ),
+        # Time asked for: "give me 3 days", "give me a fortnight", "gee my twee weke", "3 days from now".
+        (
+            rf"\b(?:give|gimme|allow|grant|gee)\s+(?:me|us|my|ons)\s+(?:another\s+|just\s+|nog\s+|net\s+)?"
+            rf"(?P<count>{_COUNT})\s+(?:more\s+)?(?P<unit>days?|weeks?|dae|dag|weke|week|fortnights?)\b|"
+            rf"\b(?P<count2>{_COUNT})\s+(?P<unit2>days?|weeks?|fortnights?)\s+from\s+(?:now|today)\b",
+            "plus_n",
+        ),
+        # Holidays by name: "Christmas Eve", "Kersfees", "New Year's Day", "Heritage Day", "Youth Day".
+        (
+            r"\b(?P<holiday>christmas eve|xmas eve|oukersaand|christmas|xmas|kersfees|krismis|boxing day|"
+            r"day of goodwill|new year'?s eve|oujaarsaand|(?<!in the )new year'?s?(?: day)?|nuwejaarsdag|nuwejaar|"
+            r"human rights day|freedom day|workers'? day|youth day|women'?s day|heritage day|"
+            r"day of reconciliation)\b",
+            "holiday",
+        ),
         (
             rf"\b(?P<day>\d{{1,2}}){_ORDINAL_SUFFIX}?\s+(?:of\s+|van\s+)?(?P<month>{_MONTH})\b"
             # "the 5th may I pay": "may" followed by a pronoun or verb is the modal, not the month.
@@ -286,6 +318,8 @@ _RULES: tuple[tuple[re.Pattern[str], str, Prefilter], ...] = tuple(
             "weekday",
         ),
         (rf"\b(?P<wd>{_WD})\b", "weekday"),
+        # A short weekday that opens the reply: "wed ill make a plan and pay".
+        (rf"^(?:(?:ok|okay|hi|sorry)\W+)?(?P<wd>{_SHORT_WD})\b(?!\s*(?:[:.,/]\d))", "weekday"),
         (r"\b(?:tomorrow|kusasa|hosane|ngomso|kamoso)\b", "plus1"),
         (
             r"\b(?:today|tonight|right now|now|this morning|this afternoon|this evening|later today|"
@@ -308,7 +342,7 @@ _BEFORE = re.compile(r"\b(?<!or )(?:before|voor|prior to)\s+(?:the\s+|die\s+|thi
 _DAY_KINDS = frozenset(
     {
         "day_of_month", "ordinal_day", "day_month", "ordinal_month", "weekday_and_date", "numeric", "iso",
-        "weekday", "nextweek_wd",
+        "weekday", "nextweek_wd", "holiday",
     }
 )
 _BARE_NUMBER = re.compile(r"^(?:(?:on|by|before|op|teen)\s+)?\d{1,2}$")
@@ -331,7 +365,7 @@ _DAY_WORDS = _alternation(
             "week weke month maand day dae dag end einde eom eod cob mid middel now nou today tonight "
             "morning afternoon fortnight evening tomorrow more mre moro vand vana immediately straks kusasa "
             "hosane ngomso namhla namuhla lamuhla kajeno ngo gompieno rn kamoso nyanga kgwedi veki viki "
-            "beke landelayo latelang"
+            "beke landelayo latelang christmas xmas kersfees krismis oukersaand oujaarsaand nuwejaar year"
         ),
     ]
 )
@@ -432,8 +466,9 @@ def _resolve(kind: str, match: re.Match[str], today: date, *, month_first: bool 
         year = today.year if month >= today.month else today.year + 1
         return _last_day(year, month)
     if kind == "plus_n":
-        count = _NUMBER_WORDS.get(groups["count"]) or int(groups["count"])
-        unit = groups["unit"]
+        count_word = groups["count"] or groups["count2"]
+        count = _NUMBER_WORDS.get(count_word) or int(count_word)
+        unit = groups["unit"] or groups["unit2"]
         days = 14 if unit.startswith("fortnight") else 7 if unit.startswith("week") or unit == "weke" else 1
         return today + timedelta(days=count * days)
     if kind == "numeric":
@@ -465,6 +500,9 @@ def _resolve(kind: str, match: re.Match[str], today: date, *, month_first: bool 
     if kind == "weekday_week_later":
         weekday = _weekday_index(groups["wd"] or groups["wd2"])
         return today + timedelta(days=(weekday - today.weekday()) % 7 + 7)
+    if kind == "holiday":
+        month, day = _HOLIDAYS[groups["holiday"].replace("'", "").removesuffix(" day")]
+        return _next_day_and_month(today, day, month, None)
     if kind == "year_end":
         return date(today.year, 12, 31)
     if kind == "first":
@@ -483,6 +521,8 @@ def find_day_mentions(
     rules = _RULES_AFRIKAANS if language == "af" else _RULES
     claimed: list[tuple[int, int]] = []
     found: list[DayMention] = []
+    # "after Christmas, on the 28th": a holiday after which the debtor names the day gives way to that day.
+    landmarks: list[DayMention] = []
     for pattern, kind, prefilter in rules:
         if not prefilter.may_match(normalised):
             continue
@@ -505,6 +545,10 @@ def find_day_mentions(
                 resolved = max(today, resolved - timedelta(days=1))
             if resolved is not None and resolved >= today:
                 found.append(DayMention(start=start, end=end, day=resolved))
+                if kind == "holiday" and _AFTER.search(normalised[max(0, start - 8) : start]):
+                    landmarks.append(found[-1])
+    if landmarks and len(landmarks) < len(found):
+        found = [mention for mention in found if mention not in landmarks]
     return sorted(found, key=lambda mention: mention.start)
 
 

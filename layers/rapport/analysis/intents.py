@@ -243,7 +243,8 @@ _CUES: tuple[_Cue, ...] = (
         r"double charged|do not agree|disagree|(?:was|been|already|i|we|it is|is) cancel+ed|cancel+ation|"
         r"why am i (?:being |still )?(?:charged|billed)|still (?:being )?(?:charged|billed)|"
         r"(?:send|show|give) me proof|want proof|need proof|proof (?:of|that) (?:what )?i owe|"
-        r"prove (?:it|that|i owe)|do not owe|(?:owe|owe you|owe u) nothing|nothing to do with me|"
+        r"(?<!receipt to )(?<!receipts to )(?<!proof to )(?<!slip to )prove (?:it|that|i owe)|"
+        r"do not owe|(?:owe|owe you|owe u) nothing|nothing to do with me|"
         r"nie my (?:rekening|skuld|lening|kontrak) nie|nie myne nie|bedrog|ek skuld (?:julle |jou |u )?niks|"
         r"stem nie saam\b|nooit (?:oopgemaak|geneem|aansoek)|gekanselleer|verkeerde bedrag|"
         r"bedrag is verkeerd|hacked|written off|prescribed|prescription|not what i (?:agreed|signed|owe|"
@@ -323,7 +324,9 @@ _CUES: tuple[_Cue, ...] = (
     ),
     _cue(
         _Rank.PAYMENT_PLAN,
-        r"\b(?:instal+ments?|paaiemente?|payment (?:plan|arrangement)|arrangements?|"
+        # One instalment of a plan already running ("I missed the last instalment") is no request for one.
+        r"\b(?:instal+ments|(?<!\blast )(?<!\bmissed )(?<!\bnext )(?<!month's )(?<!\bmonths )instal+ment|"
+        r"paaiemente?|payment (?:plan|arrangement)|arrangements?|"
         r"arrange (?:a |an )?(?:payment|plan|something|to pay)|arranged (?:with|to pay)|reeling|ooreenkoms|"
         r"betalingsplan|afbetaal|afbetaling|split|smaller amounts|small amounts|bit by bit|little by little|"
         r"part payments?|partial payments?|in parts|stukkie vir stukkie|"
@@ -1106,7 +1109,7 @@ _CUES: tuple[_Cue, ...] = (
     # isiXhosa "ndifowunele".
     _cue(
         _Rank.CALLBACK,
-        r"\b(?:\w*ntetsetsa|\w*nteletsa|\w*nteletsetsa|\w*mphonela|\w*(?:ngi|ndi)fowunel[ae])\b",
+        r"\b(?:\w*ntetsetsa|\w*nteletsa|\w*nteletsetsa|\w*mphonela|\w*mphon[ea]|\w*(?:ngi|ndi)fowunel[ae])\b",
         unless_before=re.compile(r"\bse (?:ke|ka) (?:wa |la )?(?:hlola |tlhola )?(?:(?:o|le|lo) )?$"),
     ),
     # Do not contact me again, in isiZulu and isiXhosa ("ungaphinde ungithinte", "ningangithinti"), and
@@ -1172,6 +1175,155 @@ _CUES: tuple[_Cue, ...] = (
         r"(?:\b(?:ok|okay|oky|okey|k|kk|noted|thanks|thank you|received|well received|got it|sharp|sho|shot|"
         r"cool|alright|fine|sure|understood|great|perfect|no problem|dankie|reg so|goed so|in orde|ontvang|"
         r"yes|yebo|ja)\b|[\U0001F44D\U0001F64F\U0001F44C\u2705\U0001F642\U0001F60A\u263A\u2764])",
+    ),
+    # Found on the tenth fresh set (replies_fresh_k.jsonl), after its first run, by kind.
+    # Not paying, said in the plain negative present: isiZulu and isiXhosa "angikhokhi", "handihlawuli nto",
+    # Setswana and Sesotho "ga ke duele sepe", "ha ke lefe letho".
+    _cue(
+        _Rank.REFUSAL,
+        r"\b(?:h?a(?:ngi|ndi|si)(?:yi|zi|li|ku|m|wu|ba)?(?:khokh|hlawul|bhatal|bhadal)i|"
+        r"(?:ga|ha) (?:ke|re) (?:(?:e|o|di|le|a) )?(?:duele|duelele|lefe|lefelle|patale))\b",
+    ),
+    # Paid, with the thing paid as an object ("ke e lefile kaofela", "ke di duetse"), or the account
+    # finished ("ndiyigqibile le akhawunti", "ngiyiqedile imali").
+    _cue(
+        _Rank.PAID_ALREADY,
+        r"\b(?:(?:ke|re) (?:(?:setse|se) (?:ke|re) )?(?:e|di|o|le|a) (?:lefile|lefetse|duetse|duelet?se|"
+        r"patetse)|(?:se)?(?:ndi|ngi)(?:yi|zi|li)?(?:gqibile|qedile|gqibe|qede|phothulile) (?:[\w-]+ )?"
+        r"(?:i-?akhawunti|akhawunti|i-?akhawundi|ityala|isikweletu|imali|mali|lemali))\b",
+    ),
+    # Sending the money, in Setswana and Sesotho: "chelete ke tla e romela hosane", "madi ke tla a romela".
+    _cue(
+        _Rank.PROMISE,
+        r"\b(?:ke|re) (?:tla|tlaa|tlo) (?:(?:e|a|di|o) )?romel\w*\b",
+        unless_before=re.compile(r"\b(?:ga|ha)\s+$"),
+    ),
+    # Stop calling, in Setswana and Sesotho ("emisang ho mpitsa", "emisa go ntletsetsa"), and "don't phone
+    # again" in isiXhosa and isiZulu with the plain verb ("ningaphinde nifowune").
+    _cue(
+        _Rank.OPT_OUT_EXPLICIT,
+        r"\bemis\w* (?:go|ho) (?:mpitsa|mpiletsa|nteletsa|ntletsetsa|ntletsa|ntetsetsa|mphonela|ntshwenya|"
+        r"ikgolaganya)\w*|"
+        r"\b(?:u|ni)ngaphind[ie] (?:(?:u|ni)(?:ngi|ndi)?)?(?:fowun|fon|shay|thint)\w*",
+    ),
+    # Thanks and "it's fine" in isiXhosa, isiZulu, Sesotho and Setswana ("ndiyabulela", "siyabonga", "kea
+    # leboha", "go siame", "kulungile").
+    _cue(
+        _Rank.ACKNOWLEDGE,
+        r"\b(?:ndiyabulela|siyabulela|enkosi|ngiyabonga|siyabonga|kea leboha|ke a leboha|re a leboha|"
+        r"ke a leboga|kea leboga|re a leboga|go siame|ho lokile|kulungile)\b",
+    ),
+    # Living on a pension or a grant in Sesotho, isiZulu and isiXhosa ("ke phela ka phenshene feela",
+    # "ngiphila ngesibonelelo sikahulumeni", "ndihlala ngesibonelelo sabantwana").
+    _cue(
+        _Rank.HARDSHIP,
+        r"\b(?:(?:ke|re) (?:phela|tshela) ka (?:\w+ )?(?:phenshene|penshene|pensheni)|"
+        r"(?:ngi|ndi|si)(?:phila|hlala|xhomekeke) nge\w*(?:sibonelelo|mhlalaphansi|penshini|pensheni|"
+        r"ndodla|sassa)\w*)\b",
+    ),
+    # Asking for the balance or a statement in isiZulu and Sesotho ("ngifuna ukwazi imali engiyikweletayo",
+    # "ke kopa polelo ya akhaonto ya me", "ke kopa setatemente").
+    _cue(
+        _Rank.BALANCE_QUERY,
+        r"\b(?:\w*(?:ngi|ndi)(?:yi|zi)?(?:kweleta|tyala)yo|ukwazi (?:ukuthi |ukuba )?(?:\w+ )?"
+        r"(?:imali|malini|ibhalansi)|(?:polelo|setatemente|statemente|sitatimende|isitatimende|i-?statement) "
+        r"(?:ya|sa|ye|ka) (?:akhaonto|akaonto|akhawunti|akhawundi|akhaunto|ka|me|mina))\b",
+    ),
+    # The sum disputed in Setswana, Sesotho, isiXhosa and isiZulu: "madi a ga a nepagale", "le mali
+    # ayilunganga", "chelete e fosahetse", "andityali kangaka" (I do not owe this much).
+    _cue(
+        _Rank.DISPUTE,
+        r"\b(?:(?:madi|chelete|tjhelete|tshelete|palo|mali|imali|lemali|balance|bhalansi)\b "
+        r"(?:[\w']+ ){0,3}?(?:nepagale|nepahale|fosagetse|fosahetse|fosahaletse|ayilunganga|ayilungile|"
+        r"ayichanekanga|ayiqondile)|"
+        r"(?:andityali|angikweleti|andikweleti|ga ke kolote|ha ke kolote) (?:kangaka|kangako|kangakana|"
+        r"lento|lokhu|le mali|lemali|imali engaka|mali engaka|se kalo|tse kalo))\b",
+    ),
+    # Plans in isiZulu said with "izitolimende" (instalments).
+    _cue(_Rank.PAYMENT_PLAN, r"\b\w*(?:tolimende|stolmente|stolimende)\w*\b"),
+    # Not the person: "uthinta umuntu ongafanele" (you are contacting the wrong person), an Afrikaans mother
+    # or ex-partner saying the debtor lives elsewhere, or someone long out of touch with them.
+    _cue(
+        _Rank.WRONG_PERSON,
+        r"\b(?:umu?ntu o?ngafanele\w*|umu?ntu ongeyena|woon nie (?:meer )?hier nie|"
+        r"(?:have not|had not|did not|do not) (?:spoken|talked|been in (?:contact|touch)|seen (?:him|her|them)|"
+        r"heard from (?:him|her|them)) (?:to (?:him|her|them) |with (?:him|her|them) )?(?:in|for) "
+        r"(?:years|months|ages|a long time|a while|\d+ (?:years|months))|"
+        r"no (?:longer )?(?:in contact|in touch) with (?:him|her|them))\b",
+    ),
+    # Promised from the receiving side: "you'll have your money by month end", "expect R2000 from me on 1
+    # June", "on the 16th you will get R900".
+    _cue(
+        _Rank.PROMISE,
+        r"\b(?:(?:you|u)(?: will| shall| should|'ll|ll) (?:have|get|receive|see) (?:your|the|my|it\b|r ?\d|"
+        r"(?:a |the |my )?payment|something|some)|"
+        r"expect (?:r ?\d[\d ,.]*|(?:a |the |my )?payment|the money|it|something|some money)(?: [\w']+){0,3}? "
+        r"(?:from me|on|by|before|at|this|next|tomorrow))",
+    ),
+    # Defiance: "go fly a kite", "this debt will die with me", "I'm done paying for this rubbish", "why
+    # should I pay?", "wag maar vir die hof" (see you in court).
+    _cue(
+        _Rank.REFUSAL,
+        r"\b(?:go (?:fly a kite|jump in a lake|to hell)|take a hike|(?:this|the|that|my) debt (?:will )?"
+        r"(?:die|dies|go|goes) (?:with me|to the grave|to my grave)|"
+        r"done (?:paying|with paying) (?:for )?(?:this|that|your|you|these)\b(?! (?:account|debt|loan) "
+        r"(?:off|in full))|"
+        r"(?:wag|sien) (?:maar )?(?:vir )?(?:jou |julle )?(?:in )?die hof|see you in court|sue me)\b|"
+        r"\bwhy (?:should|would|must) (?:i|we) (?:even )?(?:pay|bother)(?: (?:you|anything|this|it|that))?"
+        r"\s*\?",
+    ),
+    # Do-not-call lists and contact in writing only: "put my number on your do not call list", "I'll only
+    # deal with you in writing", "don't phone or SMS me".
+    _cue(
+        _Rank.OPT_OUT_EXPLICIT,
+        r"\b(?:do not (?:call|contact|disturb|sms|text) (?:list|register|registry)|dnc list|"
+        r"only (?:deal|communicate|correspond|talk|speak|engage) with (?:you|your company|them|you people) "
+        r"(?:in writing|by (?:e-?mail|post|letter)|via (?:e-?mail|post))|in writing only|"
+        r"(?:do not|never) (?:ever )?(?:call|phone|sms|text|email|whatsapp|message|contact)"
+        r"(?: (?:or|and|nor) (?:call|phone|sms|text|email|whatsapp|message|contact))+ (?:me|us|this number))\b",
+    ),
+    # A message seen: "I saw the message", "seen your sms".
+    _cue(
+        _Rank.ACKNOWLEDGE,
+        r"^(?:(?:ok|okay|hi|yes|ja)\W+)?(?:i |we )?(?:saw|have seen|seen|read|noted|got) (?:the|your|this|that|"
+        r"ur) (?:message|sms|text|e-?mail|letter|notice|reminder|whatsapp)s?\W*$",
+    ),
+    # Paid, said without a subject or with the proof ready: "Settled! Check your records", "cleared it back
+    # in March, got the receipt to prove it", "debit order came off today", "betaling is gister gemaak".
+    _cue(
+        _Rank.PAID_ALREADY,
+        r"^\W*(?:(?:hi|hello|ok|yes|ja)\W+)?(?:already )?(?:settled|cleared|paid up|paid in full|all paid|"
+        r"fully paid)(?: (?:it|this|that|the (?:account|balance|debt)|everything|in full|long ago|already))*"
+        r"\b(?!\s+(?:by|when|once|if|as soon))|"
+        r"\b(?:receipt|proof|slip|pop|bank statement|reference) to prove (?:it|that|i paid|payment)\b|"
+        r"\b(?:debit order|stop order|payment|instalment|money|deduction) (?:came|has come|come) "
+        r"(?:off|through|out)\b|"
+        r"\bbetaling is (?:[\w']+ ){1,2}?gemaak\b",
+        unless_before=_PAST_CONTEXT,
+    ),
+    # Disputes: a payment not taken off ("why wasn't my payment in August deducted"), payments missing from
+    # a statement, a surety that ended, a charge for goods stolen or taken back, "how is it possible that I
+    # owe R7 000", "why do I still owe?", a claim the medical aid or insurer has not finalised.
+    _cue(
+        _Rank.DISPUTE,
+        r"\b(?:why (?:was not|were not|has not|have not|is not|are not|did not|does not) (?:my|the|our) "
+        r"(?:\w+ )?payments? (?:[\w']+ ){0,4}?(?:deducted|credited|allocated|reflected|reflecting|subtracted|"
+        r"taken off|shown|showing|counted)|"
+        r"payments? (?:of mine |i made |i have made )?(?:are |is |were |was )?missing|missing payments?|"
+        r"(?:surety|guarantor|co-?signer)\w* (?:[\w']+ ){0,6}?(?:ended|expired|lapsed|released|cancel\w*|"
+        r"terminated)|"
+        r"(?:charging|billing|charge|bill) (?:me|us) for (?:a|an|the|my) (?:[\w']+ ){0,3}?(?:that|which) "
+        r"(?:was|were|got|had been) (?:stolen|returned|repossessed|cancel\w*|never delivered)|"
+        r"how is it possible (?:that )?(?:i|we) (?:still )?owe|"
+        r"why (?:do|would|should|must) (?:i|we) still owe|"
+        r"(?:medical aid|insurance|insurer) (?:matter|issue|problem|claim is (?:still )?(?:open|pending|"
+        r"processing|being processed)))\b",
+    ),
+    # Part now and the rest later, asked: "if I pay R1000 now can I pay the rest in March?".
+    _cue(
+        _Rank.PAYMENT_PLAN,
+        r"\b(?:now|today|this month|first|upfront|up front)\b[^.?!]{0,40}?\b(?:pay|settle|clear|do) "
+        r"(?:off )?(?:the rest|the balance|the remainder|what is left|the remaining)\b(?! (?:now|today))",
     ),
 )
 
@@ -1252,7 +1404,8 @@ _FIGURE = re.compile(r"\br ?(\d[\d ,.]*\d|\d)")
 _SOURCE_OF_FIGURE = re.compile(
     r"\b(?:quoted|quote|said|says|shows|showed|stated|states|reflects|reflected|according to|statement|"
     r"claim\w*|"
-    r"letter|invoice|agreement|contract|sms|message)\b"
+    r"letter|invoice|agreement|contract|sms|message|price|priced|advertised|ticket|till slip|in the shop|"
+    r"in store|in the store)\b"
 )
 _SET_AGAINST = re.compile(r"\b(?:but|while|whereas|yet|however|instead of|not|only|maar)\b")
 

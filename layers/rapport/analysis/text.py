@@ -17,7 +17,8 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 _FUTURE_VERBS = (
     r"pay|be|do|send|settle|make|try|transfer|call|phone|sort|get|have|deposit|clear|see|let|come|"
     r"contact|arrange|organise|organize|put|take|start|give|check|eft|finish|bring|go|definitely|"
-    r"also|just|only|then|def|sure"
+    r"also|just|only|then|def|sure|explain|ring|email|whatsapp|sms|text|wait|speak|talk|need|look|manage|"
+    r"deal|fix|ask|confirm|keep|honour|honor|drop|pop|update|visit|return|rather|gladly|probably"
 )
 _I_WILL = re.compile(rf"\b(?:i'?ll|il|ill|i\s+ll)\s+(?=(?:{_FUTURE_VERBS})\b)")
 
