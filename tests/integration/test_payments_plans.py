@@ -159,7 +159,7 @@ def test_a_forged_or_misdirected_token_is_refused_and_nothing_changes(cloud):
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     assert accept_plan(cloud, plan_id, {"token": forged})["statusCode"] == 401
     answer = accept_plan(cloud, other_plan_id, {"token": token})
-    assert (answer["statusCode"], answer["json"]["reason"]) == (401, "token_for_another_plan")
+    assert (answer["statusCode"], answer["json"]["reason"]) == (401, "bad_signature")
     assert latest_plan(account_id).status == "offered" and latest_plan(other_id).status == "offered"
 
 

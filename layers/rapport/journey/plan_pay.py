@@ -41,7 +41,7 @@ from rapport.journey.plans import ACTIVE, CANCELLED, COMPLETED, instalment_check
 from rapport.payments.debicheck_collections import submitted_records
 from rapport.payments.errors import ProviderRequestError
 from rapport.payments.plans import PaymentPlan
-from rapport.payments.tokens import PlanTokenError
+from rapport.payments.tokens import PAY, PlanTokenError
 from rapport.runtime import Services
 from rapport.store.models import PlanModel
 from rapport.store.repositories import ConcurrentUpdateError
@@ -169,7 +169,7 @@ def handle_plan_payment(services: Services, plan_id: str, token: str | None) -> 
     if signer is None:
         return _refused(services, 503, "self_service_not_configured", plan_id)
     try:
-        claims = signer.verify(token or "", plan_id, services.clock.now())
+        claims = signer.verify(token or "", plan_id, services.clock.now(), purpose=PAY)
     except PlanTokenError as error:
         return _refused(services, 403, error.reason, plan_id)
 

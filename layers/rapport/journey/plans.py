@@ -119,7 +119,7 @@ from rapport.payments.plans import (
     propose_plan,
     record_payment,
 )
-from rapport.payments.tokens import PlanTokenError
+from rapport.payments.tokens import ACCEPT, PAY, PlanTokenError
 from rapport.runtime import Services
 from rapport.store.models import AccountModel, PaymentLinkModel, PlanModel
 from rapport.store.repositories import AlreadyRecordedError, ConcurrentUpdateError, PlanChange
@@ -368,7 +368,7 @@ def acceptance_url(services: Services, account_id: str, plan_id: str, expires_at
     signer = services.plan_tokens
     if signer is None:
         return None
-    token = signer.issue(account_id, plan_id, expires_at)
+    token = signer.issue(account_id, plan_id, expires_at, purpose=ACCEPT)
     return f"{services.settings.pay_page_base_url.rstrip('/')}/plans/{plan_id}?token={token}"
 
 
@@ -382,7 +382,7 @@ def plan_pay_url(services: Services, account_id: str, plan_id: str, expires_at: 
     # NOTE: like the acceptance link, it is built on pay_page_base_url, so the API must be served
     # there (a custom domain, which the stack does not create); a pay-link base URL of its own in the
     # settings would free the pay page from that.
-    token = signer.issue(account_id, plan_id, expires_at)
+    token = signer.issue(account_id, plan_id, expires_at, purpose=PAY)
     return f"{services.settings.pay_page_base_url.rstrip('/')}/plans/{plan_id}/pay?token={token}"
 
 
@@ -831,7 +831,7 @@ def accept_plan_offer(services: Services, plan_id: str, acceptance: PlanAcceptan
     signer = services.plan_tokens
     if signer is None:
         raise PlanAcceptanceError(503, "self_service_not_configured")
-    claims = signer.verify(acceptance.token, plan_id, now)
+    claims = signer.verify(acceptance.token, plan_id, now, purpose=ACCEPT)
     stored = repos.plans.find(claims.account_id, plan_id)
     if stored is None:
         raise PlanAcceptanceError(404, "unknown_plan")

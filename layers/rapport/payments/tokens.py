@@ -1,15 +1,21 @@
-"""Signed, expiring tokens for self-service links: a debtor accepting the plan they were offered.
+"""Signed, expiring tokens for self-service links: a debtor accepting the plan they were offered, or paying
+its instalments.
 
-A token is ``<payload>.<signature>``, both unpadded base64url. The payload is compact JSON
-``{"v": 1, "a": <account id>, "p": <plan id>, "x": <expiry, unix seconds>}``; the signature is the
-HMAC-SHA256 of the payload's base64url text, keyed with the client's ``plan_token_secret``. A token
-proves that Rapport offered this plan to this account and says until when. It carries no personal
-data and no amount: what is accepted is the schedule stored with the plan, never anything the
-caller sends.
+A token is ``<account>.<expiry>.<signature>``: the account id in unpadded base64url, the expiry in unix
+seconds written in base 36, and the first 16 bytes of an HMAC-SHA256 (unpadded base64url) keyed with the
+client's ``plan_token_secret`` over the token's version, its purpose (``accept`` or ``pay``), the account,
+the plan and the expiry. The plan id is not in the token: it is the link's path, and the signature binds
+the two, so a token for one plan cannot be used with another, and an acceptance token cannot open the pay
+link. About 45 characters, so a plan offer with its link fits two SMS segments. A token proves that
+Rapport offered this plan to this account and says until when. It carries no personal data and no amount:
+what is accepted is the schedule stored with the plan, never anything the caller sends.
 
-Checks, in order: shape and size, signature (constant time), the plan it names (a token for one
-plan cannot accept another), then expiry. Expiry is checked last so that an expired *forgery* is
-reported as a forgery.
+Version 1 tokens (``<payload>.<signature>``: base64url JSON ``{"v", "a", "p", "x"}`` and its full HMAC,
+bound to no purpose) are still verified until they expire. NOTE: they can be dropped once no version 1
+link is unexpired (the longest offer and pay-link window after the release that stopped issuing them).
+
+Checks, in order: shape and size, signature (constant time), the plan it names (version 1), then expiry.
+Expiry is checked last so that an expired *forgery* is reported as a forgery.
 """
 
 from __future__ import annotations
@@ -23,9 +29,15 @@ from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-TOKEN_VERSION = 1
+TOKEN_VERSION = 2
+LEGACY_TOKEN_VERSION = 1
 MAX_TOKEN_LENGTH = 512
 MIN_SECRET_BYTES = 16
+SIGNATURE_BYTES = 16
+# What a token may be used for: accepting the plan offered, or paying its instalments.
+ACCEPT = "accept"
+PAY = "pay"
+PURPOSES = (ACCEPT, PAY)
 
 
 class PlanTokenError(Exception):
@@ -75,21 +87,47 @@ class PlanTokenSigner:
     def _sign(self, payload: str) -> str:
         return _encode(hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest())
 
-    def issue(self, account_id: str, plan_id: str, expires_at: datetime) -> str:
-        claims = PlanTokenClaims(account_id=account_id, plan_id=plan_id, expires_at=expires_at)
-        document = {
-            "v": TOKEN_VERSION,
-            "a": claims.account_id,
-            "p": claims.plan_id,
-            "x": int(claims.expires_at.timestamp()),
-        }
-        payload = _encode(json.dumps(document, separators=(",", ":")).encode())
-        return f"{payload}.{self._sign(payload)}"
+    def _short_signature(self, purpose: str, account_id: str, plan_id: str, expiry: int) -> str:
+        signed = f"{TOKEN_VERSION}|{purpose}|{account_id}|{plan_id}|{expiry}".encode()
+        return _encode(hmac.new(self._key, signed, hashlib.sha256).digest()[:SIGNATURE_BYTES])
 
-    def verify(self, token: str, plan_id: str, now: datetime) -> PlanTokenClaims:
-        """The claims of an authentic, current token for ``plan_id``; raises ``PlanTokenError``."""
-        if not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
+    def issue(self, account_id: str, plan_id: str, expires_at: datetime, *, purpose: str) -> str:
+        """A token for ``purpose`` (``ACCEPT`` or ``PAY``) on this account's plan, valid until ``expires_at``."""
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown token purpose: {purpose}")
+        claims = PlanTokenClaims(account_id=account_id, plan_id=plan_id, expires_at=expires_at)
+        expiry = int(claims.expires_at.timestamp())
+        signature = self._short_signature(purpose, claims.account_id, claims.plan_id, expiry)
+        return f"{_encode(claims.account_id.encode())}.{_base36(expiry)}.{signature}"
+
+    def verify(self, token: str, plan_id: str, now: datetime, *, purpose: str) -> PlanTokenClaims:
+        """The claims of an authentic, current token for ``plan_id`` and ``purpose``; raises
+        ``PlanTokenError``."""
+        if not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") not in (1, 2):
             raise PlanTokenError("malformed_token")
+        if token.count(".") == 1:
+            return self._verify_legacy(token, plan_id, now)
+        account_text, expiry_text, signature = token.split(".")
+        try:
+            account_id = _decode(account_text).decode("utf-8")
+            expiry = int(expiry_text, 36)
+        except (UnicodeDecodeError, ValueError) as error:
+            raise PlanTokenError("malformed_token") from error
+        expected = self._short_signature(purpose, account_id, plan_id, expiry)
+        if not hmac.compare_digest(expected.encode(), signature.encode()):
+            raise PlanTokenError("bad_signature")
+        try:
+            claims = PlanTokenClaims(
+                account_id=account_id, plan_id=plan_id, expires_at=datetime.fromtimestamp(expiry, tz=UTC)
+            )
+        except (ValidationError, OverflowError, ValueError) as error:
+            raise PlanTokenError("malformed_token") from error
+        if claims.expires_at <= now:
+            raise PlanTokenExpiredError("token_expired")
+        return claims
+
+    def _verify_legacy(self, token: str, plan_id: str, now: datetime) -> PlanTokenClaims:
+        """A version 1 token, issued before tokens carried a purpose; valid for either link until it expires."""
         payload, signature = token.split(".")
         if not hmac.compare_digest(self._sign(payload).encode(), signature.encode()):
             raise PlanTokenError("bad_signature")
@@ -103,10 +141,20 @@ class PlanTokenSigner:
             version = document["v"]
         except (ValueError, KeyError, TypeError, ValidationError, OverflowError) as error:
             raise PlanTokenError("malformed_token") from error
-        if version != TOKEN_VERSION:
+        if version != LEGACY_TOKEN_VERSION:
             raise PlanTokenError("unknown_token_version")
         if claims.plan_id != plan_id:
             raise PlanTokenError("token_for_another_plan")
         if claims.expires_at <= now:
             raise PlanTokenExpiredError("token_expired")
         return claims
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        number, remainder = divmod(number, 36)
+        text = digits[remainder] + text
+        if number == 0:
+            return text

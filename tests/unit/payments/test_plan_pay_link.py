@@ -27,7 +27,7 @@ from rapport.payments import PaymentLinkRequest, ProviderLink
 from rapport.payments.debicheck_collections import SubmittedCollection
 from rapport.payments.errors import DuplicateReferenceError
 from rapport.payments.plans import PaymentPlan, cancel_plan, record_payment
-from rapport.payments.tokens import PlanTokenSigner
+from rapport.payments.tokens import ACCEPT, PAY, PlanTokenSigner
 from rapport.runtime import Services, use_services
 from rapport.settings import Settings
 from rapport.store.models import ALL_MODELS, AccountModel, AuditModel, Debtor
@@ -227,7 +227,7 @@ def test_the_acceptance_answer_carries_the_plans_pay_link_not_a_checkout(service
     assert not pay_url.startswith("https://checkout.")
     # And it is signed until the plan's payment link expires, for this account and plan only
     token = parse_qs(urlsplit(pay_url).query)["token"][0]
-    claims = services.plan_tokens.verify(token, plan_id, NOW)
+    claims = services.plan_tokens.verify(token, plan_id, NOW, purpose=PAY)
     link = services.repos.links.get(stored.plan["link_id"])
     assert (claims.account_id, claims.expires_at) == (account_id, link.expires_at.replace(microsecond=0))
 
@@ -326,8 +326,9 @@ def test_a_cancelled_plan_is_gone_and_the_attempt_is_on_the_debtors_timeline(ser
 
 
 def test_an_offer_not_accepted_yet_has_no_checkout_to_go_to(services, handler, provider):
-    # Given an offer, and its acceptance token put on the pay route
-    _, plan_id, token = offered(services)
+    # Given an offer, and an authentic pay token for it before it is accepted
+    account_id, plan_id, _ = offered(services)
+    token = services.plan_tokens.issue(account_id, plan_id, NOW + timedelta(days=3), purpose=PAY)
     base = f"https://pay.rapport.example/pay/plans/{plan_id}/pay"
     # When it is opened / Then it is refused, and no checkout is opened
     answer = visit(handler, f"{base}?token={token}")
@@ -338,7 +339,7 @@ def test_an_offer_not_accepted_yet_has_no_checkout_to_go_to(services, handler, p
 def test_a_link_for_a_plan_that_does_not_exist_is_not_found(services, handler):
     # Given an authentic token for a plan never offered
     account_id, _, _ = accepted(services)
-    token = services.plan_tokens.issue(account_id, "PLnosuchplan", NOW + timedelta(days=30))
+    token = services.plan_tokens.issue(account_id, "PLnosuchplan", NOW + timedelta(days=30), purpose=PAY)
     # When it is opened / Then it is not found
     answer = visit(handler, f"https://pay.rapport.example/pay/plans/PLnosuchplan/pay?token={token}")
     assert (answer["statusCode"], json.loads(answer["body"])["reason"]) == (404, "unknown_plan")
@@ -384,9 +385,18 @@ def test_another_plans_link_is_refused(services, handler):
     _, plan_id, _ = accepted(services)
     _, _, other_pay_url = accepted(services)
     other_token = parse_qs(urlsplit(other_pay_url).query)["token"][0]
-    # When one plan's token is used on the other's route / Then it is refused
+    # When one plan's token is used on the other's route / Then it is refused: the signature binds the plan
     answer = visit(handler, f"https://pay.rapport.example/pay/plans/{plan_id}/pay?token={other_token}")
-    assert (answer["statusCode"], json.loads(answer["body"])["reason"]) == (403, "token_for_another_plan")
+    assert (answer["statusCode"], json.loads(answer["body"])["reason"]) == (403, "bad_signature")
+
+
+def test_the_acceptance_link_does_not_open_the_pay_link(services, handler):
+    # Given a plan offered with its acceptance link, and accepted
+    account_id, plan_id, _ = accepted(services)
+    acceptance = services.plan_tokens.issue(account_id, plan_id, NOW + timedelta(days=3), purpose=ACCEPT)
+    # When the acceptance token is used on the pay route / Then it is refused: its purpose is signed
+    answer = visit(handler, f"https://pay.rapport.example/pay/plans/{plan_id}/pay?token={acceptance}")
+    assert (answer["statusCode"], json.loads(answer["body"])["reason"]) == (403, "bad_signature")
 
 
 def test_a_link_past_its_plans_link_expiry_is_refused(services, handler):
