@@ -24,6 +24,31 @@ def _rand(cents: int) -> float:
     return round(cents / 100, 2)
 
 
+def _not_analysed(inbound: list[ContactModel], audit: list[AuditModel]) -> dict[str, int]:
+    """Why a reply carries no analysis: an opt-out honoured on receipt (no step needs to read it), a reply
+    without words (a voice note, a photo), one that came while its journey was busy between two steps
+    (both go to the agents' worklist), or one a journey was given and did not read (a defect)."""
+    received = {
+        entry.inputs.get("reply_id"): entry.inputs
+        for entry in audit
+        if entry.action == "reply_received" and entry.inputs
+    }
+    reasons: Counter[str] = Counter()
+    for contact in inbound:
+        if contact.intent:
+            continue
+        taken = received.get(contact.contact_id)
+        if taken is not None and taken.get("opt_out"):
+            reasons["opt_out_honoured_on_receipt"] += 1
+        elif contact.attachment and not (contact.text or "").strip():
+            reasons["without_words"] += 1
+        elif taken is not None and not taken.get("resumed") and not taken.get("started"):
+            reasons["journey_busy_so_queued_for_a_person"] += 1
+        else:
+            reasons["not_read_by_a_journey"] += 1
+    return dict(reasons.most_common())
+
+
 def build_report(
     cloud: Any,
     debtors: Any,
@@ -88,6 +113,7 @@ def build_report(
             "received": len(inbound),
             "by_intent": dict(Counter(c.intent or "not_analysed" for c in inbound).most_common()),
             "by_sentiment": dict(Counter(c.sentiment or "not_analysed" for c in inbound).most_common()),
+            "not_analysed_by_reason": _not_analysed(inbound, audit),
             "vulnerable": sum(1 for c in inbound if c.vulnerable),
             "intent_agrees_with_label": round(agreed / len(judged), 3) if judged else None,
             "intent_judged": len(judged),

@@ -52,6 +52,17 @@ def test_messages_deliveries_and_replies_are_reported_per_channel(report):
     assert sum(messages["replies_by_channel"].values()) == report["replies"]["received"] > 0
 
 
+def test_every_reply_is_analysed_or_the_report_says_why_not(report):
+    # A reply without analysis is accounted for by its reason, and no journey leaves a reply it was given
+    # unread: only opt-outs honoured on receipt and replies a person reads go without
+    replies = report["replies"]
+    not_analysed = replies["not_analysed_by_reason"]
+    assert sum(not_analysed.values()) == replies["by_intent"].get("not_analysed", 0)
+    assert set(not_analysed) <= {
+        "opt_out_honoured_on_receipt", "without_words", "journey_busy_so_queued_for_a_person"
+    }, not_analysed
+
+
 def test_the_schedule_tells_how_late_its_most_overdue_reaction_is():
     from rapport_local.debtors import _Schedule
 

@@ -488,8 +488,15 @@ class Deliveries:
 
 class Worklist:
     def add(self, account_id: str, reason: str, journey_id: str | None, at: datetime, queue: str = "agents") -> None:
+        """Put an account before a person. The key orders the queue by time; the account and the reason in it
+        keep two items raised at one instant (a reply with a photo that came while its journey was busy)
+        apart, and make the same item raised twice one item."""
         WorklistModel(
-            queue, f"{at.isoformat()}#{account_id}", account_id=account_id, reason=reason, journey_id=journey_id
+            queue,
+            f"{at.isoformat()}#{account_id}#{reason}",
+            account_id=account_id,
+            reason=reason,
+            journey_id=journey_id,
         ).save()
 
 

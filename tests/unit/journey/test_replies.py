@@ -118,6 +118,19 @@ def test_a_reply_while_the_journey_is_busy_between_steps_goes_to_the_worklist(se
     assert [(w.reason, w.journey_id) for w in WorklistModel.query("agents")] == [("reply_while_journey_busy", "J1")]
 
 
+def test_a_photo_that_comes_while_the_journey_is_busy_keeps_both_of_its_worklist_items(services):
+    # Given a journey between two steps
+    save_account()
+    JourneyModel(ACCOUNT_ID, "J1", campaign="weekly", started_at=NOW, status="running").save()
+    # When the debtor sends a captioned photo at that instant
+    take_replies(services, [_reply("My payslip", Channel.WHATSAPP, attachment="image", attachment_id="m-3")])
+    # Then a person is asked both to read the reply and to look at the photo: neither item hides the other
+    assert sorted(w.reason for w in WorklistModel.query("agents")) == [
+        "reply_while_journey_busy",
+        "reply_with_attachment",
+    ]
+
+
 def test_a_voice_note_is_stored_and_read_by_a_person_while_the_journey_waits_on(services):
     # Given a journey waiting for a response
     save_account()
