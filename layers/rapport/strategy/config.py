@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from rapport.messaging.templates.models import TemplateId
 from rapport.models.enums import Channel, Jurisdiction, Segment, Tone
 from rapport.payments.plans import PayDay, PlanFrequency, SassaGrant, pay_day_carries
 
@@ -85,6 +86,16 @@ class SegmentRule(_Strict):
     max_months_late: int | None = None
 
 
+def _known_templates(templates: list[str] | None) -> list[str] | None:
+    """A template a treatment sends must be one the catalogue has: a misspelt name is refused when the
+    client file is read (at synth, and when the local cloud starts), not at the first send."""
+    unknown = [name for name in templates or [] if name not in TemplateId.__members__.values()]
+    if unknown:
+        known = ", ".join(sorted(TemplateId))
+        raise ValueError(f"unknown template(s) {', '.join(unknown)}; the catalogue has {known}")
+    return templates
+
+
 class Treatment(_Strict):
     """How a segment is treated: channel order, tone, template per attempt, timings, offers."""
 
@@ -101,6 +112,7 @@ class Treatment(_Strict):
     plan_frequency: InstalmentFrequency | None = None
 
     _plan_pay_day = field_validator("plan_pay_day")(_valid_pay_day)
+    _templates = field_validator("templates")(_known_templates)
 
     @field_validator("channels")
     @classmethod
@@ -117,6 +129,8 @@ class TreatmentOverride(_Strict):
     reply_timeout: timedelta | None = None
     offer_plan: bool | None = None
     settlement_discount_bps: int | None = None
+
+    _templates = field_validator("templates")(_known_templates)
 
 
 class Variant(_Strict):

@@ -27,6 +27,18 @@ def test_a_bad_client_file_lists_every_problem(tmp_path: Path):
     assert "client_id" in message and "timezone" in message and "strategy" in message
 
 
+def test_a_misspelt_template_is_refused_when_the_client_file_is_read(tmp_path: Path):
+    # Given the example client with one treatment naming a template the catalogue lacks
+    text = (CLIENTS / "acme-za.toml").read_text()
+    assert text.count('templates = ["first_notice", "reminder"]') == 1
+    path = tmp_path / "typo.toml"
+    path.write_text(text.replace('templates = ["first_notice", "reminder"]', 'templates = ["first_notice", "remider"]'))
+    # When it is read / Then it is refused, naming the template and the ones that exist
+    with pytest.raises(ClientConfigError) as error:
+        load_client_config(path)
+    assert "unknown template(s) remider" in str(error.value) and "final_reminder" in str(error.value)
+
+
 def test_a_variant_overrides_only_what_it_names():
     config = load_client_config(CLIENTS / "acme-za.toml")
     champion = config.treatment(Segment.NEEDS_HELP, "champion")
