@@ -20,7 +20,11 @@ from dataclasses import dataclass
 _CONTRAST_OPENERS = r"but|maar|however|though|although|otherwise|anders|except"
 _BOUNDARY = re.compile(rf"[.!?;\n]+\s*|,(?!\d)\s*|\s+-\s+|\s+(?=(?:{_CONTRAST_OPENERS})\b)")
 _CONTRAST_OPENING = re.compile(rf"^(?:{_CONTRAST_OPENERS})\b")
-_INSTEAD = re.compile(r"\b(?:instead|rather|in plaas daarvan|eerder)\b")
+# "Monday instead", and a day settled on: "so Tuesday it is", "let's say Friday".
+_INSTEAD = re.compile(
+    r"\b(?:instead|rather|in plaas daarvan|eerder)\b|^(?:so |ok |okay |then |right )?(?:[\w']+ ){1,3}it is\b|"
+    r"\b(?:let us|lets) (?:say|make it)\b"
+)
 _NEGATION = re.compile(
     r"\b(?:not|never|cannot|no(?! (?:problem|worries|stress|issue)\b)|nie|nooit|niks|geen|unable|"
     r"without|neither|nor|hardly|barely|angi\w*|ha ke)\b"

@@ -30,6 +30,14 @@ The rules, where English is ambiguous:
 - "Friday week", "Friday after next", "a week on Friday", "Vrydag oor 'n week" is the Friday a week
   after the coming one; "next weekend" is the Saturday of next week; "end of day" is today.
 - "end of the year", "year end", "einde van die jaar" is 31 December; "EOM" is month end.
+- Holidays by name are their day: Christmas Eve and Day, Boxing Day (the Day of Goodwill), New Year's Eve
+  and Day, and South Africa's public holidays (Human Rights Day 21 March, Freedom Day 27 April, Workers'
+  Day 1 May, Youth Day 16 June, Women's Day 9 August, Heritage Day 24 September, the Day of
+  Reconciliation 16 December). "before Christmas" is 24 December, like any "before"; "after Christmas" is
+  Christmas Day, unless the reply names the day after it ("after Christmas, on the 28th").
+- Time asked for counts from today: "give me 3 days", "give me a fortnight", "10 days from now", like "in
+  3 days" and "within two weeks".
+- A short weekday that opens the reply ("wed ill pay") is that weekday; "rn" after a sum is today.
 - isiZulu and Sesotho words for today, tomorrow and the weekdays are understood ("kusasa", "hosane",
   "ngoLwesihlanu"), as are the Setswana and isiXhosa weekdays ("ka Labotlhano", "ngoMvulo") and
   "rn" (right now) after a word of paying; so are "the following" weekday ("ngoLwesihlanu olandelayo",
@@ -325,7 +333,7 @@ _RULES: tuple[tuple[re.Pattern[str], str, Prefilter], ...] = tuple(
             r"\b(?:today|tonight|right now|now|this morning|this afternoon|this evening|later today|"
             r"vandag|vanaand|vanmiddag|vanoggend|nou|netnou|immediately|straks|namhlanje|namuhla|"
             r"end of (?:the |today'?s? )?day|eod|close of business|cob|"
-            r"lamuhla|kajeno|gompieno|(?:(?<=pay )|(?<=paying )|(?<=pay it )|(?<=paying it ))rn)\b",
+            r"lamuhla|kajeno|gompieno|(?:(?<=pay )|(?<=paying )|(?<=pay it )|(?<=paying it )|(?<=\d ))rn)\b",
             "today",
         ),
     )

@@ -307,7 +307,8 @@ _CUES: tuple[_Cue, ...] = (
         r"everything at once|in one go|at once|in full))|unable to pay|"
         r"cannot pay(?! (?:it |this |the )?(?:all|everything|in full|the full|at once|in one|(?:the )?whole|"
         r"this month|now|today|right now|at the moment|yet|this week|until|till|before))|"
-        r"not able to pay|will not be able to pay|no money|have no money|do not have (?:the |any )?money|"
+        r"not able to pay|will not be able to pay|no money(?! for (?:you|u|"
+        r"thieves|crooks))|have no money|do not have (?:the |any )?money|"
         r"have nothing(?! (?:to (?:say|add|discuss|hide|do with)|against|more to say))|broke|struggling|"
         r"battling|financial(?:ly)? (?:difficult\w*|trouble|problems|strain|"
         r"hardship|stress)|tough (?:time|times)|hard times|money is tight|things are tight|tight this month|"
@@ -325,10 +326,13 @@ _CUES: tuple[_Cue, ...] = (
     _cue(
         _Rank.PAYMENT_PLAN,
         # One instalment of a plan already running ("I missed the last instalment") is no request for one.
-        r"\b(?:instal+ments|(?<!\blast )(?<!\bmissed )(?<!\bnext )(?<!month's )(?<!\bmonths )instal+ment|"
-        r"paaiemente?|payment (?:plan|arrangement)|arrangements?|"
+        r"\b(?:instal+ments|(?:smaller|lower|reduced|lesser|new|an) instal+ment|"
+        r"instal+ment (?:plan|arrangement|agreement|of r ?\d)|(?:reduce|lower|drop|cut) (?:my |the )?instal+ment|"
+        r"paaiemente|(?:kleiner|laer|nuwe|'n) paaiement|paaiement (?:van r ?\d)|payment (?:plan|arrangement)|"
+        r"arrangements?|"
         r"arrange (?:a |an )?(?:payment|plan|something|to pay)|arranged (?:with|to pay)|reeling|ooreenkoms|"
-        r"betalingsplan|afbetaal|afbetaling|split|smaller amounts|small amounts|bit by bit|little by little|"
+        r"betalingsplan|(?<!\bis )(?<!\breeds )(?<!\bklaar )(?<!\bal )(?<!\bheeltemal )afbetaal|"
+        r"afbetaling|split|smaller amounts|small amounts|bit by bit|little by little|"
         r"part payments?|partial payments?|in parts|stukkie vir stukkie|"
         r"pay (?:it |this |the balance |the debt )?off (?:in(?! full)|over|slowly|bit|monthly|weekly|with)|"
         r"(?:set up|setup|arrange|sign|put me on|want|like|apply for|start|open) (?:a |an )?(?:debit|"
@@ -450,7 +454,12 @@ _CUES: tuple[_Cue, ...] = (
         r"go through|clear|be paid|be transferred)\b",
         unless_before=_NEGATION_BEFORE,
     ),
-    _cue(_Rank.PAID_ALREADY, r"\b(?:i have|i've|we have) been paying\b|\bek betaal al\b"),
+    # "I have been paying R500 every month as agreed"; paying for two years is the account's history.
+    _cue(
+        _Rank.PAID_ALREADY,
+        r"\b(?:i have|i've|we have) been paying\b(?! (?:[\w']+ ){0,4}?for (?:\d+|a|two|three|four|five|six|"
+        r"many|several|the last|the past) (?:years?|months?))|\bek betaal al\b",
+    ),
     _cue(_Rank.PAYMENT_PLAN, r"\b(?:betalings?|betaal)(?:ooreenkoms|plan|reeling)\w*"),
     _cue(
         _Rank.DISPUTE,
@@ -1234,7 +1243,7 @@ _CUES: tuple[_Cue, ...] = (
     _cue(
         _Rank.DISPUTE,
         r"\b(?:(?:madi|chelete|tjhelete|tshelete|palo|mali|imali|lemali|balance|bhalansi)\b "
-        r"(?:[\w']+ ){0,3}?(?:nepagale|nepahale|fosagetse|fosahetse|fosahaletse|ayilunganga|ayilungile|"
+        r"(?:[\w']+ ){0,5}?(?:nepagale|nepahale|fosagetse|fosahetse|fosahaletse|ayilunganga|ayilungile|"
         r"ayichanekanga|ayiqondile)|"
         r"(?:andityali|angikweleti|andikweleti|ga ke kolote|ha ke kolote) (?:kangaka|kangako|kangakana|"
         r"lento|lokhu|le mali|lemali|imali engaka|mali engaka|se kalo|tse kalo))\b",
@@ -1325,6 +1334,166 @@ _CUES: tuple[_Cue, ...] = (
         r"\b(?:now|today|this month|first|upfront|up front)\b[^.?!]{0,40}?\b(?:pay|settle|clear|do) "
         r"(?:off )?(?:the rest|the balance|the remainder|what is left|the remaining)\b(?! (?:now|today))",
     ),
+    # Found on the eleventh fresh set (replies_fresh_m.jsonl, vehicle finance and personal loans), after its
+    # first run, by kind.
+    # Unable to pay in Setswana and Sesotho ("ga ke kgone go duela"), and paying a little every month
+    # ("bonnye kgwedi nngwe le nngwe", isiXhosa "inyanga nganye").
+    _cue(
+        _Rank.HARDSHIP,
+        r"\b(?:ga|ha) (?:ke|re) (?:kgone|khone|kgona|khona) (?:go|ho) (?:(?:e|o|di|le|a) )?(?:duela|lefa|"
+        r"patala|lefella|duelela)\b",
+    ),
+    _cue(
+        _Rank.PAYMENT_PLAN,
+        r"\b(?:kgwedi (?:nngwe le nngwe|enngwe le enngwe|le kgwedi)|(?:go|ho) (?:duela|lefa) bonnye|"
+        r"inyanga nganye|isixa esincinci)\b",
+    ),
+    # How much is still owed in Setswana and Sesotho: "ke sa kolota madi a le kae?".
+    _cue(_Rank.BALANCE_QUERY, r"\bkolota (?:[\w']+ ){0,3}?(?:a|e|tse|di) le kae\b"),
+    # Arrears moved or spread: "can I add the arrears to the end of the loan?", "spread the arrears over the
+    # remaining term", "a payment holiday, then I catch up over half a year".
+    _cue(
+        _Rank.PAYMENT_PLAN,
+        r"\b(?:add (?:the |my )?(?:arrears|missed (?:instal\w*|payments?)) (?:on )?to (?:the end|my loan|the loan|"
+        r"the balance|the term)|(?:arrears|missed (?:instal\w*|payments?)) (?:be |to be |get )?added (?:on )?to "
+        r"the end|spread (?:the |my )?(?:arrears|amount|balance|debt|shortfall|payments?) "
+        r"(?:[\w']+ ){0,2}?over|payment holiday|catch up (?:over|in|across) |(?:arrears|missed instal\w*) "
+        r"(?:to|at) the end)",
+    ),
+    # A running debit order reported as gone off: "the debit order ran on the 1st like every month".
+    _cue(
+        _Rank.PAID_ALREADY,
+        r"\b(?:debit order|stop order|deduction|instal\w*) (?:ran|has run|was run|went off|came off|was taken|"
+        r"was deducted)\b|^(?:the )?payment (?:was )?(?:made|done|sent)\b|"
+        r"\b(?:is|het|reeds|klaar|al) (?:reeds |klaar |al |heeltemal )?afbetaal\b",
+        unless_before=_PAST_CONTEXT,
+    ),
+    # Refusals: walking away from the debt, "come take the car then", "I'm done paying", "no money for you",
+    # "I'm not paying the rest".
+    _cue(
+        _Rank.REFUSAL,
+        r"\b(?:walk(?:ing)? away from (?:this|the|my) (?:debt|loan|account|contract)|"
+        r"(?:come|go ahead and|just) (?:and )?(?:take|fetch|collect) (?:the|my|your) (?:car|bakkie|vehicle|"
+        r"furniture|tv|goods)|(?:bank|you) can (?:have|keep|take) (?:the|my|your) (?:car|bakkie|vehicle)|"
+        r"(?:i am|we are) done paying\W*$|no (?:money|cent|rand|cash) for (?:you|u|thieves|crooks)|"
+        r"(?:i am|we are) not paying (?:the rest|any ?more|another (?:cent|rand)|a (?:cent|rand) more))",
+    ),
+    # Disputes: a figure called too high, a mistake, a warranty promised as included, arrears that cannot
+    # add up, a balance left after the car was taken back ("hoekom is daar nog 'n balans as die kar
+    # teruggeneem is?"), interest that does not match the contract ("die rente klop nie met my kontrak nie").
+    _cue(
+        _Rank.DISPUTE,
+        r"\b(?:(?:shortfall|amount|balance|figure|claim|arrears|interest|total|fees?)\b (?:[\w']+ ){0,4}?"
+        r"(?:is|are|was|were) (?:way |far |much |simply |just )?(?:too high|inflated|wrong|incorrect)|"
+        r"(?:this|that|it) (?:is|was|must be) a mistake|(?:must be|is|was) (?:a |an )?(?:error|mistake) on "
+        r"your (?:side|part)|"
+        r"(?:promised|told me|said) (?:that )?(?:the )?[\w' ]{0,30}?(?:was|is|would be) included|"
+        r"how can (?:the|my|this) (?:arrears|balance|amount|account|debt|total) be\b|"
+        r"(?:why|hoekom) (?:is there|is daar) (?:still|nog) (?:a|'n) (?:balance|balans|shortfall|tekort)|"
+        r"(?:klop|stem) nie (?:met|ooreen)|"
+        r"(?:repossessed|teruggeneem|voluntary surrender|handed (?:the car|it|the vehicle) back)\b"
+        r"[^?]{0,60}\b(?:still owe|why|hoekom|shortfall|too high)\b)",
+    ),
+    _cue(_Rank.DISPUTE, r"\b(?:makes no sense|does not make (?:any )?sense|maak nie sin nie)\b", weak=True),
+    # Not the person: "not the guy you're after", "wrong WhatsApp, sorry".
+    _cue(
+        _Rank.WRONG_PERSON,
+        r"\b(?:not the (?:guy|person|man|lady|woman|one|oke|ou) (?:you are|you're|u are) (?:after|looking for|"
+        r"searching for|trying to (?:reach|get))|wrong (?:whatsapp|cell|cellphone|email|e-mail|address|chat))\b",
+    ),
+    # Told that contact is not allowed (debt review, a lawyer), and "I don't want messages any more" in
+    # Afrikaans.
+    _cue(
+        _Rank.OPT_OUT_EXPLICIT,
+        r"\b(?:(?:not|no longer) allowed to (?:contact|call|phone|sms|message|harass) (?:me|us)|"
+        r"(?:have )?no right to (?:contact|call|phone|sms) (?:me|us)|"
+        r"wil (?:nie meer|geen) (?:[\w']+ )?(?:boodskappe|sms'e|smse|oproepe|e-?posse) (?:meer )?(?:ontvang|"
+        r"kry|he) nie)\b",
+    ),
+    # What it takes to settle, asked: "what I'd need to pay to settle the car", "balloon payment included?".
+    _cue(
+        _Rank.BALANCE_QUERY,
+        r"\b(?:(?:what|how much) (?:[\w']+ ){0,3}?(?:need|have|has) to (?:pay|be paid) to (?:settle|clear|close|"
+        r"pay off)|(?:balloon|residual) (?:payment|amount) (?:is |was )?included)\b",
+    ),
+    # A call asked for with a time or to go through the account: "a call during office hours would help",
+    # "go through it with someone".
+    _cue(
+        _Rank.CALLBACK,
+        r"\b(?:(?:a |phone |telephone )?call (?:during|in|after|before) (?:office|business|working) hours|"
+        r"go (?:through|over) (?:it|this|the (?:account|statement|figures)) with (?:someone|somebody|"
+        r"a person|an agent|a consultant|you)|(?:someone|somebody|an agent|a consultant) (?:to )?go (?:through|"
+        r"over) (?:it|this|the [\w']+|my [\w']+) with (?:me|us))\b",
+    ),
+    # Asking to be called in Setswana and Sesotho with "bitsa" ("ke kopa o mpitse ka mogala"); not the person
+    # in Setswana, Sesotho and isiZulu ("ga se nna motho yo lo mo batlang", "angiyena umuntu enimfunayo").
+    _cue(_Rank.CALLBACK, r"\b(?:\w*mpitse|\w*mpiletse)\b|\bka (?:mogala|mohala)\b"),
+    _cue(
+        _Rank.WRONG_PERSON,
+        r"\b(?:(?:ga|ha) se nna (?:motho|yo|eo|enwa)|angiyena|andinguye|andiyena|asingomntu)\b",
+    ),
+    # Refusals: "forget it", "vergeet dit, julle kry niks".
+    _cue(
+        _Rank.REFUSAL,
+        r"^\W*forget (?:it|about it)\b|\bforget (?:it|about it)\W*$|\bvergeet (?:dit|daarvan)\b|"
+        r"\b(?:julle|jy|u|you) kry niks\b",
+    ),
+    # A charge for what never happened: "charged for a tracker that was never fitted", "a repossession fee
+    # when the car was never taken", "how can there still be an amount owing?"; never had a loan with them
+    # ("ek het nog nooit 'n lening by julle gehad nie").
+    _cue(
+        _Rank.DISPUTE,
+        r"\b(?:(?:charg\w*|bill\w*|invoic\w*)(?: me| us)? for (?:a|an|the|my) (?:[\w']+ ){0,3}?(?:that|which) "
+        r"(?:was|were|got|had been) never (?:fitted|installed|delivered|received|ordered|used|taken|done|"
+        r"activated|provided|rendered|supplied|requested|signed)|"
+        r"(?:fee|charge|charges|interest)\b (?:[\w']+ ){0,4}?when (?:the|my|i) (?:[\w']+ ){0,3}?(?:was |were |"
+        r"have |had )?never\b|"
+        r"how can there (?:still )?be (?:an? )?(?:amount|balance|debt|shortfall)|"
+        r"nooit (?:[\w']+ ){0,4}?(?:gehad|geneem|oopgemaak|aangegaan|geteken|gekoop|aansoek gedoen) nie)",
+    ),
+    # Nothing left: "I have literally R0 in my account", "my geld is op".
+    _cue(
+        _Rank.HARDSHIP,
+        r"\b(?:(?:have|got|with) (?:literally |exactly |only )?r ?0 (?:in|left)|"
+        r"(?:my|ons|die) geld is (?:op|klaar)\b)",
+    ),
+    # Paid, told by the money's path: "debit went through this morning", "wire went out Monday", "arrears
+    # cleared yesterday via internet banking", "ek het klaar gepay".
+    _cue(
+        _Rank.PAID_ALREADY,
+        r"\b(?:(?:debit|wire|transfer|eft|deposit|payment|money) (?:went|has gone|was sent|has been sent) "
+        r"(?:through|out|off)|"
+        r"(?:arrears|balance|account|amount|debt) (?:was |were |has been |have been )?(?:cleared|settled|"
+        r"paid up|paid) (?:yesterday|today|this morning|last|on|via|through|by|in full)|"
+        r"(?:het|is) (?:klaar |reeds |al )?(?:gepay|ge-pay|gebetaal))\b",
+        unless_before=_PAST_CONTEXT,
+    ),
+    # Paying when the salary comes in, said in Afrikaans with the verb first: "wanneer my salaris inkom,
+    # betaal ek"; an instalment or debit order that will go off, money moved in for it.
+    _cue(
+        _Rank.PROMISE,
+        r"(?:^|,\s*|\bdan\s+)betaal ek\b(?! (?:al|reeds|klaar)\b)|"
+        r"\b(?:instal\w*|debit order|deduction|payment) will (?:go off|go through|be (?:deducted|taken|paid|"
+        r"collected))\b|\b(?:moved|put|transferred) (?:the )?money (?:into|in) (?:the|my) account\b",
+    ),
+    # What settling early saves: "if I settle now, what interest do I save?".
+    _cue(
+        _Rank.BALANCE_QUERY,
+        r"\b(?:(?:what|how much) (?:interest|amount|discount|money)? ?(?:do|would|will|can|could) (?:i|we) "
+        r"save)\b",
+    ),
+    # Proof demanded before any payment: "send me the auction results before I pay anything"; "do not contact
+    # me again" in Afrikaans said with "moet ... nie".
+    _cue(
+        _Rank.DISPUTE,
+        r"\b(?:before|until|till) (?:i|we) (?:will |can )?pay (?:anything|a cent|another cent|a thing|one cent|"
+        r"a single cent)\b",
+    ),
+    _cue(
+        _Rank.OPT_OUT_EXPLICIT,
+        r"\bmoet (?:my|ons) (?:asseblief )?nie (?:weer |meer |ooit )*(?:kontak|bel|sms|skakel|boodskappe stuur|"
+        r"whatsapp) nie\b",
+    ),
 )
 
 _PAY_WORD = PAYING
@@ -1349,6 +1518,7 @@ _PLAN_STATUS_QUESTION = re.compile(
     r"\bwhen (?:is|does|will) (?:my|the) (?:next )?(?:debit order|deduction|debit|payment|instal\w*) "
     r"(?:go(?:ing)? off|come off|coming off|be taken|be deducted|go through|going through|run|due)\b|"
     r"\bwanneer (?:gaan|is) my (?:volgende )?(?:debietorder|aftrekking|paaiement)\b|"
+    r"\bhoeveel (?:paaiemente|betalings|maande) (?:is |bly )?(?:nog )?(?:oor|oorblywend|uitstaande)\b|"
     r"\b(?:how much|what) is my (?:monthly )?(?:instal\w*|payment)\b|"
     r"\b(?:hoeveel|wat) is my (?:maandelikse )?(?:paaiement|betaling)\b"
 )
@@ -1396,8 +1566,11 @@ _IRONY = re.compile(
     r"\b(?:pigs (?:will |might |can |would )?fly|as if (?:i|we)\b|(?:yeah|yah|ja|ya|oh) right\b|dream on|"
     r"in your dreams|not in (?:a million|a hundred|this) (?:years|lifetime|life)|over my dead body|"
     r"good luck (?:with that|getting|trying)|(?:like|as if) that (?:will|is going to|would) (?:ever )?happen|"
-    r"that will be the day|hell no|when hell freezes over|(?:win|won|hit|wins) the (?:lotto|lottery|jackpot|"
-    r"powerball|sweepstakes)|die lotto (?:wen|when)|my ship comes in)\b"
+    r"that will be the day|hell no|you wish\W*$|(?:after|when|once) i (?:buy|get) (?:my|a) (?:yacht|ferrari|"
+    r"lambo\w*|mansion|private jet|jet)|when hell freezes over|(?:win|won|hit|wins) the (?:lotto|lottery|"
+    r"jackpot|powerball|sweepstakes)|die lotto (?:wen|when)|my ship comes in)\b|"
+    # An eye roll says the words around it are not meant.
+    r"\U0001F644"
 )
 # A figure quoted against another ("you say R3 400 but my statement said R1 900") disputes the balance.
 _FIGURE = re.compile(r"\br ?(\d[\d ,.]*\d|\d)")

@@ -8,19 +8,19 @@ file) for the rules alone, the model alone and the combination, chooses the comb
 trains on every file and writes ``learned_weights.json`` beside `learned.py`. Training is pure Python
 with a fixed seed, so the same data and rules give the same weights, byte for byte.
 
-Why the rules' first sight matters. The current rules score 1.000 on every labelled file because they
-were tuned on all of them, so cross-validation with today's rules says nothing about unseen wording:
-any threshold reaches full recall and the policy would always keep the rules. An honest stand-in
-exists: ``tests/unit/analysis/first_sight_readings.jsonl`` holds, for every fresh file
-(``replies_fresh_*.jsonl``: A to F, H, I and J), what the rules said the first time they met each file,
-at the last committed rules version before that file was written (fresh A and B by the rules of commit
-ebaf888, C and D by 1935e88, E and F by 3f3da48, H by 9ba6cae, I by b2995fa, J by 1b47f25): intent,
-confidence, cue candidates, vulnerability reasons and the intent the rules give when told the reply is
-vulnerable. They were made once, by running each commit's own rules (its ``layers/rapport/analysis``
-exported from git) over the file it had not seen. For C, D, E, H, I and J they reproduce the
-first-run figures recorded in test_analysis_targets.py; A, B and F were first run by rules that were
-never committed, so their readings here come from an older version and are harsher. A new fresh file
-gets its readings the same way, from the commit before its rules were changed, before it is fitted.
+Why the rules' first sight matters. The current rules score 1.000 (or within a reply or two of it) on every
+labelled file because they were tuned on all of them, so cross-validation with today's rules says nothing
+about unseen wording: any threshold reaches full recall and the policy would always keep the rules. An
+honest stand-in exists: ``tests/unit/analysis/first_sight_readings.jsonl`` holds, for every fresh file
+(``replies_fresh_*.jsonl``: A to F and H to M), what the rules said the first time they met each file, at
+the last committed rules version before that file was written (fresh A and B by the rules of commit ebaf888,
+C and D by 1935e88, E and F by 3f3da48, H by 9ba6cae, I by b2995fa, J by 1b47f25, K by 662ee4b, M by
+fdd87f4): intent, confidence, cue candidates, vulnerability reasons and the intent the rules give when told
+the reply is vulnerable. They were made once, by running each commit's own rules (its
+``layers/rapport/analysis`` exported from git) over the file it had not seen. For C, D, E and H to M they
+reproduce the first-run figures recorded in test_analysis_targets.py; A, B and F were first run by rules
+that were never committed, so their readings here come from an older version and are harsher. A new fresh
+file gets its readings the same way, from the commit before its rules were changed, before it is fitted.
 Those readings are used twice:
 
 - to choose the policy: the vulnerability threshold and the intent fallback are chosen on the pooled
@@ -74,7 +74,13 @@ FIRST_SIGHT_FILE = "tests/unit/analysis/first_sight_readings.jsonl"
 # 0.9 and 0.95 a clear cue); each floor lets the model overrule the rules below one of those steps.
 # No floor falls between 0.3 and 0.4: the rules of the first-sight readings had no topic reading and
 # said 0.3 where today's rules guess a topic at 0.4, so the two are one case.
-_CONFIDENCE_FLOORS = (0.0, 0.45, 0.6, 0.8, 0.92, 1.01)
+#
+# The floors stop below 0.7, where the rules saw rival intents and chose between them by rank. That rank is
+# the order an agent must act in (an opt-out, a vulnerability, a dispute before a promise), a matter of
+# compliance rather than of guessing; a model fitted for accuracy may not reorder it. With eleven fresh
+# files the pooled figures once favoured letting it (floor 0.8), and it then read "I want to settle on
+# Friday, can you call me?" as a call and could have read a disputed debt as a promise.
+_CONFIDENCE_FLOORS = (0.0, 0.45, 0.6)
 _INTENT_MINIMUMS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 _THRESHOLDS = tuple(round(0.02 * step, 2) for step in range(1, 50))
 TARGET_RECALL = 0.95

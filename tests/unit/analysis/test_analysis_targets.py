@@ -99,6 +99,23 @@ committal answers and letters reported received; a routine check-up said with a 
 told as darkness, a business looted, maintenance that stopped, food on the table, job loss in isiXhosa
 and living off someone's grant; and a sum offered beside a stop request. Its figures here are therefore
 fitted, like the others'.
+
+replies_fresh_k.jsonl (300, by fresh_j's author, phrasings kept apart from fresh_j's) stayed sealed while
+fresh_j was fitted. At first sight local-rules-v7+learned-v4 scored 0.830 / 0.807 (of 57) / 0.950, and
+local-rules-v8+learned-v5, fitted to fresh_j, 0.880 / 0.877 / 0.900 (precision 0.878). Its misses were then
+fixed by kind in local-rules-v9+learned-v6: the plain negative present of paying and thanks in isiZulu,
+isiXhosa, Setswana and Sesotho, grants and pensions, statements and disputed sums in those languages;
+promises from the creditor's side ("you'll have your money"); holidays, "give me 3 days" and short weekdays
+as days; payments reported without a subject; do-not-call lists and contact in writing only; defiance.
+
+replies_fresh_l.jsonl and replies_fresh_m.jsonl (300 each, SMS, WhatsApp and email from a retail store-card
+book and from a vehicle-finance and personal-loan book; English, Afrikaans, isiZulu, isiXhosa, Setswana and
+Sesotho; 36 vulnerable each) were written by a fourth author who never saw the analyser, and scored once
+each by local-rules-v9+learned-v6: L 0.923 / 0.923 (of 65) / 0.972 (precision 0.897), every target met at
+first sight; M 0.880 / 0.873 (of 63) / 0.972 (precision 0.854). M was then fitted by kind in
+local-rules-v10+learned-v7 (an instalment of a running plan, arrears moved to the end of a loan, car-finance
+disputes, Setswana calls and inability, walking away from a debt, proof demanded before paying). L stays
+unseen: it is not a training file and guards a floor in test_analysis_unseen.py.
 """
 
 from pathlib import Path
@@ -122,6 +139,9 @@ LABELLED_FILES = [
     HERE / "replies_fresh_h.jsonl",
     HERE / "replies_fresh_i.jsonl",
     HERE / "replies_fresh_j.jsonl",
+    HERE / "replies_fresh_k.jsonl",
+    HERE / "replies_fresh_m.jsonl",
+    HERE / "unseen" / "replies_fresh_l.jsonl",
 ]
 
 
@@ -157,6 +177,9 @@ def test_heldout_set_is_large_and_covers_both_languages() -> None:
         ("replies_fresh_h.jsonl", 250),
         ("replies_fresh_i.jsonl", 250),
         ("replies_fresh_j.jsonl", 250),
+        ("replies_fresh_k.jsonl", 250),
+        ("replies_fresh_m.jsonl", 250),
+        ("unseen/replies_fresh_l.jsonl", 250),
     ],
 )
 def test_fresh_sets_are_large_varied_and_cover_every_intent(name: str, at_least: int) -> None:
