@@ -21,7 +21,8 @@ _NUMBER = r"(?P<number>\d{1,3}(?:[ ,.\u00a0]\d{3})+|\d+)(?:[.,](?P<cents>\d{1,2}
 # stays ZAR; a debtor's account currency (or the symbol found here) should set it once accounts abroad
 # are collected in their own currency.
 _CURRENCY_FIRST = re.compile(
-    rf"(?<![A-Za-z0-9])(?:R|ZAR|US\$|\$|\u00a3|\u20ac|USD|GBP|EUR)\s?{_NUMBER}", re.IGNORECASE
+    # isiZulu and isiXhosa put a noun prefix on the sum: "iR150", "i-R150".
+    rf"(?<![A-Za-z0-9])(?:i-?)?(?:R|ZAR|US\$|\$|\u00a3|\u20ac|USD|GBP|EUR)\s?{_NUMBER}", re.IGNORECASE
 )
 _CURRENCY_AFTER = re.compile(
     r"(?<![\w.,])(?P<number>\d{1,3}(?:[ ,.]\d{3})+|\d+)(?:[.,](?P<cents>\d{1,2}))?(?P<k>\s?k)?"
@@ -57,7 +58,8 @@ _NOT_OFFERED_BEFORE = re.compile(
     r"outstanding|only owed|skuld|was|were|of only|earn|earning|earns|salary|income|"
     r"(?<!\bu will )(?<!\byou will )(?<!\byou'll )(?<!\bu'll )(?<!\bshall )get|paid|received|"
     r"verdien|kry|from|than|grant|pension|pensioen|toelaag|uif|wages?|live on|living on|survive on|"
-    r"surviving on|leef van|lewe van|that'?s|thats|that is|which is)\s+(?:\w+\s+){0,2}$",
+    r"surviving on|leef van|lewe van|that'?s|thats|that is|which is|took|took out|borrowed|loan of|"
+    r"instead of (?:one |a |the )?(?:payment|lump sum|amount) of)\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE,
 )
 # "I have been paying R500 every month": what the debtor used to pay is history, not an offer.
@@ -80,9 +82,15 @@ _NEGATED_OFFER_BEFORE = re.compile(
     re.IGNORECASE,
 )
 # "$2,300 at once isn't doable for me": a sum refused after it is named.
+# "The R1 500 from January and the R800 top-up": a sum named as a loan taken is not offered.
+_LOAN_NAMED_AFTER = re.compile(
+    r"^\s*(?:loan\b|top-?up\b|from (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*(?!\s*(?:on|onwards)))",
+    re.IGNORECASE,
+)
 _REFUSED_AFTER = re.compile(
     r"^\s*(?:[\w']+\s+){0,3}?(?:(?:is not|isn'?t|is nie|was never) (?:really )?(?:doable|possible|"
-    r"manageable|affordable|feasible|realistic|an option)|is (?:way |far )?too much)\b",
+    r"manageable|affordable|feasible|realistic|an option)|is (?:way |far )?too much|"
+    r"(?:a month |per month |pm )?is all (?:i|we) (?:get|earn|have|receive))\b",
     re.IGNORECASE,
 )
 # "I can afford 200 pm": "pm" after a number that is no hour (13 or more), with words of offering before it,
@@ -233,6 +241,7 @@ def _candidates(text: str) -> list[_Candidate]:
             if not ceiling and (
                 _NEGATED_OFFER_BEFORE.search(before)
                 or _REFUSED_AFTER.match(text[end : end + 48])
+                or _LOAN_NAMED_AFTER.match(text[end : end + 24])
                 or _PAST_PAYMENT_BEFORE.search(before)
                 or (_NOT_OFFERED_BEFORE.search(before) and not _OFFER_BEFORE.search(before))
             ):

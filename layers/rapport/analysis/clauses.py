@@ -18,12 +18,15 @@ import re
 from dataclasses import dataclass
 
 _CONTRAST_OPENERS = r"but|maar|however|though|although|otherwise|anders|except"
-_BOUNDARY = re.compile(rf"[.!?;\n]+\s*|,(?!\d)\s*|\s+-\s+|\s+(?=(?:{_CONTRAST_OPENERS})\b)")
+# "Thanksgiving is tomorrow so I'll pay on Friday": "so" before a new subject opens a clause of its own.
+_BOUNDARY = re.compile(
+    rf"[.!?;\n]+\s*|,(?!\d)\s*|\s+-\s+|\s+(?=(?:{_CONTRAST_OPENERS})\b)|\s+(?=so (?:i|we|then i|then we)\b)"
+)
 _CONTRAST_OPENING = re.compile(rf"^(?:{_CONTRAST_OPENERS})\b")
 # "Monday instead", and a day settled on: "so Tuesday it is", "let's say Friday".
 _INSTEAD = re.compile(
     r"\b(?:instead|rather|in plaas daarvan|eerder)\b|^(?:so |ok |okay |then |right )?(?:[\w']+ ){1,3}it is\b|"
-    r"\b(?:let us|lets) (?:say|make it)\b"
+    r"\b(?:let us|lets) (?:say|make it)\b|^make it\b"
 )
 _NEGATION = re.compile(
     r"\b(?:not|never|cannot|no(?! (?:problem|worries|stress|issue)\b)|nie|nooit|niks|geen|unable|"
@@ -34,7 +37,8 @@ _NEGATION = re.compile(
 # Words of paying, shared by the rules that ask whether a clause is about paying.
 PAYING = re.compile(
     r"\b(?:pay|paying|payment|betaal|settle|settling|transfer|transferring|inbetaal|eft|oorbetaal|oorplaas|"
-    r"vereffen|deposit\w*|(?:debit|stop) order|deduct\w*|the money|die geld|\w*khokh\w*|lefa|r ?\d)\b"
+    r"vereffen|deposit\w*|(?:debit|stop) order|deduct\w*|the money|die geld|\w*khokh\w*|lefa|r ?\d|premium|"
+    r"go(?:es)? across|instal+ments?)\b"
 )
 
 
@@ -62,16 +66,19 @@ def split_clauses(normalised: str) -> list[Clause]:
     start = 0
     for boundary in _BOUNDARY.finditer(normalised):
         if boundary.start() > start:
-            clauses.append(_clause(normalised, start, boundary.start()))
+            clauses.append(_clause(normalised, start, boundary.start(), clauses[-1] if clauses else None))
         start = boundary.end()
     if start < len(normalised):
-        clauses.append(_clause(normalised, start, len(normalised)))
+        clauses.append(_clause(normalised, start, len(normalised), clauses[-1] if clauses else None))
     return clauses
 
 
-def _clause(normalised: str, start: int, end: int) -> Clause:
+def _clause(normalised: str, start: int, end: int, previous: Clause | None) -> Clause:
     text = normalised[start:end]
     contrastive = bool(_CONTRAST_OPENING.match(text) or _INSTEAD.search(text))
+    # "but the bank app is down so I'll try again on Monday": what follows a contrast with "so" is its end.
+    if previous is not None and previous.contrastive and text.startswith("so "):
+        contrastive = True
     return Clause(start=start, end=end, text=text, contrastive=contrastive)
 
 

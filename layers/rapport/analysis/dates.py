@@ -197,7 +197,12 @@ _HOLIDAYS: dict[str, tuple[int, int]] = {
     "day of reconciliation": (12, 16),
 }
 _AFTER = re.compile(r"\b(?:after|na)\s+(?:the\s+|die\s+)?$")
-_PAST_PREFIX = re.compile(r"(?:since|last|laas|verlede|sedert|ago|was|were|yesterday|gister)\s+$")
+# A day after these names no day to pay: a past one ("since Monday"), or how long a quote is valid ("a
+# settlement quote valid till the end of the month").
+_PAST_PREFIX = re.compile(
+    r"(?:since|last|laas|verlede|sedert|ago|was|were|yesterday|gister|valid (?:till|until|to|through|for))\s+"
+    r"(?:the\s+)?$"
+)
 
 # Each rule: a pattern, the name of the resolver and the prefilter that skips it when it cannot match.
 # Earlier rules claim their span first.
@@ -539,7 +544,7 @@ def find_day_mentions(
             if any(start < taken_end and taken_start < end for taken_start, taken_end in claimed):
                 continue
             claimed.append((start, end))
-            if _PAST_PREFIX.search(normalised[max(0, start - 12) : start]):
+            if _PAST_PREFIX.search(normalised[max(0, start - 24) : start]):
                 continue
             resolved = _resolve(kind, match, today, month_first=month_first)
             named = normalised[start:end]

@@ -179,8 +179,8 @@ _NOT_THIS_PERSON_NAMED = re.compile(
 # "I'll have it paid before the 15th", "going to have it all paid off by month end": a promise whose "paid"
 # is not a payment made.
 _FUTURE_PERFECT = (
-    r"\b(?:will|shall|going to|gonna) have (?:it|this|that|everything|all of it|the (?:balance|account|debt|"
-    r"amount|arrears)|my (?:account|balance))(?: all)? (?:paid|settled|cleared|sorted)(?: off| up)?\b"
+    r"\b(?:will|shall|going to|gonna) have (?:(?:it|this|that|everything|all of it|the (?:balance|account|debt|"
+    r"amount|arrears)|my (?:account|balance))(?: all)? )?(?:paid|settled|cleared|sorted)(?: off| up)?\b"
 )
 
 
@@ -241,7 +241,7 @@ _CUES: tuple[_Cue, ...] = (
         r"incorrect (?:amount|balance)|is incorrect|not correct|overcharg\w*|charged (?:me )?(?:twice|"
         r"double)|"
         r"double charged|do not agree|disagree|(?:was|been|already|i|we|it is|is) cancel+ed|cancel+ation|"
-        r"why am i (?:being |still )?(?:charged|billed)|still (?:being )?(?:charged|billed)|"
+        r"why am i (?:being |still )?(?:charged|billed)|(?<!interest )(?<!fees )still (?:being )?(?:charged|billed)|"
         r"(?:send|show|give) me proof|want proof|need proof|proof (?:of|that) (?:what )?i owe|"
         r"(?<!receipt to )(?<!receipts to )(?<!proof to )(?<!slip to )prove (?:it|that|i owe)|"
         r"do not owe|(?:owe|owe you|owe u) nothing|nothing to do with me|"
@@ -265,7 +265,8 @@ _CUES: tuple[_Cue, ...] = (
     _cue(_Rank.WRONG_PERSON, r"(?:\bwho is (?:this|that)\b|\bwie is dit\b)", weak=True),
     _cue(
         _Rank.PAID_ALREADY,
-        r"\b(?:i|we|ek|ons|have|had|already|just|has been|have been|was|were|it is|it has been|is)\s+"
+        r"\b(?<!will )(?<!shall )(?<!should )(?:i|we|ek|ons|have|had|already|just|has been|have been|was|were|"
+        r"it is|it has been|is)\s+"
         r"(?:already\s+|just\s+|also\s+|fully\s+)?(?:paid|settled|made (?:the |a )?payment|made payment|"
         r"transferred|deposited|cleared (?:it|this|that|everything|the (?:account|balance|debt|amount)|"
         r"my (?:account|debt))|done the payment|did the payment|did pay|did eft)\b",
@@ -326,7 +327,9 @@ _CUES: tuple[_Cue, ...] = (
     _cue(
         _Rank.PAYMENT_PLAN,
         # One instalment of a plan already running ("I missed the last instalment") is no request for one.
-        r"\b(?:instal+ments|(?:smaller|lower|reduced|lesser|new|an) instal+ment|"
+        r"\b(?:(?<!missed )(?<!both )(?<!outstanding )(?<!two )(?<!paid three )(?<!paid four )(?<!paid five )"
+        r"(?<!paid all )(?<!paid all the )instal+ments|(?:smaller|lower|reduced|lesser|new|an) "
+        r"instal+ment|"
         r"instal+ment (?:plan|arrangement|agreement|of r ?\d)|(?:reduce|lower|drop|cut) (?:my |the )?instal+ment|"
         r"paaiemente|(?:kleiner|laer|nuwe|'n) paaiement|paaiement (?:van r ?\d)|payment (?:plan|arrangement)|"
         r"arrangements?|"
@@ -482,7 +485,7 @@ _CUES: tuple[_Cue, ...] = (
         r"\b(?:(?:did not|never) (?:take|took|sign|signed|open|opened|apply|applied|authori[sz]e|agree to)|"
         r"illegal|unlawful|reckless (?:lending|credit)|(?:will|do|cannot) not accept (?:it|this|the|them|"
         r"these|that)|"
-        r"returned (?:the|it|my|everything)|account (?:was|is|has been) closed|closed the account|"
+        r"returned (?:the|it|my|everything)|account (?:was|is|has been) closed(?! off)|closed the account|"
         r"betwis\w*)\b",
         unless_before=_REQUEST_TO_CONFIRM,
     ),
@@ -585,8 +588,8 @@ _CUES: tuple[_Cue, ...] = (
         _Rank.PAYMENT_PLAN,
         r"\b(?:(?:r ?\d[\d ,.]*k?|\d[\d ,.]*k?|one|half|some|part) (?:now|today|first|vandag|nou) and "
         r"(?:then )?(?:r ?\d|\d|one|another|the other|the rest|the balance|half|die res)|"
-        r"(?:\d|two|three|four|five|six|twelve) (?:equal )?(?:payments|instalments|installments|parts|"
-        r"portions|paaiemente)\b)",
+        r"(?<!paid )(?<!made )(?<!missed )(?:\d|two|three|four|five|six|twelve) (?:equal )?(?:payments|instalments|"
+        r"installments|parts|portions|paaiemente)\b)",
     ),
     # Found on the second fresh set (replies_fresh_b.jsonl), after its first run, by kind.
     # Afrikaans perfect tense of a payment: "ek het die betaling Vrydag gemaak", "het die geld oorgeplaas".
@@ -1294,7 +1297,8 @@ _CUES: tuple[_Cue, ...] = (
     # A message seen: "I saw the message", "seen your sms".
     _cue(
         _Rank.ACKNOWLEDGE,
-        r"^(?:(?:ok|okay|hi|yes|ja)\W+)?(?:i |we )?(?:saw|have seen|seen|read|noted|got) (?:the|your|this|that|"
+        r"^(?:(?:ok|okay|hi|yes|ja)\W+)?(?:i |we )?(?:have |had )?(?:saw|seen|read|noted|got) (?:the|your|this|"
+        r"that|"
         r"ur) (?:message|sms|text|e-?mail|letter|notice|reminder|whatsapp)s?\W*$",
     ),
     # Paid, said without a subject or with the proof ready: "Settled! Check your records", "cleared it back
@@ -1494,9 +1498,145 @@ _CUES: tuple[_Cue, ...] = (
         r"\bmoet (?:my|ons) (?:asseblief )?nie (?:weer |meer |ooit )*(?:kontak|bel|sms|skakel|boodskappe stuur|"
         r"whatsapp) nie\b",
     ),
+    # Found on the thirteenth fresh set (replies_fresh_o.jsonl: micro-loans, funeral cover and insurance
+    # premiums), after its first run, by kind.
+    # Paying said in the present ("I'm paying the loan off as soon as the refund comes"), the loan that
+    # "gets paid tomorrow", a sum that "goes off to you on the 28th", money that "goes across on Tuesday".
+    _cue(
+        _Rank.PROMISE,
+        r"\b(?:(?:i am|we are) paying (?:it|this|that|the|my|you|u|off)\b|"
+        r"(?:loan|account|balance|debt|premium|it|arrears) (?:gets|will get|is getting) paid\b|"
+        r"(?:r ?\d[\d ,.]*|it|the money|payment|premium|instal\w*) (?:goes|will go|is going) (?:off|out|across|"
+        r"through|over) (?:to you )?(?:on|by|this|next|tomorrow|today|at))",
+        unless_before=_NEGATION_BEFORE,
+    ),
+    # Paid: wired or sent, a loan closed off, a premium debited ("the premium was debited on the 1st").
+    _cue(
+        _Rank.PAID_ALREADY,
+        r"\b(?:(?:i|we) (?:already |just )?(?:wired|sent|eft'?d) (?:the |my |you |u )?(?:money|payment|funds|"
+        r"amount|it|r ?\d)|"
+        r"(?:loan|account|debt|policy) (?:was|has been|is) (?:already )?closed(?: off)?\b(?! (?:by you|without)|"
+        r" because)|"
+        r"(?:premium|instal\w*|payment|debit order|amount) (?:was|has been|were) (?:already )?(?:debited|deducted|"
+        r"collected|taken off))",
+        unless_before=_PAST_CONTEXT,
+    ),
+    # Refusals: "list me at the credit bureau", "come fetch it yourself", "you're not getting paid", "see you
+    # in the small claims court", Setswana "ga ke na go duela" (I am not going to pay).
+    _cue(
+        _Rank.REFUSAL,
+        r"\b(?:(?:list|put) me (?:at|with|on) (?:the )?credit (?:bureau|bureaus|record)|"
+        r"come (?:and )?(?:fetch|get|take) it (?:yourself|yourselves)|"
+        r"(?:you are|you're|u are|youre) not getting (?:paid|a cent|anything|your money)|"
+        r"see you in (?:the )?(?:small claims |magistrate'?s? )?court|"
+        r"(?:ga|ha) (?:ke|re) na (?:go|ho) (?:duela|lefa|patala))\b",
+    ),
+    # Disputes: a loan never taken in Sesotho ("ha ke a kadima tjhelete ho lona"), a mistake of theirs, a
+    # double debit, a zero balance shown elsewhere, charges to explain after paying what was agreed, a sum
+    # called nonsense, "owe you a kidney".
+    _cue(
+        _Rank.DISPUTE,
+        r"\b(?:(?:ga|ha) (?:ke|re) a (?:kadima|adima|kadimang|adimang|nka|nkang)\b|"
+        r"(?:your|their) (?:mistake|error|fault|system'?s? (?:mistake|error|fault))|"
+        r"double[- ]?debit\w*|debited (?:me )?twice|(?:took|taken|deducted) (?:[\w']+ ){0,3}?twice|"
+        r"(?:shows|says|reflects|showing) (?:a |my )?(?:zero|nil|r ?0(?![\d,.])) ?(?:balance|owing|amount|due)|"
+        r"why (?:does|do|did) (?:your|the|this) (?:sms|message|letter|statement|email) say|"
+        r"(?:explain|justify) (?:these|those) (?:charges|fees|amounts|deductions)|"
+        r"(?:i |we )?(?:believe |think )?(?:i|we) (?:have )?paid (?:what was|what we|all that was|everything that "
+        r"was) agreed|"
+        r"(?:is|that is|it is|are) (?:complete |utter |total )?(?:nonsense|rubbish|ridiculous|daylight robbery|"
+        r"absurd)|owe (?:you )?a kidney|an arm and a leg)\b",
+    ),
+    # What a sum is made of: "R890, is that this month's premium plus arrears?".
+    _cue(
+        _Rank.BALANCE_QUERY,
+        r"\bis (?:that|this|it) (?:[\w']+ ){0,4}?(?:plus|including|incl|with|and) (?:the )?(?:arrears|interest|"
+        r"fees|premium|charges)\b[^.!]*\?",
+    ),
+    # Plans: skipping a month and paying double, a lower amount for a while, months in isiZulu
+    # ("ngezinyanga ezintathu"), one smaller monthly amount.
+    _cue(
+        _Rank.PAYMENT_PLAN,
+        r"\b(?:skip (?:this|a|one|the next) (?:month|payment|instal\w*|premium)|pay double (?:next|the following)|"
+        r"(?:instal\w*|payment|premium|debit order) (?:be |to be )?(?:moved|changed|reduced|lowered|dropped|"
+        r"brought down) to (?:a )?(?:lower|smaller|less)|"
+        r"(?:one|a) smaller (?:monthly )?(?:amount|payment|instal\w*)|"
+        r"ngezinyanga|ngeenyanga|ka dikgwedi)\b",
+    ),
+    # An instalment that will not happen this month, in English and Afrikaans ("the instalment won't
+    # happen", "die paaiement gaan nie moontlik wees nie").
+    _cue(
+        _Rank.HARDSHIP,
+        r"\b(?:(?:instal\w*|payment|premium|debit order) (?:will not|cannot|can not|is not going to) "
+        r"(?:happen|be possible|go through|be made|work)|"
+        r"(?:paaiement|betaling|premie) (?:gaan|sal) nie (?:moontlik )?(?:wees|gebeur|deurgaan) nie)\b",
+    ),
+    # Asking for a person or another number: "ke kopa go bua le mongwe", "call my other number".
+    _cue(
+        _Rank.CALLBACK,
+        r"\b(?:(?:go|ho) bua le (?:mongwe|motho|wena|lona)|call (?:me )?(?:on )?my (?:other|work|new|home|second) "
+        r"(?:number|phone|cell|line))\b",
+    ),
+    # Not the person: "I'm not who you think", "she was my tenant, she moved out".
+    _cue(
+        _Rank.WRONG_PERSON,
+        r"\b(?:not who you think|not the (?:person|one) you think|(?:was|is) my (?:tenant|lodger|boarder|"
+        r"flatmate|roommate|former tenant)|moved out (?:in|last|years|months|a while|long))\b",
+    ),
+    _cue(_Rank.OPT_OUT_EXPLICIT, r"\b(?:opt (?:me|us) out|verwyder (?:asseblief )?my (?:nommer|besonderhede|naam))\b"),
+    # Asking for a person in isiZulu ("ngicela ukukhuluma nomuntu, ngishayeleni"), the Sesotho "not the one
+    # you want" ("ha ke motho eo le mo batlang"), and "angeke ngikhokhe" (I will never pay).
+    _cue(
+        _Rank.CALLBACK,
+        r"\b(?:\w*(?:ngi|ndi)(?:shayel|fonel|fowunel|tsalel)eni|ukukhuluma no(?:muntu|mntu|mntu othile|"
+        r"muntu othile))\b",
+    ),
+    _cue(
+        _Rank.WRONG_PERSON,
+        r"\b(?:ga|ha) ke (?:se )?(?:nna )?motho (?:eo|yo|yoo|yona) (?:le|lo|o) (?:mo )?(?:batla|mmatla)\w*",
+    ),
+    _cue(_Rank.REFUSAL, r"\bangeke (?:ngi|ngiyi|ngizi)\w+"),
+    # Questions about what a policy or the interest costs: "is interest still being added?", "wat moet ek
+    # betaal om die polis weer aktief te kry?", "how much to get my policy active again?".
+    _cue(
+        _Rank.BALANCE_QUERY,
+        r"\b(?:is (?:the )?(?:interest|fees?|charges?) (?:still )?being (?:added|charged)|"
+        r"wat moet (?:ek|ons) betaal|(?:how much|what) (?:[\w']+ ){0,4}?(?:active|reinstated|back on) again|"
+        r"weer aktief)\b",
+    ),
+    # Disputes: a figure corrected ("the amount should be R320, not R1 320"), a fee promised away ("I was
+    # told the loan had no initiation fee"), a loan never fully paid out, never borrowed in Afrikaans.
+    _cue(
+        _Rank.DISPUTE,
+        r"\b(?:(?:amount|balance|it|total|figure) should (?:only )?be r ?\d|fix your (?:system|records|books)|"
+        r"(?:told|promised|said|assured)\b(?: [\w']+){0,6}? (?:no|free of|without) (?:an? )?(?:initiation |"
+        r"admin |service |monthly )?(?:fee|fees|charge|charges|interest)|"
+        r"never paid (?:me )?out|did not pay (?:me )?out|only paid (?:me )?out|"
+        r"only (?:got|received) r ?\d[\d ,.]* of (?:the )?r ?\d|"
+        r"nooit (?:[\w']+ ){0,4}?(?:geleen|gekoop|gekry) nie)",
+    ),
+    # Plans: stretching the loan over more months, "can it be three?" after a single sum.
+    _cue(
+        _Rank.PAYMENT_PLAN,
+        r"\b(?:stretch (?:the |my |this )?(?:loan|debt|payments?|balance|term|account) (?:over|out|across)|"
+        r"can (?:it|this|that) be (?:split into |in )?(?:two|three|four|five|six|2|3|4|5|6)(?: payments| parts|"
+        r" instal\w*)?\s*\?)",
+    ),
+    # Nothing beyond the grant or the pension: "R2 200 a month is all I get", "there's nothing extra".
+    _cue(
+        _Rank.HARDSHIP,
+        r"\b(?:is all (?:i|we) (?:get|earn|receive|have)|there is nothing (?:extra|spare|over|more))\b",
+    ),
+    # Calls not wanted again: "please don't call again", "do not call this US number again".
+    _cue(
+        _Rank.OPT_OUT_EXPLICIT,
+        r"\b(?:do not|never) (?:ever )?(?:call|phone|sms|text|contact|message|whatsapp|ring) (?:me |us )?"
+        r"(?:(?:on )?(?:this|my) (?:[\w']+ )?(?:number|phone|cell) )?(?:ever )?again\b",
+    ),
 )
 
 _PAY_WORD = PAYING
+_NEVER_ONE_OF_US = re.compile(r"never (?:even |ever )?(?:been|had|lived|opened|dealt|heard)\b")
 # "stop calling me at work, call after 5": a time or place for calls, which makes a "stop calling"
 # a request to be called differently rather than an objection to contact.
 _CONTACT_TIME = re.compile(
@@ -1566,7 +1706,8 @@ _IRONY = re.compile(
     r"\b(?:pigs (?:will |might |can |would )?fly|as if (?:i|we)\b|(?:yeah|yah|ja|ya|oh) right\b|dream on|"
     r"in your dreams|not in (?:a million|a hundred|this) (?:years|lifetime|life)|over my dead body|"
     r"good luck (?:with that|getting|trying)|(?:like|as if) that (?:will|is going to|would) (?:ever )?happen|"
-    r"that will be the day|hell no|you wish\W*$|(?:after|when|once) i (?:buy|get) (?:my|a) (?:yacht|ferrari|"
+    r"that will be the day|hell no|you wish\W*$|(?:zero|no|not a|fat) chance\b|"
+    r"(?:after|when|once) i (?:buy|get) (?:my|a) (?:yacht|ferrari|"
     r"lambo\w*|mansion|private jet|jet)|when hell freezes over|(?:win|won|hit|wins) the (?:lotto|lottery|"
     r"jackpot|powerball|sweepstakes)|die lotto (?:wen|when)|my ship comes in)\b|"
     # An eye roll says the words around it are not meant.
@@ -1743,6 +1884,13 @@ def _apply_clause_rules(
             if rank in spans and all(start < answer.start for start, _ in spans[rank]):
                 del spans[rank]
     standing = _standing_days(normalised, clauses, mentions)
+    # Not the person, with the reason: "wrong person, I've never even been to South Africa", "never had funeral
+    # cover with you, wrong person". Never having been there or had the product says who they are not; it
+    # disputes nothing of theirs.
+    if _Rank.WRONG_PERSON in spans and _Rank.DISPUTE in spans and all(
+        _NEVER_ONE_OF_US.match(normalised[start:end]) for start, end in spans[_Rank.DISPUTE]
+    ):
+        del spans[_Rank.DISPUTE]
     # History, then a commitment: "I paid last month but not this one, I'll pay on Friday".
     if _Rank.PAID_ALREADY in spans and _Rank.PROMISE in spans and standing:
         paid_end = max(end for _, end in spans[_Rank.PAID_ALREADY])

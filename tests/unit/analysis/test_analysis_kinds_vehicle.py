@@ -99,6 +99,41 @@ def analyse(text: str) -> ReplyAnalysis:
         ("If I pay it all now how much do I save?", Intent.BALANCE_QUERY),
         ("Please can someone go through the statement with me", Intent.CALLBACK_REQUEST),
         ("I saw your sms", Intent.ACKNOWLEDGE),
+        # Micro-loans, funeral cover and premiums (the thirteenth fresh set's kinds).
+        ("I'm paying the whole loan off when my bonus comes", Intent.PROMISE_TO_PAY),
+        ("The premium goes across on the 1st", Intent.PROMISE_TO_PAY),
+        ("Friday the loan gets paid, promise", Intent.PROMISE_TO_PAY),
+        ("By month end I'll have paid", Intent.PROMISE_TO_PAY),
+        ("I wired the money this morning", Intent.PAID_ALREADY),
+        ("That account was closed off in March", Intent.PAID_ALREADY),
+        ("The premium was deducted on the 7th, check again", Intent.PAID_ALREADY),
+        ("Put me on the credit bureau then, I'm already listed", Intent.REFUSAL),
+        ("Come and get it yourselves", Intent.REFUSAL),
+        ("Not a chance I'm paying that", Intent.REFUSAL),
+        ("Ga re na go duela sepe", Intent.REFUSAL),
+        ("Angeke ngiyikhokhe le mali", Intent.REFUSAL),
+        ("Ha re a kadima letho ho lona", Intent.DISPUTE),
+        ("You debited me twice this month", Intent.DISPUTE),
+        ("My banking app shows a zero balance with you", Intent.DISPUTE),
+        ("The total should be R450, not R4 500", Intent.DISPUTE),
+        ("The agent said there was no admin fee, now there is one?", Intent.DISPUTE),
+        ("You only paid out R900 of the R1 200 I applied for", Intent.DISPUTE),
+        ("Ek het nooit 'n polis by julle gekoop nie", Intent.DISPUTE),
+        ("Could I skip one premium and pay double in May?", Intent.PAYMENT_PLAN_REQUEST),
+        ("Can we stretch the loan over another year?", Intent.PAYMENT_PLAN_REQUEST),
+        ("One payment of R3 000 is too much, can it be three?", Intent.PAYMENT_PLAN_REQUEST),
+        ("Ngingakhokha ngezinyanga ezine?", Intent.PAYMENT_PLAN_REQUEST),
+        ("The fridge broke so the instalment won't happen this month", Intent.HARDSHIP),
+        ("Die premie gaan nie moontlik wees nie, die kar het gebreek", Intent.HARDSHIP),
+        ("Is interest still being charged on this?", Intent.BALANCE_QUERY),
+        ("How much to get the policy back on again?", Intent.BALANCE_QUERY),
+        ("Ke kopa go bua le motho", Intent.CALLBACK_REQUEST),
+        ("Ngicela ukukhuluma nomuntu", Intent.CALLBACK_REQUEST),
+        ("Please call me on my work number", Intent.CALLBACK_REQUEST),
+        ("He was my lodger, he moved out last year", Intent.WRONG_PERSON),
+        ("Wrong person, I've never lived in Gauteng", Intent.WRONG_PERSON),
+        ("Please never call me again", Intent.OPT_OUT),
+        ("Opt me out please", Intent.OPT_OUT),
     ],
 )
 def test_wordings_of_each_kind_are_recognised(text: str, intent: Intent) -> None:
@@ -118,6 +153,10 @@ def test_wordings_of_each_kind_are_recognised(text: str, intent: Intent) -> None
         ("Indlu yethu yakhukhulwa izikhukhula", "disaster"),
         ("These letters frighten me", "mental_distress"),
         ("Ke a lwala haesale ka Phatwe", "illness"),
+        ("I'm on crutches after I was injured on duty", "illness"),
+        ("Ek is my werk kwyt", "job_loss"),
+        ("My husband's family buried him last week, he passed suddenly", "bereavement"),
+        ("Their father stopped paying maintenance in June", "loss_of_income"),
     ],
 )
 def test_signs_of_each_kind_give_their_reason(text: str, reason: str) -> None:
@@ -133,11 +172,17 @@ def test_signs_of_each_kind_give_their_reason(text: str, reason: str) -> None:
         "Please send me a breakdown before the end of the week",
         "Let me go check my banking app",
         "Illl explain when you call me",
+        "I'd like to cancel my funeral policy",
+        "I work at a funeral parlour and will pay on Monday",
+        "I was at the clinic for my normal check-up",
+        "R400 loan and now I owe you a kidney",
+        "You're not getting paid",
     ],
 )
 def test_words_of_a_sign_used_for_something_else_are_no_sign(text: str) -> None:
-    """Given a breakdown of figures, "let me go check" or a typo beside "explain", when checked, then no
-    distress, job loss or illness is read."""
+    """Given a breakdown of figures, "let me go check", a typo beside "explain", a funeral policy or parlour,
+    a routine check-up, a kidney as a figure of speech or "you're not getting paid", when checked, then no
+    sign is read."""
     assert vulnerability_reasons(normalise(text)) == []
 
 
@@ -164,6 +209,9 @@ def test_ill_before_a_verb_of_explaining_is_i_will() -> None:
         ("thu ill pay", WEDNESDAY, date(2026, 12, 10)),
         ("paying R800 rn", WEDNESDAY, WEDNESDAY),
         ("Not Friday, the money comes on Monday. So Tuesday it is", WEDNESDAY, date(2026, 12, 15)),
+        ("The 18th is no good, make it the 21st", WEDNESDAY, date(2026, 12, 21)),
+        ("My birthday is tomorrow so I'll pay on Friday", WEDNESDAY, date(2026, 12, 11)),
+        ("Premium goes across on Tuesday, Monday is a holiday", WEDNESDAY, date(2026, 12, 15)),
     ],
 )
 def test_holidays_time_asked_for_and_short_forms_resolve(text: str, today: date, expected: date) -> None:
@@ -181,6 +229,7 @@ def test_holidays_time_asked_for_and_short_forms_resolve(text: str, today: date,
     [
         ("On the 20th you will get R650", 65_000),
         ("Ek sal Vrydag R450 betaal, ek is siek", 45_000),
+        ("Ndicela ukuhlawula iR200 ngenyanga", 20_000),
     ],
 )
 def test_sums_offered_from_the_creditors_side_or_before_an_afrikaans_verb_are_offers(

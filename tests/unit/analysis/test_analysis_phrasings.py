@@ -34,7 +34,9 @@ RECEIVED_AT = datetime.fromisoformat("2026-12-09T10:00:00+02:00")
         ("Going to pay later today", "promise_to_pay", "2026-12-09", None, False),
         ("Ek sal dit teen die einde van die week betaal", "promise_to_pay", "2026-12-11", None, False),
         ("Ek sal jou volgende Vrydag betaal", "promise_to_pay", "2026-12-18", None, False),
-        ("I'll make payment on the 3rd when SASSA pays", "promise_to_pay", "2027-01-03", None, True),
+        # Living on a grant is vulnerability, which every labelled set reads as hardship (data/README.md): the
+        # journey holds the reply for a person, who reads the promise in it.
+        ("I'll make payment on the 3rd when SASSA pays", "hardship", None, None, True),
         ("Transfer done. Please confirm receipt", "paid_already", None, None, False),
         ("I paid R200 yesterday, please update the balance", "paid_already", None, None, False),
         ("I settled the account in October", "paid_already", None, None, False),

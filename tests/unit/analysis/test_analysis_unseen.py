@@ -1,31 +1,46 @@
-"""The analyser on a set no rule or weight was fitted to: a floor, so a change cannot quietly make it worse.
+"""The analyser on sets no rule or weight was fitted to: floors, so a change cannot quietly make it worse.
 
-unseen/replies_fresh_l.jsonl (300: SMS, WhatsApp and email to a retail store-card book, from South Africa,
-Britain and the US; English, Afrikaans, isiZulu, isiXhosa, Setswana and Sesotho; 36 vulnerable) was written
-by an author who never saw the analyser, beside replies_fresh_m.jsonl from disjoint phrasings, and scored
-once, sealed, by local-rules-v9+learned-v6: intent accuracy 0.923, promise dates exact 0.923 (of 65),
-vulnerability recall 0.972 at precision 0.897, all three targets (0.90 / 0.90 / 0.95) met at first sight.
-It is not a training file (`rapport.analysis.train` reads only ``replies_*.jsonl`` beside this file's
-folder) and its misses were not looked at when fresh_m was fitted. The floors are those first figures: a
-change that fixes this file's misses by looking at them makes it one more fitted file, and should move it
-beside the others with its first-sight readings instead.
+Each set was written by an author who never saw the analyser, beside a twin set from disjoint phrasings that
+was scored, then fitted; these stayed sealed until they were scored once, and their misses were not looked
+at afterwards. Neither is a training file (`rapport.analysis.train` reads only ``replies_*.jsonl`` beside
+this file's folder). The floors are their first figures; a change that fixes a set's misses by looking at
+them makes it one more fitted file, and should move it beside the others with its first-sight readings.
+
+- unseen/replies_fresh_l.jsonl (300: a retail store-card book; English, Afrikaans, isiZulu, isiXhosa,
+  Setswana and Sesotho; South Africa, Britain and the US; 36 vulnerable), first scored by
+  local-rules-v9+learned-v6: intent accuracy 0.923, promise dates exact 0.923 (of 65), vulnerability recall
+  0.972 (precision 0.897). All three targets met.
+- unseen/replies_fresh_n.jsonl (300: a cellphone-contract and fibre book, same languages and countries; 38
+  vulnerable), first scored by local-rules-v10+learned-v7: intent 0.930, promise dates 0.887 (of 62),
+  vulnerability recall 0.947 (precision 0.878). Dates and vulnerability just short of the targets.
 """
 
 from pathlib import Path
 
+import pytest
+
 from rapport.analysis import LocalReplyAnalyser
 from rapport.analysis.benchmark import evaluate, load_labelled
 
-UNSEEN = Path(__file__).parent / "unseen" / "replies_fresh_l.jsonl"
+UNSEEN = Path(__file__).parent / "unseen"
 
 
-def test_the_unseen_set_reads_no_worse_than_when_it_was_first_scored() -> None:
-    # Given the set no rule was fitted to, When the local analyser reads it
-    labelled = load_labelled(UNSEEN)
+@pytest.mark.parametrize(
+    ("name", "vulnerable", "intent", "dates", "recall"),
+    [
+        ("replies_fresh_l.jsonl", 36, 0.923, 0.923, 0.972),
+        ("replies_fresh_n.jsonl", 38, 0.930, 0.887, 0.947),
+    ],
+)
+def test_an_unseen_set_reads_no_worse_than_when_it_was_first_scored(
+    name: str, vulnerable: int, intent: float, dates: float, recall: float
+) -> None:
+    # Given a set no rule was fitted to, When the local analyser reads it
+    labelled = load_labelled(UNSEEN / name)
     report = evaluate(labelled, LocalReplyAnalyser().analyse_batch([item.to_reply() for item in labelled]))
 
-    # Then it does at least as well as local-rules-v9+learned-v6 did the one time it was scored
-    assert len(labelled) == 300 and sum(item.vulnerable for item in labelled) == 36
-    assert report.intent_accuracy >= 0.923
-    assert report.promise_date_exact >= 0.923
-    assert report.vulnerability_recall >= 0.972
+    # Then it does at least as well as it did the one time it was scored
+    assert len(labelled) == 300 and sum(item.vulnerable for item in labelled) == vulnerable
+    assert report.intent_accuracy >= intent, report.misses
+    assert report.promise_date_exact >= dates, report.misses
+    assert report.vulnerability_recall >= recall, report.misses
