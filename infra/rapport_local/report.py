@@ -141,6 +141,8 @@ def build_report(
             ),
             "send_failed_by_rule": dict(Counter(a.rule for a in audit if a.action == "send_failed").most_common()),
             "holds_placed_by_rule": dict(Counter(a.rule for a in audit if a.action == "hold_placed")),
+            # A wrong person places no hold: the address they answered from is withdrawn instead.
+            "addresses_withdrawn_by_rule": dict(Counter(a.rule for a in audit if a.action == "address_withdrawn")),
             "handed_to_agents_by_reason": dict(Counter(w.reason for w in WorklistModel.scan()).most_common()),
         },
         "simulated_debtors": dict(debtors.actions.most_common()),
