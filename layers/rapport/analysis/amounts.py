@@ -49,7 +49,7 @@ _OFFER_AFTER = re.compile(
     r"^\s*(?:per month|a month|pm\b|p/m|p\.m\.|monthly|every month|each month|a week|per week|weekly|"
     r"every week|each week|every two weeks|fortnightly|per maand|elke maand|maandeliks|per week|weekliks|"
     r"now|today|tomorrow|tonight|on\b|by\b|this\b|next\b|at month end|month end|op\b|more\b|vandag|nou|"
-    r"volgende\b|betaal\b|inbetaal\b|"
+    r"volgende\b|betaal\b|inbetaal\b|is all (?:i|we) can (?:do|pay|afford|manage)\b|"
     r"/ ?(?:month|mo|mth|week|wk)\b)",
     re.IGNORECASE,
 )
@@ -90,7 +90,8 @@ _LOAN_NAMED_AFTER = re.compile(
 _REFUSED_AFTER = re.compile(
     r"^\s*(?:[\w']+\s+){0,3}?(?:(?:is not|isn'?t|is nie|was never) (?:really )?(?:doable|possible|"
     r"manageable|affordable|feasible|realistic|an option)|is (?:way |far )?too much|"
-    r"(?:a month |per month |pm )?is all (?:i|we) (?:get|earn|have|receive))\b",
+    r"(?:a month |per month |pm )?is all (?:i|we) (?:get|earn|have|receive)|(?:at once |in one go )?is "
+    r"(?:impossible|not possible))\b",
     re.IGNORECASE,
 )
 # "I can afford 200 pm": "pm" after a number that is no hour (13 or more), with words of offering before it,

@@ -177,7 +177,8 @@ _NEXT_WEEK = (
 )
 # An ordinal word is a day only where it cannot be "the first thing", "the second payment".
 _NOT_A_DAY_AFTER_ORDINAL = (
-    r"(?!\s+(?:thing|time|one|payment|instal\w*|week|month|half|part|person|day|of which|paaiement|"
+    r"(?!\s+(?:thing|time|one|payment|instal\w*|week|month|half|part|person|day|of which|paaiement|term|"
+    r"terms|semester|quarter|round|kwartaal|"
     r"betaling|keer|helfte))"
 )
 # South Africa's public holidays and the days around Christmas and New Year, as (month, day); the keys are

@@ -62,8 +62,8 @@ from rapport.analysis.vulnerability import (
 )
 from rapport.models.enums import Intent
 
-LOCAL_ANALYSER_NAME = "local-rules-v11+learned-v8"
-RULES_ONLY_ANALYSER_NAME = "local-rules-v11"
+LOCAL_ANALYSER_NAME = "local-rules-v12+learned-v9"
+RULES_ONLY_ANALYSER_NAME = "local-rules-v12"
 
 _CARE_ONLY = (GRANT_DEPENDENT, ELDERLY)
 _OFFER_INTENTS = (Intent.PROMISE_TO_PAY, Intent.PAYMENT_PLAN_REQUEST)

@@ -12,15 +12,16 @@ Why the rules' first sight matters. The current rules score 1.000 (or within a r
 labelled file because they were tuned on all of them, so cross-validation with today's rules says nothing
 about unseen wording: any threshold reaches full recall and the policy would always keep the rules. An
 honest stand-in exists: ``tests/unit/analysis/first_sight_readings.jsonl`` holds, for every fresh file
-(``replies_fresh_*.jsonl``: A to F, H to M and O), what the rules said the first time they met each file, at
-the last committed rules version before that file was written (fresh A and B by the rules of commit ebaf888,
-C and D by 1935e88, E and F by 3f3da48, H by 9ba6cae, I by b2995fa, J by 1b47f25, K by 662ee4b, M by
-fdd87f4, O by 4332578): intent, confidence, cue candidates, vulnerability reasons and the intent the rules
-give when told the reply is vulnerable. They were made once, by running each commit's own rules (its
-``layers/rapport/analysis`` exported from git) over the file it had not seen. For C, D, E, H to M and O they
-reproduce the first-run figures recorded in test_analysis_targets.py; A, B and F were first run by rules
-that were never committed, so their readings here come from an older version and are harsher. A new fresh
-file gets its readings the same way, from the commit before its rules were changed, before it is fitted.
+(``replies_fresh_*.jsonl``: A to F, H to M and O to Q), what the rules said the first time they met each
+file, at the last committed rules version before that file was written (fresh A and B by the rules of commit
+ebaf888, C and D by 1935e88, E and F by 3f3da48, H by 9ba6cae, I by b2995fa, J by 1b47f25, K by 662ee4b, M
+by fdd87f4, O by 4332578, P and Q by 71f2e24): intent, confidence, cue candidates, vulnerability reasons and
+the intent the rules give when told the reply is vulnerable. They were made once, by running each commit's
+own rules (its ``layers/rapport/analysis`` exported from git) over the file it had not seen. For C, D, E, H
+to M and O to Q they reproduce the first-run figures recorded in test_analysis_targets.py; A, B and F were
+first run by rules that were never committed, so their readings here come from an older version and are
+harsher. A new fresh file gets its readings the same way, from the commit before its rules were changed,
+before it is fitted.
 Those readings are used twice:
 
 - to choose the policy: the vulnerability threshold and the intent fallback are chosen on the pooled

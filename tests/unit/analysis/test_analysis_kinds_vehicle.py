@@ -134,6 +134,38 @@ def analyse(text: str) -> ReplyAnalysis:
         ("Wrong person, I've never lived in Gauteng", Intent.WRONG_PERSON),
         ("Please never call me again", Intent.OPT_OUT),
         ("Opt me out please", Intent.OPT_OUT),
+        # Municipal and medical accounts, school fees, student loans and hire purchase (the fourteenth and
+        # fifteenth fresh sets' kinds).
+        ("Those are estimated readings again, nobody reads the meter", Intent.DISPUTE),
+        ("How can our water bill be R9 000 for two people?", Intent.DISPUTE),
+        ("Why should we pay for street lights when none of them work?", Intent.DISPUTE),
+        ("The surgeon billed separately although I was quoted a package price", Intent.DISPUTE),
+        ("My medical scheme should have paid that", Intent.DISPUTE),
+        ("That usage is the previous tenant's", Intent.DISPUTE),
+        ("Our daughter left in March, you're charging for terms she never attended", Intent.DISPUTE),
+        ("The couch I sent back was returned with the slip", Intent.DISPUTE),
+        ("Dit is 'n fout, ons was nooit daar nie", Intent.DISPUTE),
+        ("Which dentist is this account for?", Intent.BALANCE_QUERY),
+        ("Please send a breakdown per month", Intent.BALANCE_QUERY),
+        ("Month end I'll pay the hospital", Intent.PROMISE_TO_PAY),
+        ("I'll pay the doctor's account on Friday", Intent.PROMISE_TO_PAY),
+        ("I'll make sure it's paid by the 20th", Intent.PROMISE_TO_PAY),
+        ("Within a week it'll be paid", Intent.PROMISE_TO_PAY),
+        ("Paid it at the clinic's front desk", Intent.PAID_ALREADY),
+        ("Sorted it out this morning, check again", Intent.PAID_ALREADY),
+        ("Die skoolfooie is al afgetrek", Intent.PAID_ALREADY),
+        ("Would 12 months instead of 6 work?", Intent.PAYMENT_PLAN_REQUEST),
+        ("Can I give post-dated payments for the term?", Intent.PAYMENT_PLAN_REQUEST),
+        ("Could the arrears go on the back of the contract?", Intent.PAYMENT_PLAN_REQUEST),
+        ("R200 a week until the fridge is paid off?", Intent.PAYMENT_PLAN_REQUEST),
+        ("Get a supervisor to call me", Intent.CALLBACK_REQUEST),
+        ("A real person please", Intent.CALLBACK_REQUEST),
+        ("This is a work phone, the lady you're after left last year", Intent.WRONG_PERSON),
+        ("You want my cousin, not me", Intent.WRONG_PERSON),
+        ("Ha se nna", Intent.WRONG_PERSON),
+        ("Go away", Intent.REFUSAL),
+        ("Tell them they can whistle for it", Intent.REFUSAL),
+        ("Cancel these reminders", Intent.OPT_OUT),
     ],
 )
 def test_wordings_of_each_kind_are_recognised(text: str, intent: Intent) -> None:
@@ -157,6 +189,10 @@ def test_wordings_of_each_kind_are_recognised(text: str, intent: Intent) -> None
         ("Ek is my werk kwyt", "job_loss"),
         ("My husband's family buried him last week, he passed suddenly", "bereavement"),
         ("Their father stopped paying maintenance in June", "loss_of_income"),
+        ("Ek het my werk in Julie verloor", "job_loss"),
+        ("Rre o tlhokafetse kgwedi e e fetileng", "bereavement"),
+        ("Ons het alles in die vloed verloor", "disaster"),
+        ("I got stabbed in March and I've been off work since", "illness"),
     ],
 )
 def test_signs_of_each_kind_give_their_reason(text: str, reason: str) -> None:
@@ -177,12 +213,16 @@ def test_signs_of_each_kind_give_their_reason(text: str, reason: str) -> None:
         "I was at the clinic for my normal check-up",
         "R400 loan and now I owe you a kidney",
         "You're not getting paid",
+        "I'll pay the hospital account at month end",
+        "Is this for the doctor's visit in July?",
+        "I never saw that doctor",
+        "The medical aid shortfall is R400",
     ],
 )
 def test_words_of_a_sign_used_for_something_else_are_no_sign(text: str) -> None:
     """Given a breakdown of figures, "let me go check", a typo beside "explain", a funeral policy or parlour,
-    a routine check-up, a kidney as a figure of speech or "you're not getting paid", when checked, then no
-    sign is read."""
+    a routine check-up, a kidney as a figure of speech, "you're not getting paid", or a hospital or doctor
+    named as the creditor, when checked, then no sign is read."""
     assert vulnerability_reasons(normalise(text)) == []
 
 

@@ -125,6 +125,15 @@ read as a bereavement). O was then fitted by kind in local-rules-v11+learned-v8 
 premium or parlour is no bereavement; paying in the present tense; premiums debited; loans never paid out
 in full; "zero chance"; skipping a month; Sesotho and isiZulu calls and loans never taken). N stays unseen
 beside L.
+
+replies_fresh_p.jsonl and replies_fresh_q.jsonl (300 each: municipal rates and medical accounts; school
+fees, student loans and furniture on hire purchase; 42 and 41 vulnerable) were written by a sixth author who
+never saw the analyser, and scored once each by local-rules-v11+learned-v8: P 0.897 / 0.933 (of 60) / 0.952
+(precision 0.690: a hospital or a doctor named as the creditor read as illness); Q 0.880 / 0.871 (of 62) /
+0.927 (precision 0.927). Both were then fitted by kind in local-rules-v12+learned-v9 (a medical provider as
+the creditor; meter readings, services never delivered, fees billed apart from a quoted package; terms never
+attended; goods sent back; a company phone or an old number; "whistle for it"; post-dated payments and
+arrears moved to the back of a contract; a real person asked for).
 """
 
 from pathlib import Path
@@ -151,6 +160,8 @@ LABELLED_FILES = [
     HERE / "replies_fresh_k.jsonl",
     HERE / "replies_fresh_m.jsonl",
     HERE / "replies_fresh_o.jsonl",
+    HERE / "replies_fresh_p.jsonl",
+    HERE / "replies_fresh_q.jsonl",
 ]
 # Scored once and never fitted: their floors are in test_analysis_unseen.py, not the targets.
 UNSEEN_FILES = [HERE / "unseen" / "replies_fresh_l.jsonl", HERE / "unseen" / "replies_fresh_n.jsonl"]
@@ -191,6 +202,8 @@ def test_heldout_set_is_large_and_covers_both_languages() -> None:
         ("replies_fresh_k.jsonl", 250),
         ("replies_fresh_m.jsonl", 250),
         ("replies_fresh_o.jsonl", 250),
+        ("replies_fresh_p.jsonl", 250),
+        ("replies_fresh_q.jsonl", 250),
         ("unseen/replies_fresh_l.jsonl", 250),
         ("unseen/replies_fresh_n.jsonl", 250),
     ],
