@@ -164,7 +164,7 @@ LABELLED_FILES = [
     HERE / "replies_fresh_q.jsonl",
 ]
 # Scored once and never fitted: their floors are in test_analysis_unseen.py, not the targets.
-UNSEEN_FILES = [HERE / "unseen" / "replies_fresh_l.jsonl", HERE / "unseen" / "replies_fresh_n.jsonl"]
+UNSEEN_FILES = [HERE / "unseen" / f"replies_fresh_{name}.jsonl" for name in "lnrs"]
 
 
 @pytest.mark.parametrize("path", LABELLED_FILES, ids=lambda path: path.name)

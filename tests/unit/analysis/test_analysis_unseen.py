@@ -13,6 +13,10 @@ them makes it one more fitted file, and should move it beside the others with it
 - unseen/replies_fresh_n.jsonl (300: a cellphone-contract and fibre book, same languages and countries; 38
   vulnerable), first scored by local-rules-v10+learned-v7: intent 0.930, promise dates 0.887 (of 62),
   vulnerability recall 0.947 (precision 0.878). Dates and vulnerability just short of the targets.
+- unseen/replies_fresh_r.jsonl and unseen/replies_fresh_s.jsonl (300 each, by a seventh author: a rent-arrears
+  and gym-membership book, and a credit-card, overdraft and small-business-loan book; 34 and 33 vulnerable),
+  both kept sealed and first scored by local-rules-v12+learned-v9: R intent 0.933, dates 0.949 (of 59),
+  recall 1.000 (precision 0.829); S 0.897, 0.915 (of 59), 1.000 (precision 0.805).
 """
 
 from pathlib import Path
@@ -30,6 +34,8 @@ UNSEEN = Path(__file__).parent / "unseen"
     [
         ("replies_fresh_l.jsonl", 36, 0.923, 0.923, 0.972),
         ("replies_fresh_n.jsonl", 38, 0.930, 0.887, 0.947),
+        ("replies_fresh_r.jsonl", 34, 0.933, 0.949, 1.000),
+        ("replies_fresh_s.jsonl", 33, 0.896, 0.915, 1.000),
     ],
 )
 def test_an_unseen_set_reads_no_worse_than_when_it_was_first_scored(
