@@ -25,6 +25,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -108,11 +109,18 @@ class PlanTokenSigner:
         if token.count(".") == 1:
             return self._verify_legacy(token, plan_id, now)
         account_text, expiry_text, signature = token.split(".")
+        # Lower-case base 36 digits only: int() would also take a sign, capitals and underscores.
+        if not _EXPIRY_DIGITS.fullmatch(expiry_text):
+            raise PlanTokenError("malformed_token")
         try:
             account_id = _decode(account_text).decode("utf-8")
             expiry = int(expiry_text, 36)
         except (UnicodeDecodeError, ValueError) as error:
             raise PlanTokenError("malformed_token") from error
+        # One spelling per token: base 36 reads "P" as "p", and base64url's last character has spare bits, so
+        # another spelling of the same account or expiry is refused rather than accepted as the same token.
+        if _encode(account_id.encode()) != account_text or _base36(expiry) != expiry_text:
+            raise PlanTokenError("malformed_token")
         expected = self._short_signature(purpose, account_id, plan_id, expiry)
         if not hmac.compare_digest(expected.encode(), signature.encode()):
             raise PlanTokenError("bad_signature")
@@ -148,6 +156,9 @@ class PlanTokenSigner:
         if claims.expires_at <= now:
             raise PlanTokenExpiredError("token_expired")
         return claims
+
+
+_EXPIRY_DIGITS = re.compile(r"[0-9a-z]{1,13}")
 
 
 def _base36(number: int) -> str:

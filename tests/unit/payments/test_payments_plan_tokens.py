@@ -98,7 +98,18 @@ def test_a_version_1_token_already_sent_still_verifies_for_its_plan_until_it_exp
         SIGNER.verify(legacy_token(version=7), PLAN, NOW, purpose=ACCEPT)
 
 
-@pytest.mark.parametrize("text", ["", "abc", "a.b.c.d", "x" * 600, "!!.??", "!!.??.##", "QUND.zz!.abc"])
+def test_another_spelling_of_the_same_token_is_refused():
+    # Given a token, and the same token with its expiry in capitals (base 36 reads them alike)
+    issued = token()
+    account, expiry, signature = issued.split(".")
+    # Then only the spelling that was issued is accepted
+    with pytest.raises(PlanTokenError, match="malformed_token"):
+        SIGNER.verify(f"{account}.{expiry.upper()}.{signature}", PLAN, NOW, purpose=ACCEPT)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "abc", "a.b.c.d", "x" * 600, "!!.??", "!!.??.##", "QUND.zz!.abc", "QUND.-tqvuo0.abc", "QUND.t_q.abc"]
+)
 def test_malformed_tokens_are_refused(text: str):
     with pytest.raises(PlanTokenError):
         SIGNER.verify(text, PLAN, NOW, purpose=ACCEPT)
