@@ -166,9 +166,10 @@ def _deliveries(accepted: list[ContactModel]) -> dict[str, dict[str, int]]:
 
 
 def _promises(payments: list[PaymentModel]) -> dict[str, Any]:
-    """Promises as the journey judged them: kept, partly kept, broken (or still pending)."""
+    """Promises as the journey judged them: kept, partly kept, broken (or still pending, or replaced by a
+    later promise before their date)."""
     promises = list(PromiseModel.scan())
-    judged = [p for p in promises if p.status != "pending"]
+    judged = [p for p in promises if p.status not in ("pending", "replaced")]
     return {
         "made": len(promises),
         "by_status": dict(Counter(p.status for p in promises).most_common()),

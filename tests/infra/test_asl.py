@@ -134,8 +134,15 @@ JOURNEY_ROUTES: list[tuple[str, dict[str, Any], str]] = [
     # A journey started by a reply no journey waited for: an opt-out first, whatever the assessment says
     ("RouteAssessment", {"assessment": {"action": "hold"}, "response": {"kind": "reply", "opt_out": True}},
      "RecordOptOut"),
+    # ... and on a held or settled account, reads the reply for the person who has the account
     ("RouteAssessment", {"assessment": {"action": "hold"}, "response": {"kind": "reply", "opt_out": False}},
-     "OutcomeOnHold"),
+     "ReadReplyForTheRecord"),
+    ("RouteAssessment", {"assessment": {"action": "close"}, "response": {"kind": "reply", "opt_out": False}},
+     "ReadReplyForTheRecord"),
+    ("RouteReadReply", {"assessment": {"action": "hold"}, "analysis": {"vulnerable": True}}, "PlaceHold"),
+    ("RouteReadReply", {"assessment": {"action": "close"}, "analysis": {"vulnerable": False}},
+     "OutcomeNothingOwed"),
+    ("RouteReadReply", {"assessment": {"action": "hold"}, "analysis": {"vulnerable": False}}, "OutcomeOnHold"),
     ("RouteAssessment", {"assessment": {"action": "contact"}, "response": {"kind": "reply", "opt_out": False}},
      "RouteResponse"),
     ("RouteContact", {"contact": {"decision": "send"}}, "SendMessage"),
@@ -170,6 +177,15 @@ JOURNEY_ROUTES: list[tuple[str, dict[str, Any], str]] = [
     ("RoutePromiseCheck", {"promise_check": {"status": "kept"}}, "OutcomePromiseKept"),
     ("RoutePromiseCheck", {"promise_check": {"status": "pending"}}, "AwaitPromise"),
     ("RoutePromiseCheck", {"promise_check": {"status": "broken"}}, "NextAttempt"),
+    # While a promise is pending: a reply is read, a plan accepted is confirmed, a payment is checked against
+    # the promise
+    ("RoutePromiseWait", {"response": {"kind": "reply", "opt_out": False}}, "RouteResponse"),
+    ("RoutePromiseWait", {"response": {"kind": "plan_accepted"}}, "ConfirmPlan"),
+    ("RoutePromiseWait", {"response": {"kind": "payment", "settled": False}}, "CheckPromiseEarly"),
+    # A reply answered goes back to the promise it interrupted, or else waits for the next response
+    ("AfterAnswer", {"response": {"kind": "reply", "waiting_for": "promise"}}, "CheckPromiseEarly"),
+    ("AfterAnswer", {"response": {"kind": "reply", "waiting_for": "response"}}, "AwaitResponse"),
+    ("AfterAnswer", {"response": {"kind": "reply"}}, "AwaitResponse"),
     ("RoutePlan", {"plan": {"offered": True}}, "SendPlanOffer"),
     ("RoutePlan", {"plan": {"offered": False}}, "OutcomeAgentRequested"),
 ]

@@ -13,7 +13,14 @@ import pytest
 from journey_helpers import account, finished, load, start
 
 from rapport.models.enums import Channel
-from rapport.store.models import AccountModel, AuditModel, ContactModel, WorklistModel
+from rapport.store.models import (
+    AccountModel,
+    AuditModel,
+    ContactModel,
+    JourneyModel,
+    PromiseModel,
+    WorklistModel,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -167,3 +174,99 @@ def test_an_account_under_debt_review_is_never_contacted(make_cloud):
     journey_id = start(cloud, debtor.account_id)
     assert _outcome(cloud, journey_id) == "on_hold"
     assert list(ContactModel.query(debtor.account_id)) == []
+
+
+# --- replies that come while a promise is pending, or to an account a person already has -----------------
+
+def _sent_templates(account_id: str) -> list[str]:
+    sent = sorted((c for c in ContactModel.query(account_id) if c.direction == "out"), key=lambda c: c.at)
+    return [c.template_id for c in sent]
+
+
+def _replies(account_id: str) -> list[ContactModel]:
+    return sorted((c for c in ContactModel.query(account_id) if c.direction == "in"), key=lambda c: c.at)
+
+
+def test_a_reply_showing_distress_while_a_promise_is_pending_is_read_and_puts_the_account_on_hold(make_cloud):
+    # Given a debtor who promised to pay and whose journey waits for the promise's date
+    cloud, waits = make_cloud()
+    debtor = account(10)
+    load(cloud, debtor)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=30, promise_wait=60)
+    waits.wait(debtor.account_id)
+    _reply(cloud, debtor.account_id, "I will pay the full amount on Friday")
+    waits.wait(debtor.account_id, "promise")
+    # When the debtor writes again before that date, in difficulty
+    _reply(cloud, debtor.account_id, "My husband passed away on Sunday, I can't think about this now")
+    # Then the reply is read, found vulnerable, and a person gets the account at once
+    assert _outcome(cloud, journey_id) == "on_hold"
+    second = _replies(debtor.account_id)[-1]
+    assert second.intent == "hardship" and second.vulnerable is True
+    assert AccountModel.get(debtor.account_id).holds[0].kind in ("hardship", "vulnerability")
+
+
+def test_a_question_while_a_promise_is_pending_is_answered_and_the_promise_still_stands(make_cloud):
+    # Given a debtor whose journey waits for a promise's date
+    cloud, waits = make_cloud()
+    debtor = account(11, balance_cents=90_000)
+    load(cloud, debtor)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=30, promise_wait=60)
+    waits.wait(debtor.account_id)
+    _reply(cloud, debtor.account_id, "I will pay the full amount on Friday")
+    waits.wait(debtor.account_id, "promise")
+    # When the debtor asks how much it is, is answered, and then pays
+    _reply(cloud, debtor.account_id, "How much must I pay exactly?")
+    waits.wait(debtor.account_id, "promise")
+    _pay(cloud, debtor.account_id, 90_000)
+    # Then the question was read and answered, the journey went back to the promise, and it was kept
+    assert _outcome(cloud, journey_id) == "promise_kept"
+    assert _replies(debtor.account_id)[-1].intent == "balance_query"
+    assert _sent_templates(debtor.account_id)[-1] == "balance_statement"
+    assert [p.status for p in PromiseModel.query(debtor.account_id)] == ["kept"]
+
+
+def test_a_new_day_promised_while_a_promise_is_pending_replaces_it(make_cloud):
+    # Given a debtor whose journey waits for a promise's date
+    cloud, waits = make_cloud()
+    debtor = account(12, balance_cents=70_000)
+    load(cloud, debtor)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=30, promise_wait=60)
+    waits.wait(debtor.account_id)
+    _reply(cloud, debtor.account_id, "I will pay the full amount on Friday")
+    waits.wait(debtor.account_id, "promise")
+    first = next(iter(PromiseModel.query(debtor.account_id)))
+    # When the debtor moves the day before it comes
+    _reply(cloud, debtor.account_id, "Sorry I can't make Friday, I'll pay on the 15th instead")
+    waits.wait(debtor.account_id, "promise")
+    # Then the new promise is recorded and confirmed, the first is set aside (never judged broken), and
+    # the journey waits for the new one
+    promises = {p.promise_id: p for p in PromiseModel.query(debtor.account_id)}
+    assert promises.pop(first.promise_id).status == "replaced"
+    (second,) = promises.values()
+    assert second.status == "pending" and second.due_date == "2026-12-15"
+    assert _sent_templates(debtor.account_id).count("promise_confirmation") == 2
+    _pay(cloud, debtor.account_id, 70_000)
+    assert _outcome(cloud, journey_id) == "promise_kept"
+    assert PromiseModel.get(debtor.account_id, first.promise_id).status == "replaced"
+
+
+def test_a_reply_to_an_account_on_hold_is_read_for_the_person_who_has_it(make_cloud):
+    from datetime import timedelta
+
+    from rapport.store.models import HoldRecord
+
+    # Given an account a person already has (a dispute hold), with no journey running
+    cloud, _ = make_cloud()
+    debtor = account(13)
+    hold = HoldRecord(kind="dispute", placed_by="agent", placed_at=cloud.clock.now() - timedelta(days=1), reason="")
+    load(cloud, debtor, holds=[hold])
+    # When the debtor writes in distress
+    _reply(cloud, debtor.account_id, "I can't sleep over this debt anymore, I feel like ending it all")
+    (journey,) = JourneyModel.query(debtor.account_id)
+    # Then the reply is read and stored for the agent, a vulnerability hold is added, and nothing is sent
+    assert _outcome(cloud, journey.journey_id) == "on_hold"
+    reply = _replies(debtor.account_id)[0]
+    assert reply.intent is not None and reply.vulnerable is True
+    kinds = sorted(h.kind for h in AccountModel.get(debtor.account_id).holds)
+    assert kinds[0] == "dispute" and len(kinds) == 2
+    assert _sent_templates(debtor.account_id) == []

@@ -92,6 +92,9 @@ class JourneyResponse(_Output):
     permanent: bool | None = None
     message_id: str | None = None
     plan_id: str | None = None
+    # What the journey was parked for when this came (``JourneyModel.waiting_for``): a reply answered
+    # during a promise's wait goes back to the promise.
+    waiting_for: Literal["response", "promise"] | None = None
 
 
 class AnalyseOutput(_Output):

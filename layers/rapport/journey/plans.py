@@ -922,6 +922,10 @@ def accept_plan_offer(services: Services, plan_id: str, acceptance: PlanAcceptan
     }
     if affordability is not None:
         inputs["affordability_reason"] = affordability.reason.value
+    # A plan takes the place of a promise not yet due: that promise is never judged kept or broken.
+    replaced = repos.promises.replace_pending(account.account_id, plan_id)
+    if replaced:
+        inputs["promises_replaced"] = replaced
     repos.audit.append(
         account.account_id,
         "plan_accepted",
@@ -931,7 +935,8 @@ def accept_plan_offer(services: Services, plan_id: str, acceptance: PlanAcceptan
         reason="the debtor accepted the plan",
         inputs=inputs,
     )
-    if waiting is not None and waiting.waiting_for == "response":
+    if waiting is not None:
+        # Waiting for a reply, or for a promise's date: either way the plan is what happens next.
         resume_journey(
             services,
             account.account_id,

@@ -19,7 +19,10 @@ logger = Logger(child=True)
 def resume_journey(
     services: Services, account_id: str, response: dict[str, Any], journey: JourneyModel | None = None
 ) -> bool:
-    """Hand ``response`` to the account's waiting journey. False when none waits (or it timed out)."""
+    """Hand ``response`` to the account's waiting journey. False when none waits (or it timed out).
+
+    The journey is told what it was parked for (``waiting_for``), so that a reply that came during a
+    promise's wait, once answered, returns to that wait rather than starting a new one."""
     journey = journey or services.repos.journeys.waiting(account_id)
     if journey is None:
         return False
@@ -28,7 +31,8 @@ def resume_journey(
         return False
     sfn = services.stepfunctions
     try:
-        sfn.send_task_success(taskToken=token, output=json.dumps(response))
+        output = {**response, "waiting_for": journey.waiting_for} if journey.waiting_for else response
+        sfn.send_task_success(taskToken=token, output=json.dumps(output))
     except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist):
         logger.warning("journey no longer waiting", extra={"journey_id": journey.journey_id})
         return False

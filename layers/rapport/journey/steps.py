@@ -284,11 +284,16 @@ class SendInput(_Input):
     tone: Tone = Tone.NEUTRAL
     purpose: str = "collection"
     with_link: bool = True
+    # The reply this message answers, where it answers one: a second question, or a second promise, in
+    # the same attempt gets its own answer, while a retried step still finds the message it sent.
+    in_reply_to: str | None = None
 
 
 def send_message(services: Services, step: SendInput) -> dict[str, Any]:
     account = services.repos.accounts.get(step.account_id)
     message_id = f"{step.journey_id}.{step.attempt}.{step.template_id}"
+    if step.in_reply_to:
+        message_id += "." + hashlib.sha256(step.in_reply_to.encode()).hexdigest()[:12]
     return deliver(
         services,
         account,
@@ -380,7 +385,7 @@ class PromiseInput(_Input):
 def _promise_outcomes(services: Services, account_id: str) -> list[Any]:
     outcomes = []
     for promise in services.repos.promises.for_account(account_id):
-        if promise.status == "pending":
+        if promise.status in ("pending", "replaced"):
             continue
         outcomes.append(
             PromiseOutcome(
@@ -441,6 +446,17 @@ def record_promise(services: Services, step: PromiseInput) -> dict[str, Any]:
             source="reply",
         )
     )
+    replaced = repos.promises.replace_pending(account.account_id, promise_id)
+    if replaced:
+        repos.audit.append(
+            account.account_id,
+            "promise_replaced",
+            now,
+            rule="promise.replaced",
+            journey_id=step.journey_id,
+            reason="a new promise sets aside the one not yet due",
+            inputs={"replaced": replaced, "by": promise_id},
+        )
     check_at = datetime.combine(check_date, time(9, 0), zone)
     repos.audit.append(
         account.account_id,

@@ -62,6 +62,9 @@ class PromiseStatus(StrEnum):
     KEPT = "kept"
     PARTLY_KEPT = "partly_kept"
     BROKEN = "broken"
+    # Set aside by a later promise the debtor made before this one was due ("not Friday, the 15th"):
+    # never judged, so it counts neither as kept nor as broken.
+    REPLACED = "replaced"
 
 
 class PromiseToPay(_Value):

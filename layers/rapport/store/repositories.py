@@ -312,6 +312,24 @@ class Promises:
     def for_account(self, account_id: str) -> list[PromiseModel]:
         return list(PromiseModel.query(account_id))
 
+    def replace_pending(self, account_id: str, by_promise_id: str) -> list[str]:
+        """Mark the account's promises still waiting for their date as replaced by ``by_promise_id``;
+        returns their ids. A promise judged meanwhile (a payment kept it) keeps its judgement."""
+        replaced = []
+        for promise in PromiseModel.query(account_id):
+            if promise.promise_id == by_promise_id or promise.status != "pending":
+                continue
+            try:
+                promise.update(
+                    actions=[PromiseModel.status.set("replaced")], condition=PromiseModel.status == "pending"
+                )
+            except UpdateError as error:
+                if not _is_condition_failure(error):
+                    raise
+                continue
+            replaced.append(promise.promise_id)
+        return replaced
+
 
 class Plans:
     def __init__(self) -> None:

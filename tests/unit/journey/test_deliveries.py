@@ -89,6 +89,7 @@ def test_a_hard_bounce_marks_the_message_blocks_the_address_and_escalates_the_wa
                 "permanent": True,
                 "channel": "sms",
                 "message_id": "J1.0.first_notice",
+                "waiting_for": "response",
             },
         )
     ]

@@ -55,7 +55,10 @@ def test_a_reply_is_stored_once_and_resumes_the_waiting_journey(services):
     (stored,) = [c for c in ContactModel.query(ACCOUNT_ID) if c.direction == "in"]
     assert (stored.contact_id, stored.text) == ("in.sms.in-1", "Can I pay next week?")
     assert services.stepfunctions.resumed == [
-        (token, {"kind": "reply", "reply_id": "in.sms.in-1", "channel": "sms", "opt_out": False})
+        (
+            token,
+            {"kind": "reply", "reply_id": "in.sms.in-1", "channel": "sms", "opt_out": False, "waiting_for": "response"},
+        )
     ]
 
 
@@ -71,7 +74,10 @@ def test_stop_is_honoured_before_the_journey_is_resumed(services):
     assert [(o.channel, o.address) for o in account.opt_outs] == [(None, None)]
     assert services.stepfunctions.resumed[0] == (
         token,
-        {"kind": "reply", "reply_id": "in.whatsapp.in-1", "channel": "whatsapp", "opt_out": True},
+        {
+            "kind": "reply", "reply_id": "in.whatsapp.in-1", "channel": "whatsapp", "opt_out": True,
+            "waiting_for": "response",
+        },
     )
 
 

@@ -1,4 +1,5 @@
-"""Plan offers carry the signed self-service link, and read sensibly when there is none."""
+"""Plan offers carry the signed self-service link, plan confirmations the plan's pay link, and both read
+sensibly when there is none."""
 
 from datetime import UTC, datetime
 
@@ -13,7 +14,7 @@ from rapport.messaging.templates import (
     TemplateKey,
 )
 from rapport.models.enums import Channel, Jurisdiction, Tone
-from rapport.payments.tokens import ACCEPT, PlanTokenSigner
+from rapport.payments.tokens import ACCEPT, PAY, PlanTokenSigner
 
 # The link rapport.journey.plans.acceptance_url signs for a real offer, for the longest account ids a run
 # makes, with a token from the signer itself (about 105 characters).
@@ -112,3 +113,28 @@ def test_plan_offer_sms_cost(renderer, key):
 def test_an_acceptance_link_must_be_https():
     with pytest.raises(ValidationError, match="https"):
         offer(plan_accept_url="http://pay.example.co.za/plans/PL1?token=abc")
+
+
+# The plan's own pay link (rapport.journey.plans.plan_pay_url) for the longest ids a run makes.
+PLAN_PAY_URL = "https://pay.rapport.example/pay/plans/PL3f9a0c2b7d1e4a/pay?token=" + PlanTokenSigner(
+    "plan-token-secret-0123456789"
+).issue("ACC-00000041", "PL3f9a0c2b7d1e4a", datetime(2026, 12, 31, tzinfo=UTC), purpose=PAY)
+CONFIRMATION_SMS_KEYS = sorted(
+    (key for key in SHIPPED_KEYS if key.template_id == TemplateId.PLAN_CONFIRMATION and key.channel == Channel.SMS),
+    key=str,
+)
+
+
+@pytest.mark.parametrize("key", CONFIRMATION_SMS_KEYS, ids=str)
+def test_a_plan_confirmation_sms_carries_the_plans_pay_link_within_two_segments(renderer, key):
+    # Given an accepted plan with its signed pay link, in the strictest jurisdiction (US opt-out line)
+    context = offer(plan_accept_url=None, plan_start_date=datetime(2026, 12, 25).date(), pay_link_url=PLAN_PAY_URL)
+    with_link = renderer.render(key, context, Jurisdiction.US)
+    without = renderer.render(key, offer(plan_accept_url=None, plan_start_date=datetime(2026, 12, 25).date()),
+                              Jurisdiction.US)
+    print(key, "segments with link", with_link.sms.segments, "without", without.sms.segments)
+    # Then the link is in the message, which stays GSM-7 in two segments; without a link the debtor is
+    # told to reply instead
+    assert PLAN_PAY_URL in with_link.text and PLAN_PAY_URL not in without.text
+    assert with_link.sms.encoding == "GSM-7" and with_link.sms.segments <= 2 and not with_link.warnings
+    assert without.sms.segments <= 2 and ("Reply" in without.text or "Antwoord" in without.text)
