@@ -45,7 +45,7 @@ from rapport_infra.catalogue import (
     payment_secret_name,
 )
 from rapport_infra.trees import load_journey_definition
-from rapport_local import moto_speedups
+from rapport_local import moto_fidelity, moto_speedups
 from rapport_local.fakes import RecordingSender
 
 REGION = "af-south-1"
@@ -132,6 +132,7 @@ class LocalCloud:
 
         self._stack.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", client_for))
         moto_speedups.install(self._stack)
+        moto_fidelity.install(self._stack)
 
     def _create_resources(self) -> None:
         client = self.client

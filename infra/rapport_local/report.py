@@ -26,8 +26,9 @@ def _rand(cents: int) -> float:
 
 def _not_analysed(inbound: list[ContactModel], audit: list[AuditModel]) -> dict[str, int]:
     """Why a reply carries no analysis: an opt-out honoured on receipt (no step needs to read it), a reply
-    without words (a voice note, a photo), one that came while its journey was busy between two steps
-    (both go to the agents' worklist), or one a journey was given and did not read (a defect)."""
+    without words (a voice note, a photo), one that came while its journey was busy between two steps and
+    that the journey has not read (it ended instead of parking again; both go to the agents' worklist), or
+    one a journey was given and did not read (a defect)."""
     received = {
         entry.inputs.get("reply_id"): entry.inputs
         for entry in audit
@@ -143,7 +144,13 @@ def build_report(
             "holds_placed_by_rule": dict(Counter(a.rule for a in audit if a.action == "hold_placed")),
             # A wrong person places no hold: the address they answered from is withdrawn instead.
             "addresses_withdrawn_by_rule": dict(Counter(a.rule for a in audit if a.action == "address_withdrawn")),
-            "handed_to_agents_by_reason": dict(Counter(w.reason for w in WorklistModel.scan()).most_common()),
+            "handed_to_agents_by_reason": dict(
+                Counter(w.reason for w in WorklistModel.scan() if w.status == "open").most_common()
+            ),
+            # Items a person no longer needs: a reply queued while its journey was busy, read when it parked.
+            "worklist_closed_by_status": dict(
+                Counter(w.status for w in WorklistModel.scan() if w.status != "open").most_common()
+            ),
         },
         "simulated_debtors": dict(debtors.actions.most_common()),
         "simulator_errors": debtors.errors[:10],

@@ -270,3 +270,28 @@ def test_a_reply_to_an_account_on_hold_is_read_for_the_person_who_has_it(make_cl
     kinds = sorted(h.kind for h in AccountModel.get(debtor.account_id).holds)
     assert kinds[0] == "dispute" and len(kinds) == 2
     assert _sent_templates(debtor.account_id) == []
+
+
+def test_after_two_angry_replies_the_next_reminder_is_written_more_gently(make_cloud):
+    # Given a debtor who is up to date but owes a small balance: a friendly treatment
+    cloud, waits = make_cloud()
+    debtor = account(14, balance_cents=20_000, months_late=0)
+    load(cloud, debtor)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=8)
+    waits.wait(debtor.account_id)
+    # When they ask the balance in anger twice, are answered each time, and then go quiet
+    _reply(cloud, debtor.account_id, "You are useless. What is the exact balance???")
+    waits.wait(debtor.account_id)
+    _reply(cloud, debtor.account_id, "Still nothing. You are useless, what is the exact balance???")
+    waits.wait(debtor.account_id)
+    waits.wait(debtor.account_id)
+    # Then both answers came, and the reminder that follows the silence is supportive, not friendly
+    sent = sorted((c for c in ContactModel.query(debtor.account_id) if c.direction == "out"), key=lambda c: c.at)
+    assert [(c.template_id, c.tone) for c in sent] == [
+        ("first_notice", "friendly"), ("balance_statement", "neutral"), ("balance_statement", "neutral"),
+        ("reminder", "supportive"),
+    ]
+    assert [r.sentiment for r in _replies(debtor.account_id)] == ["NEGATIVE", "NEGATIVE"]
+    assert "tone_softened" in _actions(debtor.account_id)
+    _pay(cloud, debtor.account_id, 20_000)
+    assert _outcome(cloud, journey_id) == "paid"

@@ -64,6 +64,7 @@ class PlanContactOutput(_Output):
     rule: str | None = None
     wait_seconds: int | None = None
     not_before: str | None = None
+    tone: Tone | None = None  # the assessment's, softened after two negative replies in a row
 
 
 class SendOutput(_Output):
@@ -106,6 +107,9 @@ class AnalyseOutput(_Output):
     promise_date: str | None = None
     amount_cents: int | None = None
     language: str | None = None
+    # The tone to answer this reply in: the journey's, one step softer when this reply and the one
+    # before it were both negative.
+    answer_tone: Tone | None = None
 
 
 class PromiseOutput(_Output):

@@ -116,11 +116,14 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
         if busy is None:
             started = start_reply_journey(services, account.account_id, response, now)
         else:
-            # NOTE: a journey between two steps parks again within seconds, but has no way to be told
-            # of a reply that came meanwhile, so a person reads it. Letting await_response look for
-            # replies newer than the journey's last message before it parks would close this gap.
-            reason = OPT_OUT_TO_CONFIRM if opted_out else REPLY_WHILE_JOURNEY_BUSY
-            services.repos.worklist.add(account.account_id, reason, busy.journey_id, now)
+            # A journey between two steps parks again within seconds: a reply that came meanwhile is queued,
+            # and the journey reads it when it parks (``take_queued_reply``). The worklist item is there in
+            # case it never parks again (it ends instead); reading the reply closes it.
+            if opted_out:
+                services.repos.worklist.add(account.account_id, OPT_OUT_TO_CONFIRM, busy.journey_id, now)
+            else:
+                key = services.repos.worklist.add(account.account_id, REPLY_WHILE_JOURNEY_BUSY, busy.journey_id, now)
+                services.repos.contacts.queue_reply(contact, key)
     taken_by = journey.journey_id if resumed and journey else started
     if reply.attachment is not None:
         # The words (a caption) are read as any reply; what came with them, a photo of a payslip or a

@@ -40,6 +40,40 @@ def resume_journey(
     return True
 
 
+def take_queued_reply(services: Services, account_id: str, journey_id: str) -> str | None:
+    """Hand a journey that has just parked the oldest reply that came while it was busy between two steps;
+    returns the reply's id, or None when there was none (or something else resumed the journey first).
+
+    Such a reply is queued (``Contacts.queue_reply``) with a worklist item in case the journey never parks
+    again; once the journey has it, the item is closed as read by the journey."""
+    repos = services.repos
+    for reply in repos.contacts.queued_replies(account_id):
+        journey = repos.journeys.waiting(account_id)
+        if journey is None or journey.journey_id != journey_id:
+            return None
+        if not repos.contacts.claim_queued_reply(reply):
+            continue
+        response = {"kind": "reply", "reply_id": reply.contact_id, "channel": reply.channel, "opt_out": False}
+        if not resume_journey(services, account_id, response, journey):
+            # A payment or a newer reply resumed the journey first: the reply waits for the next park.
+            repos.contacts.queue_reply(reply, reply.worklist_key or "")
+            return None
+        if reply.worklist_key:
+            repos.worklist.close(reply.worklist_key, "read_by_journey")
+        repos.audit.append(
+            account_id,
+            "queued_reply_taken",
+            services.clock.now(),
+            rule="reply.queued_while_busy",
+            journey_id=journey_id,
+            reason="a reply that came while the journey was busy, read when it parked",
+            inputs={"reply_id": reply.contact_id},
+        )
+        logger.info("queued reply handed to the journey", extra={"journey_id": journey_id})
+        return reply.contact_id
+    return None
+
+
 REPLY_CAMPAIGN = "reply"
 
 

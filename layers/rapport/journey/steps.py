@@ -17,6 +17,7 @@ from rapport.journey.evidence import assessment_evidence, record_skipped_channel
 from rapport.journey.messages import address_for, compliance_request, deliver
 from rapport.journey.optouts import honour_opt_out
 from rapport.journey.plans import acceptance_url
+from rapport.journey.resume import take_queued_reply
 from rapport.messaging.preference import ChannelStats, rank_channels
 from rapport.models.enums import Channel, HoldKind, Intent, Segment, Tone
 from rapport.payments.plans import (
@@ -52,6 +53,12 @@ logger = Logger(child=True)
 
 _COUNTED_STATUSES = ("sent", "delivered", "failed", "bounced")
 _SOFTER = {Tone.FIRM: Tone.NEUTRAL, Tone.NEUTRAL: Tone.SUPPORTIVE, Tone.FRIENDLY: Tone.SUPPORTIVE}
+
+
+def _softened_by_replies(tone: Tone, contacts: list[Any]) -> Tone:
+    """One step softer when the debtor's latest two replies (oldest first in ``contacts``) were negative."""
+    recent = [c.sentiment for c in contacts if c.direction == "in" and c.sentiment][-2:]
+    return _SOFTER.get(tone, tone) if recent.count("NEGATIVE") >= 2 else tone
 
 
 class _Input(BaseModel):
@@ -138,10 +145,7 @@ def assess_account(services: Services, step: AssessInput) -> dict[str, Any]:
     treatment = services.client.treatment(segment, variant)
 
     contacts = repos.contacts.for_account(account.account_id)
-    tone = treatment.tone
-    recent_sentiments = [c.sentiment for c in contacts if c.direction == "in" and c.sentiment][-2:]
-    if recent_sentiments.count("NEGATIVE") >= 2:
-        tone = _SOFTER.get(tone, tone)
+    tone = _softened_by_replies(treatment.tone, contacts)
     stats = _channel_stats(contacts, repos.payments.for_account(account.account_id)) if contacts else {}
     channels = _channel_order(services, account, stats, treatment.channels)
     reply_timeout = step.timings.reply_timeout_seconds or services.clock.real_seconds(treatment.reply_timeout)
@@ -202,6 +206,24 @@ class PlanContactInput(_Input):
     assessment: dict[str, Any]
 
 
+def _attempt_tone(services: Services, account_id: str, step: PlanContactInput, now: datetime) -> Tone:
+    """The journey's tone for this attempt: the assessment's, one step softer when the debtor's latest two
+    replies were negative (they may have written since the journey began)."""
+    assessed = Tone(step.assessment.get("tone") or Tone.NEUTRAL)
+    tone = _softened_by_replies(assessed, services.repos.contacts.for_account(account_id))
+    if tone is not assessed:
+        services.repos.audit.append(
+            account_id,
+            "tone_softened",
+            now,
+            rule="tone.softened_by_replies",
+            journey_id=step.journey_id,
+            reason="the debtor's latest two replies were negative",
+            inputs={"attempt": step.attempt, "from": assessed.value, "to": tone.value},
+        )
+    return tone
+
+
 def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
     """Pick the attempt's channel and template, then ask the guardrails whether it may go now."""
     repos, now = services.repos, services.clock.now()
@@ -243,7 +265,8 @@ def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
 
     request = compliance_request(services, account, channel, "collection")
     decision = evaluate_contact(request, now)
-    base = {"channel": channel.value, "template_id": template_id, "rule": decision.rule}
+    tone = _attempt_tone(services, account.account_id, step, now)
+    base = {"channel": channel.value, "template_id": template_id, "rule": decision.rule, "tone": tone.value}
     if decision.outcome is DecisionOutcome.ALLOW:
         return {"decision": "send", **base, "wait_seconds": 0}
     if decision.outcome is DecisionOutcome.DEFER and decision.not_before is not None:
@@ -313,16 +336,19 @@ class AwaitInput(_Input):
 
 
 def await_response(services: Services, step: AwaitInput) -> dict[str, Any]:
-    """Park the task token on the journey; webhooks and inbound replies resume it."""
+    """Park the task token on the journey; webhooks and inbound replies resume it. A reply that came while
+    the journey was busy between two steps is handed to it at once."""
     services.repos.journeys.park(
         step.account_id, step.journey_id, step.task_token, step.waiting_for, services.clock.now()
     )
     logger.info("journey waiting", extra={"journey_id": step.journey_id, "waiting_for": step.waiting_for})
+    take_queued_reply(services, step.account_id, step.journey_id)
     return {"parked": True}
 
 
 class AnalyseInput(_Input):
     reply_id: str
+    tone: Tone | None = None  # the journey's tone, which an answer to this reply starts from
 
 
 def analyse_reply(services: Services, step: AnalyseInput) -> dict[str, Any]:
@@ -373,6 +399,9 @@ def analyse_reply(services: Services, step: AnalyseInput) -> dict[str, Any]:
         "promise_date": analysis.promise_date.isoformat() if analysis.promise_date else None,
         "amount_cents": analysis.amount_cents,
         "language": analysis.language,
+        "answer_tone": _softened_by_replies(step.tone, repos.contacts.for_account(step.account_id)).value
+        if step.tone
+        else None,
     }
 
 

@@ -168,6 +168,8 @@ class ContactModel(RapportModel):
     # What a reply carried besides words (a voice note, a photo) and the provider's media id to fetch it.
     attachment = UnicodeAttribute(null=True)
     attachment_id = UnicodeAttribute(null=True)
+    # A reply queued while its journey was busy: the worklist item a person would read it from.
+    worklist_key = UnicodeAttribute(null=True)
     events = ListAttribute(default=list)
 
     provider_message_index = ProviderMessageIndex()

@@ -218,6 +218,24 @@ class Contacts:
     def for_account(self, account_id: str) -> list[ContactModel]:
         return sorted(ContactModel.query(account_id), key=lambda contact: contact.at)
 
+    def queue_reply(self, reply: ContactModel, worklist_key: str) -> None:
+        """A reply no journey could take yet: kept for the next journey that parks (and for a person)."""
+        reply.update(actions=[ContactModel.status.set("queued"), ContactModel.worklist_key.set(worklist_key)])
+
+    def queued_replies(self, account_id: str) -> list[ContactModel]:
+        """The account's replies still waiting for a journey to read them, oldest first."""
+        return [c for c in self.for_account(account_id) if c.direction == "in" and c.status == "queued"]
+
+    def claim_queued_reply(self, reply: ContactModel) -> bool:
+        """Mark a queued reply as received, once: False when another caller took it first."""
+        try:
+            reply.update(actions=[ContactModel.status.set("received")], condition=ContactModel.status == "queued")
+        except UpdateError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
 
 class Links:
     def create(self, link: PaymentLinkModel) -> None:
@@ -505,17 +523,17 @@ class Deliveries:
 
 
 class Worklist:
-    def add(self, account_id: str, reason: str, journey_id: str | None, at: datetime, queue: str = "agents") -> None:
-        """Put an account before a person. The key orders the queue by time; the account and the reason in it
-        keep two items raised at one instant (a reply with a photo that came while its journey was busy)
-        apart, and make the same item raised twice one item."""
-        WorklistModel(
-            queue,
-            f"{at.isoformat()}#{account_id}#{reason}",
-            account_id=account_id,
-            reason=reason,
-            journey_id=journey_id,
-        ).save()
+    def add(self, account_id: str, reason: str, journey_id: str | None, at: datetime, queue: str = "agents") -> str:
+        """Put an account before a person; returns the item's key. The key orders the queue by time; the
+        account and the reason in it keep two items raised at one instant (a reply with a photo that came
+        while its journey was busy) apart, and make the same item raised twice one item."""
+        key = f"{at.isoformat()}#{account_id}#{reason}"
+        WorklistModel(queue, key, account_id=account_id, reason=reason, journey_id=journey_id).save()
+        return key
+
+    def close(self, key: str, status: str, queue: str = "agents") -> None:
+        """Take an item off the open queue with the reason it no longer needs a person (its ``status``)."""
+        WorklistModel(queue, key).update(actions=[WorklistModel.status.set(status)])
 
 
 class Repositories:

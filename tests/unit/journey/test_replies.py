@@ -19,7 +19,8 @@ from conversation_helpers import (
 from rapport.journey.contract import JourneyStart
 from rapport.journey.inbound import take_email_event, take_replies, take_whatsapp_event
 from rapport.journey.optouts import honour_opt_out
-from rapport.journey.resume import reply_journey_id, start_reply_journey
+from rapport.journey.resume import reply_journey_id, start_reply_journey, take_queued_reply
+from rapport.journey.steps import AwaitInput, await_response
 from rapport.messaging.inbound import InboundMessage
 from rapport.models.enums import Channel
 from rapport.store.models import AccountModel, AuditModel, ContactModel, JourneyModel, WorklistModel
@@ -122,6 +123,57 @@ def test_a_reply_while_the_journey_is_busy_between_steps_goes_to_the_worklist(se
     # Then no second journey is started beside it: a person reads the reply
     assert counts["queued"] == 1 and services.stepfunctions.started == {}
     assert [(w.reason, w.journey_id) for w in WorklistModel.query("agents")] == [("reply_while_journey_busy", "J1")]
+
+
+def test_a_reply_queued_while_the_journey_was_busy_is_handed_to_it_when_it_parks(services):
+    # Given a reply that came while the journey was between two steps
+    save_account()
+    JourneyModel(ACCOUNT_ID, "J1", campaign="weekly", started_at=NOW, status="running").save()
+    take_replies(services, [_reply("Can I pay next week?")])
+    assert services.stepfunctions.resumed == []
+
+    # When the journey parks on its next wait
+    await_response(services, AwaitInput(account_id=ACCOUNT_ID, journey_id="J1", task_token="t-2",
+                                         waiting_for="response"))
+
+    # Then it is resumed with that reply at once, the reply is no longer queued, and the person's item is
+    # closed as read by the journey
+    assert services.stepfunctions.resumed == [
+        ("t-2", {"kind": "reply", "reply_id": "in.sms.in-1", "channel": "sms", "opt_out": False,
+                 "waiting_for": "response"}),
+    ]
+    assert ContactModel.get(ACCOUNT_ID, "in.sms.in-1").status == "received"
+    assert [(w.reason, w.status) for w in WorklistModel.query("agents")] == [
+        ("reply_while_journey_busy", "read_by_journey")
+    ]
+    assert "queued_reply_taken" in [e.action for e in AuditModel.query(ACCOUNT_ID)]
+
+    # And a second park finds nothing more to hand over
+    await_response(services, AwaitInput(account_id=ACCOUNT_ID, journey_id="J1", task_token="t-3",
+                                         waiting_for="response"))
+    assert len(services.stepfunctions.resumed) == 1
+
+
+def test_a_queued_reply_waits_for_the_next_park_when_the_journey_cannot_take_it(services, monkeypatch):
+    # Given a reply queued while the journey was busy, and a parked journey whose wait has already ended
+    save_account()
+    JourneyModel(ACCOUNT_ID, "J1", campaign="weekly", started_at=NOW, status="running").save()
+    take_replies(services, [_reply("Can I pay next week?")])
+    park_journey(journey_id="J1")
+    sfn = services.stepfunctions
+
+    def timed_out(taskToken: str, output: str) -> None:
+        raise sfn.exceptions.TaskTimedOut(taskToken)
+
+    monkeypatch.setattr(sfn, "send_task_success", timed_out)
+
+    # When the queued reply is offered to the journey
+    taken = take_queued_reply(services, ACCOUNT_ID, "J1")
+
+    # Then nothing is taken: the reply stays queued for the next park and the person's item stays open
+    assert taken is None
+    assert ContactModel.get(ACCOUNT_ID, "in.sms.in-1").status == "queued"
+    assert [w.status for w in WorklistModel.query("agents")] == ["open"]
 
 
 def test_a_photo_that_comes_while_the_journey_is_busy_keeps_both_of_its_worklist_items(services):

@@ -1,0 +1,63 @@
+"""The local cloud answers a journey's callbacks as AWS does, where plain moto does not.
+
+A journey parks a task token and waits; inbound replies and webhooks hand it what arrived. In AWS a token
+is good once, and only while its task waits: after a timeout SendTaskSuccess fails with TaskTimedOut, after
+a first use with TaskDoesNotExist or InvalidToken. The callers rely on that to fall back (a reply goes to
+a person, or starts its own journey) rather than being handed to nobody.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from journey_helpers import account, finished, load, start
+
+from rapport.store.models import JourneyModel
+
+pytestmark = pytest.mark.integration
+
+
+def _token(account_id: str, journey_id: str) -> str:
+    token = JourneyModel.get(account_id, journey_id, consistent_read=True).task_token
+    assert token
+    return token
+
+
+def test_a_token_whose_wait_timed_out_is_refused_with_task_timed_out(make_cloud):
+    # Given a journey that parked its token and then gave up waiting (the next attempt has parked since)
+    cloud, waits = make_cloud()
+    debtor = account(31)
+    load(cloud, debtor, stated_channel=None)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=1)
+    waits.wait(debtor.account_id)
+    first_token = _token(debtor.account_id, journey_id)
+    waits.wait(debtor.account_id)
+    assert _token(debtor.account_id, journey_id) != first_token
+    sfn = cloud.services.stepfunctions
+
+    # When something arrives for the first wait, late
+    # Then Step Functions refuses it, so the caller knows the journey never got it
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
+        sfn.send_task_success(taskToken=first_token, output=json.dumps({"kind": "reply", "reply_id": "late"}))
+    assert finished(cloud, journey_id, timeout=90)["status"] == "SUCCEEDED"
+
+
+def test_a_token_is_good_once(make_cloud):
+    # Given a journey waiting on its token
+    cloud, waits = make_cloud()
+    debtor = account(32)
+    load(cloud, debtor)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=30)
+    waits.wait(debtor.account_id)
+    token = _token(debtor.account_id, journey_id)
+    sfn = cloud.services.stepfunctions
+
+    # When the token is used, and then used again
+    part_payment = json.dumps({"kind": "payment", "settled": False, "amount_cents": 100})
+    sfn.send_task_success(taskToken=token, output=part_payment)
+    waits.wait(debtor.account_id)
+
+    # Then the second use is refused: the task it belonged to is over
+    with pytest.raises((sfn.exceptions.TaskDoesNotExist, sfn.exceptions.InvalidToken)):
+        sfn.send_task_success(taskToken=token, output=part_payment)
