@@ -41,7 +41,7 @@ def _not_analysed(inbound: list[ContactModel], audit: list[AuditModel]) -> dict[
         taken = received.get(contact.contact_id)
         if taken is not None and taken.get("opt_out"):
             reasons["opt_out_honoured_on_receipt"] += 1
-        elif contact.attachment and not (contact.text or "").strip():
+        elif taken is not None and taken.get("without_words"):
             reasons["without_words"] += 1
         elif taken is not None and not taken.get("resumed") and not taken.get("started"):
             reasons["journey_busy_so_queued_for_a_person"] += 1

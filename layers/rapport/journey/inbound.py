@@ -178,7 +178,13 @@ def _hand_to_a_person(
         rule=f"reply.{reply.channel.value}",
         journey_id=journey_id,
         reason="reply without words, for a person",
-        inputs={"reply_id": reply_id, "attachment": reply.attachment, "resumed": False, "started": False},
+        inputs={
+            "reply_id": reply_id,
+            "attachment": reply.attachment,
+            "resumed": False,
+            "started": False,
+            "without_words": True,
+        },
     )
     return "queued"
 
