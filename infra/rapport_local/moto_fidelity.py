@@ -23,24 +23,32 @@ def refuse_callbacks_to_finished_tasks(stack: ExitStack) -> None:
     # NOTE: in AWS, SendTaskSuccess with the token of a .waitForTaskToken task that has timed out fails
     # with TaskTimedOut, so the caller knows the journey never got what it sent. moto's interpreter never
     # marks the task's callback as finished: the call succeeds and the outcome is dropped. A reply that
-    # came between a wait's timeout and the journey's next park was therefore "delivered" to nobody. Here
-    # the callback is marked timed out, under the same lock as its notification, the moment the wait ends
-    # without an outcome; moto's own send_task_success then raises TaskTimedOut. Drop this when moto's
-    # callback endpoint reports its consumer's timeout itself.
+    # came between a wait's timeout and the journey's next park was therefore "delivered" to nobody.
+    # Here, the moment the task state is over (answered, timed out, caught or failed; the state's own
+    # timeout fires before the waiting thread notices), every token it issued is marked finished, under
+    # the same lock as the callback's notification; moto's send_task_success then refuses it. Drop this
+    # when moto's callback endpoint reports its consumer's end itself.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
     from moto.stepfunctions.parser.asl.eval.callback import callback
 
     lock = threading.Lock()
-    endpoint = callback.CallbackEndpoint
-    original_notify = endpoint.notify
+    task_state = state_task_service_callback.StateTaskServiceCallback
+    original_eval_body = task_state._eval_body
+    original_notify = callback.CallbackEndpoint.notify
 
-    def wait(self: Any, timeout: float | None = None) -> Any:
-        self._notify_event.wait(timeout=timeout)
-        with lock:
-            if self.consumer_error is None:
-                # Timed out, or taken: either way a later use of the token is refused.
-                finished = callback.CallbackConsumerTimeout if self._outcome is None else callback.CallbackConsumerLeft
-                self.consumer_error = finished()
-            return self._outcome
+    def eval_body(self: Any, env: Any) -> None:
+        pool = env.callback_pool_manager._pool
+        issued_before = set(pool)
+        try:
+            original_eval_body(self, env)
+        finally:
+            with lock:
+                for token in set(pool) - issued_before:
+                    endpoint = pool[token]
+                    if endpoint.consumer_error is None:
+                        taken = endpoint.get_outcome() is not None
+                        ended = callback.CallbackConsumerLeft if taken else callback.CallbackConsumerTimeout
+                        endpoint.report(ended())
 
     def notify(self: Any, outcome: Any) -> None:
         with lock:
@@ -48,8 +56,8 @@ def refuse_callbacks_to_finished_tasks(stack: ExitStack) -> None:
                 raise callback.CallbackNotifyConsumerError(callback_consumer_error=self.consumer_error)
             original_notify(self, outcome)
 
-    stack.enter_context(mock.patch.object(endpoint, "wait", wait))
-    stack.enter_context(mock.patch.object(endpoint, "notify", notify))
+    stack.enter_context(mock.patch.object(task_state, "_eval_body", eval_body))
+    stack.enter_context(mock.patch.object(callback.CallbackEndpoint, "notify", notify))
 
 
 def answer_callbacks_with_the_errors_aws_gives(stack: ExitStack) -> None:

@@ -173,10 +173,10 @@ def _deliveries(accepted: list[ContactModel]) -> dict[str, dict[str, int]]:
 
 
 def _promises(payments: list[PaymentModel]) -> dict[str, Any]:
-    """Promises as the journey judged them: kept, partly kept, broken (or still pending, or replaced by a
-    later promise before their date)."""
+    """Promises as the journey judged them: kept, partly kept, broken (or still pending, replaced by a
+    later promise or a plan before their date, or set aside when their journey ended first)."""
     promises = list(PromiseModel.scan())
-    judged = [p for p in promises if p.status not in ("pending", "replaced")]
+    judged = [p for p in promises if p.status not in ("pending", "replaced", "set_aside")]
     return {
         "made": len(promises),
         "by_status": dict(Counter(p.status for p in promises).most_common()),

@@ -137,6 +137,7 @@ SCRIPT: dict[str, tuple[Intent, bool, int | None, int | None]] = {
     "I already paid this last week": (Intent.PAID_ALREADY, False, None, None),
     "I am not paying this": (Intent.REFUSAL, False, None, None),
     "How much do I owe exactly?": (Intent.BALANCE_QUERY, False, None, None),
+    "You have the wrong number, I don't know this person": (Intent.WRONG_PERSON, False, None, None),
 }
 
 
@@ -321,6 +322,10 @@ SCENARIOS = (
              writes_first="I lost my job and cannot feed my children", changes={"holds": [DEBT_REVIEW]}),
     Scenario("writes with nothing owed", _both(), "nothing_owed", writes_first="How much do I owe exactly?",
              balance_cents=0),
+    Scenario("asks in words to be left alone with nothing owed", _both(), "opted_out",
+             writes_first="Please leave me alone about this", balance_cents=0),
+    Scenario("says it is the wrong number while on hold", _both(), "on_hold",
+             writes_first="You have the wrong number, I don't know this person", changes={"holds": [DEBT_REVIEW]}),
     Scenario("promises, pays part, then the rest",
              _both(_wait, _say(PROMISE), _wait, _pay(100_000), _wait, _pay()), "promise_kept",
              promise_wait=INTERACTIVE_TIMEOUT),

@@ -198,11 +198,13 @@ def test_a_reply_showing_distress_while_a_promise_is_pending_is_read_and_puts_th
     waits.wait(debtor.account_id, "promise")
     # When the debtor writes again before that date, in difficulty
     _reply(cloud, debtor.account_id, "My husband passed away on Sunday, I can't think about this now")
-    # Then the reply is read, found vulnerable, and a person gets the account at once
+    # Then the reply is read, found vulnerable, and a person gets the account at once; the promise, not yet
+    # due, is set aside rather than left pending or judged broken
     assert _outcome(cloud, journey_id) == "on_hold"
     second = _replies(debtor.account_id)[-1]
     assert second.intent == "hardship" and second.vulnerable is True
     assert AccountModel.get(debtor.account_id).holds[0].kind in ("hardship", "vulnerability")
+    assert [p.status for p in PromiseModel.query(debtor.account_id)] == ["set_aside"]
 
 
 def test_a_question_while_a_promise_is_pending_is_answered_and_the_promise_still_stands(make_cloud):
@@ -295,3 +297,53 @@ def test_after_two_angry_replies_the_next_reminder_is_written_more_gently(make_c
     assert "tone_softened" in _actions(debtor.account_id)
     _pay(cloud, debtor.account_id, 20_000)
     assert _outcome(cloud, journey_id) == "paid"
+
+
+def test_a_second_plan_asked_for_in_one_attempt_is_offered_and_sent(make_cloud):
+    # Given a debtor who asked for instalments and was offered a plan
+    cloud, waits = make_cloud()
+    debtor = account(15)
+    load(cloud, debtor)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=30)
+    waits.wait(debtor.account_id)
+    _reply(cloud, debtor.account_id, "Can I pay this off in instalments")
+    waits.wait(debtor.account_id)
+    # When they ask, in the same attempt, for a plan they can afford
+    _reply(cloud, debtor.account_id, "I can only afford R800 per month, can we do a payment plan?")
+    waits.wait(debtor.account_id)
+    # Then the second offer is made and sent, not taken for a retry of the first send
+    assert _actions(debtor.account_id).count("plan_offered") == 2
+    assert _sent_templates(debtor.account_id).count("plan_offer") == 2
+    _pay(cloud, debtor.account_id, debtor.balance_cents)
+    assert _outcome(cloud, journey_id) == "paid"
+
+
+def test_an_opt_out_in_words_while_a_promise_is_pending_sets_the_promise_aside(make_cloud):
+    # Given a debtor whose journey waits for a promise's date
+    cloud, waits = make_cloud()
+    debtor = account(16)
+    load(cloud, debtor)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=30, promise_wait=60)
+    waits.wait(debtor.account_id)
+    _reply(cloud, debtor.account_id, "I will pay the full amount on Friday")
+    waits.wait(debtor.account_id, "promise")
+    # When they then ask to hear no more, in words the keyword check does not know
+    _reply(cloud, debtor.account_id, "I don't want to receive any more sms")
+    # Then the opt-out is honoured and the promise is set aside, not left pending
+    assert _outcome(cloud, journey_id) == "opted_out"
+    assert [p.status for p in PromiseModel.query(debtor.account_id)] == ["set_aside"]
+
+
+def test_an_opt_out_in_words_to_a_settled_account_is_honoured(make_cloud):
+    # Given an account with nothing owed and no journey running
+    cloud, _ = make_cloud()
+    debtor = account(17, balance_cents=0)
+    load(cloud, debtor)
+    # When the debtor asks to hear no more, in words the keyword check does not know
+    _reply(cloud, debtor.account_id, "I don't want to receive any more sms")
+    (journey,) = JourneyModel.query(debtor.account_id)
+    # Then the journey started for the reply reads it, records the opt-out and confirms it
+    assert _outcome(cloud, journey.journey_id) == "opted_out"
+    assert _replies(debtor.account_id)[0].intent == "opt_out"
+    assert AccountModel.get(debtor.account_id).opt_outs
+    assert _sent_templates(debtor.account_id) == ["opt_out_confirmation"]

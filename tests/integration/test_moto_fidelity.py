@@ -61,3 +61,39 @@ def test_a_token_is_good_once(make_cloud):
     # Then the second use is refused: the task it belonged to is over
     with pytest.raises((sfn.exceptions.TaskDoesNotExist, sfn.exceptions.InvalidToken)):
         sfn.send_task_success(taskToken=token, output=part_payment)
+
+
+def test_a_reply_after_the_wait_timed_out_is_read_by_the_journey_not_lost(make_cloud):
+    import threading
+    import time
+
+    from rapport.store.models import AccountModel, ContactModel
+
+    # Given a journey whose await_response returns slowly, so moto's callback wait starts after the task's
+    # own one-second clock, and whose next attempt is slow to plan
+    cloud, _ = make_cloud()
+    debtor = account(33)
+    load(cloud, debtor, stated_channel=None)
+    between = threading.Event()
+    parks = []
+
+    def slow(function, event, result):
+        if function == "await_response":
+            parks.append(event["task_token"])
+            if len(parks) == 1:
+                time.sleep(2.5)
+        if function == "plan_contact" and event["attempt"] == 1:
+            between.set()  # the first wait has timed out; the journey is between two steps
+            time.sleep(2)
+
+    cloud.on_invoke(slow)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=1)
+    assert between.wait(30)
+
+    # When a reply comes after the wait timed out, before the journey parks again
+    counts = cloud.reply_by_sms(AccountModel.get(debtor.account_id).phone, "How much do I owe exactly?")
+    assert finished(cloud, journey_id, timeout=90)["status"] == "SUCCEEDED"
+
+    # Then it was not handed to the wait that had ended: it was queued, and the journey read it when it parked
+    (reply,) = [c for c in ContactModel.query(debtor.account_id) if c.direction == "in"]
+    assert counts["queued"] == 1 and reply.intent == "balance_query", counts

@@ -47,6 +47,8 @@ class AssessOutput(_Output):
     score: int | None = None
     reason_codes: list[str] = []
     tone: Tone | None = None
+    # The treatment's own tone, before any softening: later steps soften from it, never twice.
+    treatment_tone: Tone | None = None
     channels: list[Channel] = []
     templates: list[str] = []
     reply_timeout_seconds: int | None = None
@@ -125,6 +127,9 @@ class CheckPromiseOutput(_Output):
     status: PromiseStatus
     paid_cents: int
     shortfall_cents: int
+    # Seconds left until the promise's check: a wait resumed early (a part payment, a question answered)
+    # goes on for what is left, not for the whole wait again.
+    wait_seconds: int | None = None
 
 
 class OfferPlanOutput(_Output):

@@ -54,6 +54,8 @@ _ANSWERS = {
     "plan_confirmation": ("plan_accepted",),
     "opt_out_confirmation": ("opted_out",),
 }
+# What the trail records when a journey finds an account it must not collect from (held, nothing owed).
+_NOT_COLLECTING = ("journey_held", "journey_closed")
 # What the trail records of one collection attempt.
 _ATTEMPT_ACTIONS = ("sent", "send_failed", "refused", "deferred")
 _ASSESSMENT_INPUTS = (
@@ -364,7 +366,13 @@ def _explain(
 
     assessments = [e for e in before if e.action == "assessed" and e.journey_id == journey_id]
     assessment = assessments[-1] if assessments else None
-    segment, variant = _segment_and_variant(assessment, missing)
+    not_collecting = any(e.action in _NOT_COLLECTING for e in before if e.journey_id == journey_id)
+    if assessment is None and purpose != COLLECTION and not_collecting:
+        # An answer on an account held or with nothing owed (an opt-out confirmed): the journey did not
+        # assess it for collection, and says so in its trail, so there is no segment or variant to show.
+        segment, variant = None, None
+    else:
+        segment, variant = _segment_and_variant(assessment, missing)
     channel = Channel(contact.channel)
     if purpose == COLLECTION:
         choice = _collection_channel(channel, attempt, assessment, before, contact, journey_id, missing)

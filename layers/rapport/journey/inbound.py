@@ -27,7 +27,7 @@ from aws_lambda_powertools import Logger
 
 from rapport.journey.deliveries import take_deliveries
 from rapport.journey.optouts import honour_opt_out, is_opt_out_reply
-from rapport.journey.resume import resume_journey, start_reply_journey
+from rapport.journey.resume import resume_journey, start_reply_journey, take_queued_reply
 from rapport.messaging.channels.notifications import unwrap
 from rapport.messaging.delivery import whatsapp_statuses
 from rapport.messaging.inbound import (
@@ -122,8 +122,13 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
             if opted_out:
                 services.repos.worklist.add(account.account_id, OPT_OUT_TO_CONFIRM, busy.journey_id, now)
             else:
-                key = services.repos.worklist.add(account.account_id, REPLY_WHILE_JOURNEY_BUSY, busy.journey_id, now)
-                services.repos.contacts.queue_reply(contact, key)
+                key = services.repos.worklist.add(
+                    account.account_id, REPLY_WHILE_JOURNEY_BUSY, busy.journey_id, now, about=reply_id
+                )
+                services.repos.contacts.queue_reply(contact, busy.journey_id, key)
+                # The journey may have parked, and looked for queued replies, since it was found busy.
+                if take_queued_reply(services, account.account_id, busy.journey_id) == reply_id:
+                    resumed, journey = True, busy
     taken_by = journey.journey_id if resumed and journey else started
     if reply.attachment is not None:
         # The words (a caption) are read as any reply; what came with them, a photo of a payslip or a

@@ -47,7 +47,7 @@ def take_queued_reply(services: Services, account_id: str, journey_id: str) -> s
     Such a reply is queued (``Contacts.queue_reply``) with a worklist item in case the journey never parks
     again; once the journey has it, the item is closed as read by the journey."""
     repos = services.repos
-    for reply in repos.contacts.queued_replies(account_id):
+    for reply in repos.contacts.queued_replies(account_id, journey_id):
         journey = repos.journeys.waiting(account_id)
         if journey is None or journey.journey_id != journey_id:
             return None
@@ -56,7 +56,7 @@ def take_queued_reply(services: Services, account_id: str, journey_id: str) -> s
         response = {"kind": "reply", "reply_id": reply.contact_id, "channel": reply.channel, "opt_out": False}
         if not resume_journey(services, account_id, response, journey):
             # A payment or a newer reply resumed the journey first: the reply waits for the next park.
-            repos.contacts.queue_reply(reply, reply.worklist_key or "")
+            repos.contacts.queue_reply(reply, journey_id, reply.worklist_key or "")
             return None
         if reply.worklist_key:
             repos.worklist.close(reply.worklist_key, "read_by_journey")

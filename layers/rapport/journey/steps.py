@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -177,6 +177,7 @@ def assess_account(services: Services, step: AssessInput) -> dict[str, Any]:
         "score": score.points,
         "reason_codes": list(score.reason_codes),
         "tone": tone.value,
+        "treatment_tone": treatment.tone.value,
         "channels": [channel.value for channel in channels],
         "templates": list(treatment.templates),
         "reply_timeout_seconds": max(1, reply_timeout),
@@ -207,18 +208,21 @@ class PlanContactInput(_Input):
 
 
 def _attempt_tone(services: Services, account_id: str, step: PlanContactInput, now: datetime) -> Tone:
-    """The journey's tone for this attempt: the assessment's, one step softer when the debtor's latest two
-    replies were negative (they may have written since the journey began)."""
+    """The journey's tone for this attempt: the treatment's, one step softer when the debtor's latest two
+    replies were negative (they may have written since the journey was assessed). Softened from the
+    treatment's tone, not the assessment's, so it is never softened twice."""
     assessed = Tone(step.assessment.get("tone") or Tone.NEUTRAL)
-    tone = _softened_by_replies(assessed, services.repos.contacts.for_account(account_id))
+    treatment_tone = Tone(step.assessment.get("treatment_tone") or assessed)
+    tone = _softened_by_replies(treatment_tone, services.repos.contacts.for_account(account_id))
     if tone is not assessed:
+        softened = tone is not treatment_tone
         services.repos.audit.append(
             account_id,
-            "tone_softened",
+            "tone_softened" if softened else "tone_restored",
             now,
-            rule="tone.softened_by_replies",
+            rule="tone.softened_by_replies" if softened else "tone.treatment",
             journey_id=step.journey_id,
-            reason="the debtor's latest two replies were negative",
+            reason="the debtor's latest two replies were negative" if softened else "the debtor's replies calmed",
             inputs={"attempt": step.attempt, "from": assessed.value, "to": tone.value},
         )
     return tone
@@ -348,7 +352,7 @@ def await_response(services: Services, step: AwaitInput) -> dict[str, Any]:
 
 class AnalyseInput(_Input):
     reply_id: str
-    tone: Tone | None = None  # the journey's tone, which an answer to this reply starts from
+    tone: Tone | None = None  # the treatment's tone (before softening), which an answer starts from
 
 
 def analyse_reply(services: Services, step: AnalyseInput) -> dict[str, Any]:
@@ -414,7 +418,7 @@ class PromiseInput(_Input):
 def _promise_outcomes(services: Services, account_id: str) -> list[Any]:
     outcomes = []
     for promise in services.repos.promises.for_account(account_id):
-        if promise.status in ("pending", "replaced"):
+        if promise.status in ("pending", "replaced", "set_aside"):
             continue
         outcomes.append(
             PromiseOutcome(
@@ -473,6 +477,7 @@ def record_promise(services: Services, step: PromiseInput) -> dict[str, Any]:
             check_date=check_date.isoformat(),
             made_at=now,
             source="reply",
+            journey_id=step.journey_id,
         )
     )
     replaced = repos.promises.replace_pending(account.account_id, promise_id)
@@ -508,30 +513,14 @@ def record_promise(services: Services, step: PromiseInput) -> dict[str, Any]:
 class CheckPromiseInput(_Input):
     promise_id: str
     on_check_date: bool = True
+    wait_override_seconds: int | None = None  # the whole wait, when the journey's timings set it
 
 
 def check_promise(services: Services, step: CheckPromiseInput) -> dict[str, Any]:
     repos, now = services.repos, services.clock.now()
     account = repos.accounts.get(step.account_id)
     stored = repos.promises.get(step.account_id, step.promise_id)
-    promise = PromiseToPay(
-        promise_id=stored.promise_id,
-        account_id=stored.account_id,
-        amount_cents=stored.amount_cents,
-        due_date=datetime.fromisoformat(stored.due_date).date(),
-        made_at=stored.made_at,
-        source="reply",
-    )
-    payments = [
-        (p.occurred_at, p.credit_delta_cents)
-        for p in repos.payments.for_account(step.account_id)
-        if p.credit_delta_cents > 0
-    ]
-    today = now.astimezone(ZoneInfo(account.debtor.timezone)).date()
-    if step.on_check_date:
-        # The timer fired: judge as of the check date even if a simulated clock lags behind it.
-        today = max(today, datetime.fromisoformat(stored.check_date).date())
-    outcome = evaluate_promise(promise, payments, today, account.debtor.timezone)
+    outcome = _judge_promise(services, account, stored, on_check_date=step.on_check_date)
     stored.update(
         actions=[PromiseModel.status.set(outcome.status.value), PromiseModel.paid_cents.set(outcome.paid_cents)]
     )
@@ -548,7 +537,68 @@ def check_promise(services: Services, step: CheckPromiseInput) -> dict[str, Any]
         "status": outcome.status.value,
         "paid_cents": outcome.paid_cents,
         "shortfall_cents": outcome.shortfall_cents,
+        "wait_seconds": _promise_wait_left(services, account, stored, step.wait_override_seconds),
     }
+
+
+def _promise_wait_left(
+    services: Services, account: AccountModel, stored: PromiseModel, override_seconds: int | None
+) -> int:
+    """Real seconds until the promise's check: 09:00 on its check date in the debtor's zone, or, where the
+    journey's timings set the whole wait, that wait less what has passed since the promise was made."""
+    now = services.clock.now()
+    if override_seconds:
+        return max(1, override_seconds - services.clock.real_seconds(now - stored.made_at))
+    check_at = datetime.combine(date.fromisoformat(stored.check_date), time(9, 0), ZoneInfo(account.debtor.timezone))
+    return max(1, services.clock.real_seconds(check_at - now))
+
+
+def _judge_promise(services: Services, account: AccountModel, stored: PromiseModel, *, on_check_date: bool) -> Any:
+    repos, now = services.repos, services.clock.now()
+    promise = PromiseToPay(
+        promise_id=stored.promise_id,
+        account_id=stored.account_id,
+        amount_cents=stored.amount_cents,
+        due_date=datetime.fromisoformat(stored.due_date).date(),
+        made_at=stored.made_at,
+        source="reply",
+    )
+    payments = [
+        (p.occurred_at, p.credit_delta_cents)
+        for p in repos.payments.for_account(account.account_id)
+        if p.credit_delta_cents > 0
+    ]
+    today = now.astimezone(ZoneInfo(account.debtor.timezone)).date()
+    if on_check_date:
+        # The timer fired: judge as of the check date even if a simulated clock lags behind it.
+        today = max(today, datetime.fromisoformat(stored.check_date).date())
+    return evaluate_promise(promise, payments, today, account.debtor.timezone)
+
+
+def _close_open_promises(services: Services, account_id: str, journey_id: str, outcome: str) -> None:
+    """A journey that ends before its promise's date (a hold, an opt-out, a person, a plan) leaves no
+    promise pending: one the payments already keep is kept; any other is set aside, never judged broken."""
+    repos, now = services.repos, services.clock.now()
+    open_promises = [
+        p for p in repos.promises.for_account(account_id) if p.status == "pending" and p.journey_id == journey_id
+    ]
+    if not open_promises:
+        return
+    account = repos.accounts.get(account_id)
+    for stored in open_promises:
+        judged = _judge_promise(services, account, stored, on_check_date=False)
+        status = judged.status.value if judged.status is PromiseStatus.KEPT else PromiseStatus.SET_ASIDE.value
+        if not repos.promises.close_pending(stored, status, judged.paid_cents):
+            continue
+        repos.audit.append(
+            account_id,
+            "promise_checked" if status == PromiseStatus.KEPT.value else "promise_set_aside",
+            now,
+            rule=f"promise.{status}",
+            journey_id=journey_id,
+            reason=f"the journey ended ({outcome}) before the promise's date",
+            inputs={"promise_id": stored.promise_id, "paid_cents": judged.paid_cents},
+        )
 
 
 class OfferPlanInput(_Input):
@@ -734,6 +784,7 @@ class FinishInput(_Input):
 
 def finish_journey(services: Services, step: FinishInput) -> dict[str, Any]:
     now = services.clock.now()
+    _close_open_promises(services, step.account_id, step.journey_id, step.outcome)
     services.repos.journeys.finish(step.account_id, step.journey_id, step.outcome, now)
     inputs = {"error": (step.error or {}).get("Error")} if step.error else {}
     services.repos.audit.append(

@@ -65,6 +65,9 @@ class PromiseStatus(StrEnum):
     # Set aside by a later promise the debtor made before this one was due ("not Friday, the 15th"):
     # never judged, so it counts neither as kept nor as broken.
     REPLACED = "replaced"
+    # Left when the journey waiting for it ended first (the debtor was put on hold, opted out, asked for a
+    # person, or took a plan): never judged, so it counts neither as kept nor as broken.
+    SET_ASIDE = "set_aside"
 
 
 class PromiseToPay(_Value):

@@ -168,7 +168,9 @@ class ContactModel(RapportModel):
     # What a reply carried besides words (a voice note, a photo) and the provider's media id to fetch it.
     attachment = UnicodeAttribute(null=True)
     attachment_id = UnicodeAttribute(null=True)
-    # A reply queued while its journey was busy: the worklist item a person would read it from.
+    # A reply queued while its journey was busy: that journey, and the worklist item a person would read
+    # it from if the journey ends before it parks again.
+    queued_for = UnicodeAttribute(null=True)
     worklist_key = UnicodeAttribute(null=True)
     events = ListAttribute(default=list)
 
@@ -243,6 +245,7 @@ class PromiseModel(RapportModel):
     source = UnicodeAttribute()
     status = UnicodeAttribute(default="pending")
     paid_cents = NumberAttribute(default=0)
+    journey_id = UnicodeAttribute(null=True)  # the journey that recorded it and waits for its date
 
 
 class PlanDueIndex(GlobalSecondaryIndex):

@@ -218,13 +218,24 @@ class Contacts:
     def for_account(self, account_id: str) -> list[ContactModel]:
         return sorted(ContactModel.query(account_id), key=lambda contact: contact.at)
 
-    def queue_reply(self, reply: ContactModel, worklist_key: str) -> None:
-        """A reply no journey could take yet: kept for the next journey that parks (and for a person)."""
-        reply.update(actions=[ContactModel.status.set("queued"), ContactModel.worklist_key.set(worklist_key)])
+    def queue_reply(self, reply: ContactModel, journey_id: str, worklist_key: str) -> None:
+        """A reply that came while ``journey_id`` was busy: kept for that journey's next park (and for a
+        person, through the worklist item, should the journey end instead)."""
+        reply.update(
+            actions=[
+                ContactModel.status.set("queued"),
+                ContactModel.queued_for.set(journey_id),
+                ContactModel.worklist_key.set(worklist_key),
+            ]
+        )
 
-    def queued_replies(self, account_id: str) -> list[ContactModel]:
-        """The account's replies still waiting for a journey to read them, oldest first."""
-        return [c for c in self.for_account(account_id) if c.direction == "in" and c.status == "queued"]
+    def queued_replies(self, account_id: str, journey_id: str) -> list[ContactModel]:
+        """The replies still waiting for ``journey_id`` to read them, oldest first. Only that journey's: a
+        reply queued for a journey that ended is a person's to read, never a later journey's."""
+        return [
+            c for c in self.for_account(account_id)
+            if c.direction == "in" and c.status == "queued" and c.queued_for == journey_id
+        ]
 
     def claim_queued_reply(self, reply: ContactModel) -> bool:
         """Mark a queued reply as received, once: False when another caller took it first."""
@@ -329,6 +340,19 @@ class Promises:
 
     def for_account(self, account_id: str) -> list[PromiseModel]:
         return list(PromiseModel.query(account_id))
+
+    def close_pending(self, promise: PromiseModel, status: str, paid_cents: int) -> bool:
+        """Give a promise still pending its final ``status``; False when it was judged meanwhile."""
+        try:
+            promise.update(
+                actions=[PromiseModel.status.set(status), PromiseModel.paid_cents.set(paid_cents)],
+                condition=PromiseModel.status == "pending",
+            )
+        except UpdateError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
 
     def replace_pending(self, account_id: str, by_promise_id: str) -> list[str]:
         """Mark the account's promises still waiting for their date as replaced by ``by_promise_id``;
@@ -523,11 +547,20 @@ class Deliveries:
 
 
 class Worklist:
-    def add(self, account_id: str, reason: str, journey_id: str | None, at: datetime, queue: str = "agents") -> str:
+    def add(
+        self,
+        account_id: str,
+        reason: str,
+        journey_id: str | None,
+        at: datetime,
+        queue: str = "agents",
+        about: str | None = None,
+    ) -> str:
         """Put an account before a person; returns the item's key. The key orders the queue by time; the
         account and the reason in it keep two items raised at one instant (a reply with a photo that came
-        while its journey was busy) apart, and make the same item raised twice one item."""
-        key = f"{at.isoformat()}#{account_id}#{reason}"
+        while its journey was busy) apart, and make the same item raised twice one item. ``about`` (a
+        reply's id) keeps apart two items of one reason at one instant (two replies in one batch)."""
+        key = f"{at.isoformat()}#{account_id}#{reason}" + (f"#{about}" if about else "")
         WorklistModel(queue, key, account_id=account_id, reason=reason, journey_id=journey_id).save()
         return key
 

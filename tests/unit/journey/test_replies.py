@@ -176,6 +176,63 @@ def test_a_queued_reply_waits_for_the_next_park_when_the_journey_cannot_take_it(
     assert [w.status for w in WorklistModel.query("agents")] == ["open"]
 
 
+def test_a_reply_queued_for_a_journey_that_ended_is_a_persons_and_never_a_later_journeys(services):
+    # Given a reply queued while J1 was busy, and J1 then ended without parking again
+    save_account()
+    JourneyModel(ACCOUNT_ID, "J1", campaign="weekly", started_at=NOW, status="running").save()
+    take_replies(services, [_reply("I'll pay on Friday")])
+    JourneyModel.get(ACCOUNT_ID, "J1").update(actions=[JourneyModel.status.set("finished")])
+
+    # When a later journey parks on the same account
+    park_journey(journey_id="J2")
+    await_response(services, AwaitInput(account_id=ACCOUNT_ID, journey_id="J2", task_token="token-J2",
+                                         waiting_for="response"))
+
+    # Then the old reply is not handed to it: it stays with the person whose item is still open
+    assert services.stepfunctions.resumed == []
+    assert [w.status for w in WorklistModel.query("agents")] == ["open"]
+
+
+def test_a_reply_is_handed_over_even_when_the_journey_parked_while_it_was_being_queued(services, monkeypatch):
+    # Given a journey found busy by the inbound handler, which parks before the reply is queued
+    save_account()
+    JourneyModel(ACCOUNT_ID, "J1", campaign="weekly", started_at=NOW, status="running").save()
+    journeys = services.repos.journeys
+    not_yet = iter([None])
+
+    def waiting_later(account_id: str):
+        found = next(not_yet, "parked")
+        if found is None:
+            park_journey(journey_id="J1")  # it parks right after this look, and finds nothing queued yet
+            return None
+        return type(journeys).waiting(journeys, account_id)
+
+    monkeypatch.setattr(journeys, "waiting", waiting_later)
+
+    # When the reply is taken
+    counts = take_replies(services, [_reply("How much do I owe?")])
+
+    # Then it is handed to the journey now parked, not left queued until the wait times out
+    assert counts["resumed"] == 1
+    assert [token for token, _ in services.stepfunctions.resumed] == ["token-J1"]
+    assert ContactModel.get(ACCOUNT_ID, "in.sms.in-1").status == "received"
+
+
+def test_two_replies_queued_at_one_instant_each_keep_their_own_worklist_item(services):
+    # Given two replies in one batch while the journey is busy
+    save_account()
+    JourneyModel(ACCOUNT_ID, "J1", campaign="weekly", started_at=NOW, status="running").save()
+    take_replies(services, [_reply("Can I pay next week?"), _reply("Or R200 now?", provider_id="in-2")])
+
+    # When the journey parks once
+    await_response(services, AwaitInput(account_id=ACCOUNT_ID, journey_id="J1", task_token="t-2",
+                                         waiting_for="response"))
+
+    # Then it reads the first, and the second still has an open item before a person
+    assert sorted(w.status for w in WorklistModel.query("agents")) == ["open", "read_by_journey"]
+    assert ContactModel.get(ACCOUNT_ID, "in.sms.in-2").status == "queued"
+
+
 def test_a_photo_that_comes_while_the_journey_is_busy_keeps_both_of_its_worklist_items(services):
     # Given a journey between two steps
     save_account()

@@ -48,3 +48,26 @@ def test_two_negative_replies_in_a_row_soften_the_tone(services, sentiments, sof
 
     # Then the journey softens its tone one step only after the latest two were negative, and says so
     assert _tone(services) == (("supportive", True) if softened else ("friendly", False))
+
+
+def test_a_tone_already_softened_by_the_assessment_is_not_softened_again_by_later_steps(services):
+    from rapport.journey.steps import PlanContactInput, plan_contact
+
+    # Given a firm treatment (a long way behind, months unpaid) and two negative replies before the journey
+    history = [(f"2005-{month:02d}", 4, 300_000, 0) for month in range(9, 3, -1)]
+    save_account(days_past_due=150, balance_cents=900_000, credit_limit_cents=1_000_000, history=history)
+    _replied("NEGATIVE", "NEGATIVE")
+    assessment = assess_account(services, AssessInput(account_id=ACCOUNT_ID, journey_id="J-tone"))
+    assert (assessment["treatment_tone"], assessment["tone"]) == ("firm", "neutral")
+
+    # When the journey plans its next attempt
+    contact = plan_contact(
+        services,
+        PlanContactInput(
+            account_id=ACCOUNT_ID, journey_id="J-tone", attempt=0, assessment={**assessment, "channels": ["sms"]}
+        ),
+    )
+
+    # Then the attempt keeps the one step the assessment took (neutral), not a second one (supportive)
+    assert contact.get("tone") == "neutral", contact
+    assert "tone_softened" not in [e.action for e in AuditModel.query(ACCOUNT_ID)]
