@@ -24,10 +24,13 @@ def refuse_callbacks_to_finished_tasks(stack: ExitStack) -> None:
     # with TaskTimedOut, so the caller knows the journey never got what it sent. moto's interpreter never
     # marks the task's callback as finished: the call succeeds and the outcome is dropped. A reply that
     # came between a wait's timeout and the journey's next park was therefore "delivered" to nobody.
-    # Here, the moment the task state is over (answered, timed out, caught or failed; the state's own
-    # timeout fires before the waiting thread notices), every token it issued is marked finished, under
-    # the same lock as the callback's notification; moto's send_task_success then refuses it. Drop this
-    # when moto's callback endpoint reports its consumer's end itself.
+    # Here a task's token is marked finished, under the same lock as the callback's notification, as soon
+    # as its state gives up (its own timeout, which fires before the waiting thread notices) and again when
+    # the state is over for any reason; moto's send_task_success then refuses it. What is left: a callback
+    # in the instant between moto deciding the timeout and this wrapper taking the lock (a few statements),
+    # or one accepted just before the deadline that moto's waiting thread had not yet passed on, is still
+    # dropped; closing that would mean replacing moto's timeout logic. Drop all this when moto's callback
+    # endpoint reports its consumer's end itself.
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
     from moto.stepfunctions.parser.asl.eval.callback import callback
 
@@ -35,6 +38,25 @@ def refuse_callbacks_to_finished_tasks(stack: ExitStack) -> None:
     task_state = state_task_service_callback.StateTaskServiceCallback
     original_eval_body = task_state._eval_body
     original_notify = callback.CallbackEndpoint.notify
+
+    original_evaluate = task_state._evaluate_with_timeout
+
+    def finish(endpoint: Any) -> None:
+        # Under the lock: a notification either landed before this (and counts) or is refused after it.
+        if endpoint is not None and endpoint.consumer_error is None:
+            taken = endpoint.get_outcome() is not None
+            endpoint.report((callback.CallbackConsumerLeft if taken else callback.CallbackConsumerTimeout)())
+
+    def evaluate_with_timeout(self: Any, env: Any) -> None:
+        # The state's own clock ran out: refuse its token at once, before moto records the failure and
+        # runs the Catch, which is when the next state (and a reply's resume) may already be under way.
+        try:
+            original_evaluate(self, env)
+        except Exception:
+            token = (env.states.context_object.context_object_data.get("Task") or {}).get("Token")
+            with lock:
+                finish(env.callback_pool_manager._pool.get(token) if token else None)
+            raise
 
     def eval_body(self: Any, env: Any) -> None:
         pool = env.callback_pool_manager._pool
@@ -44,11 +66,7 @@ def refuse_callbacks_to_finished_tasks(stack: ExitStack) -> None:
         finally:
             with lock:
                 for token in set(pool) - issued_before:
-                    endpoint = pool[token]
-                    if endpoint.consumer_error is None:
-                        taken = endpoint.get_outcome() is not None
-                        ended = callback.CallbackConsumerLeft if taken else callback.CallbackConsumerTimeout
-                        endpoint.report(ended())
+                    finish(pool[token])
 
     def notify(self: Any, outcome: Any) -> None:
         with lock:
@@ -57,6 +75,7 @@ def refuse_callbacks_to_finished_tasks(stack: ExitStack) -> None:
             original_notify(self, outcome)
 
     stack.enter_context(mock.patch.object(task_state, "_eval_body", eval_body))
+    stack.enter_context(mock.patch.object(task_state, "_evaluate_with_timeout", evaluate_with_timeout, create=True))
     stack.enter_context(mock.patch.object(callback.CallbackEndpoint, "notify", notify))
 
 

@@ -347,3 +347,28 @@ def test_an_opt_out_in_words_to_a_settled_account_is_honoured(make_cloud):
     assert _replies(debtor.account_id)[0].intent == "opt_out"
     assert AccountModel.get(debtor.account_id).opt_outs
     assert _sent_templates(debtor.account_id) == ["opt_out_confirmation"]
+
+
+def test_a_journey_assessed_before_the_treatment_tone_was_recorded_still_reads_a_reply(make_cloud):
+    # Given a journey in flight since before the assessment carried its treatment's tone
+    cloud, waits = make_cloud()
+    debtor = account(18)
+    load(cloud, debtor)
+
+    def as_before(function, event, result):
+        if function == "assess_account" and isinstance(result, dict):
+            result.pop("treatment_tone", None)
+
+    cloud.on_invoke(as_before)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=30)
+    waits.wait(debtor.account_id)
+
+    # When the debtor asks a question
+    _reply(cloud, debtor.account_id, "How much do I owe exactly?")
+    waits.wait(debtor.account_id)
+
+    # Then it is read and answered, not failed on a missing path
+    assert _replies(debtor.account_id)[0].intent == "balance_query"
+    assert _sent_templates(debtor.account_id)[-1] == "balance_statement"
+    _pay(cloud, debtor.account_id, debtor.balance_cents)
+    assert _outcome(cloud, journey_id) == "paid"

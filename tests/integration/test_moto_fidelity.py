@@ -97,3 +97,38 @@ def test_a_reply_after_the_wait_timed_out_is_read_by_the_journey_not_lost(make_c
     # Then it was not handed to the wait that had ended: it was queued, and the journey read it when it parked
     (reply,) = [c for c in ContactModel.query(debtor.account_id) if c.direction == "in"]
     assert counts["queued"] == 1 and reply.intent == "balance_query", counts
+
+
+def test_a_callback_after_the_timeout_but_before_the_state_has_moved_on_is_refused(make_cloud):
+    from unittest import mock
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_lambda
+
+    # Given a journey parked on its token, whose wait times out after one second
+    cloud, waits = make_cloud()
+    debtor = account(34)
+    load(cloud, debtor, stated_channel=None)
+    sfn = cloud.services.stepfunctions
+    task_state = state_task_service_lambda.StateTaskServiceLambda
+    original_from_error = task_state._from_error
+    answers: list[str] = []
+
+    def from_error(self, env, ex):
+        # moto calls this once the timeout has fired, before the Catch and before the state is over
+        if type(ex).__name__ == "EvalTimeoutError" and not answers:
+            try:
+                token = _token(debtor.account_id, journey_id)
+                sfn.send_task_success(taskToken=token, output=json.dumps({"kind": "reply"}))
+                answers.append("accepted")
+            except sfn.exceptions.TaskTimedOut:
+                answers.append("TaskTimedOut")
+        return original_from_error(self, env, ex)
+
+    with mock.patch.object(task_state, "_from_error", from_error):
+        journey_id = start(cloud, debtor.account_id, reply_timeout=1)
+        waits.wait(debtor.account_id)
+        waits.wait(debtor.account_id)  # the next attempt has parked: the first wait timed out
+
+    # Then the late callback was refused, as AWS refuses it, not accepted and dropped
+    assert answers == ["TaskTimedOut"]
+    assert finished(cloud, journey_id, timeout=90)["status"] == "SUCCEEDED"

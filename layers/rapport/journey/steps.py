@@ -352,7 +352,14 @@ def await_response(services: Services, step: AwaitInput) -> dict[str, Any]:
 
 class AnalyseInput(_Input):
     reply_id: str
-    tone: Tone | None = None  # the treatment's tone (before softening), which an answer starts from
+    # The journey's assessment, where there is one: an answer starts from its treatment's tone (before
+    # softening), or from its tone for a journey assessed before the treatment's tone was recorded.
+    assessment: dict[str, Any] = {}
+
+    @property
+    def treatment_tone(self) -> Tone | None:
+        tone = self.assessment.get("treatment_tone") or self.assessment.get("tone")
+        return Tone(tone) if tone else None
 
 
 def analyse_reply(services: Services, step: AnalyseInput) -> dict[str, Any]:
@@ -403,8 +410,8 @@ def analyse_reply(services: Services, step: AnalyseInput) -> dict[str, Any]:
         "promise_date": analysis.promise_date.isoformat() if analysis.promise_date else None,
         "amount_cents": analysis.amount_cents,
         "language": analysis.language,
-        "answer_tone": _softened_by_replies(step.tone, repos.contacts.for_account(step.account_id)).value
-        if step.tone
+        "answer_tone": _softened_by_replies(step.treatment_tone, repos.contacts.for_account(step.account_id)).value
+        if step.treatment_tone
         else None,
     }
 
@@ -569,10 +576,16 @@ def _judge_promise(services: Services, account: AccountModel, stored: PromiseMod
         if p.credit_delta_cents > 0
     ]
     today = now.astimezone(ZoneInfo(account.debtor.timezone)).date()
+    check_date = datetime.fromisoformat(stored.check_date).date()
     if on_check_date:
         # The timer fired: judge as of the check date even if a simulated clock lags behind it.
-        today = max(today, datetime.fromisoformat(stored.check_date).date())
-    return evaluate_promise(promise, payments, today, account.debtor.timezone)
+        today = max(today, check_date)
+    outcome = evaluate_promise(promise, payments, today, account.debtor.timezone)
+    if today < check_date and outcome.status is not PromiseStatus.KEPT:
+        # The stored check date already holds the promise's grace days (``promise_check_date``); before it,
+        # a promise not yet kept is still pending, never broken.
+        return outcome.model_copy(update={"status": PromiseStatus.PENDING})
+    return outcome
 
 
 def _close_open_promises(services: Services, account_id: str, journey_id: str, outcome: str) -> None:
@@ -585,14 +598,19 @@ def _close_open_promises(services: Services, account_id: str, journey_id: str, o
     if not open_promises:
         return
     account = repos.accounts.get(account_id)
+    today = now.astimezone(ZoneInfo(account.debtor.timezone)).date()
     for stored in open_promises:
-        judged = _judge_promise(services, account, stored, on_check_date=False)
-        status = judged.status.value if judged.status is PromiseStatus.KEPT else PromiseStatus.SET_ASIDE.value
+        # A promise whose check date has come is judged as on that date (kept, partly kept or broken); one
+        # still before it is kept if the payments already keep it, else set aside.
+        due_for_judgement = today >= datetime.fromisoformat(stored.check_date).date()
+        judged = _judge_promise(services, account, stored, on_check_date=due_for_judgement)
+        kept = judged.status is PromiseStatus.KEPT
+        status = judged.status.value if due_for_judgement or kept else PromiseStatus.SET_ASIDE.value
         if not repos.promises.close_pending(stored, status, judged.paid_cents):
             continue
         repos.audit.append(
             account_id,
-            "promise_checked" if status == PromiseStatus.KEPT.value else "promise_set_aside",
+            "promise_set_aside" if status == PromiseStatus.SET_ASIDE.value else "promise_checked",
             now,
             rule=f"promise.{status}",
             journey_id=journey_id,

@@ -1,19 +1,21 @@
-"""A promise's wait, resumed early (a part payment, a question answered), goes on only for what is left."""
+"""A promise's wait, resumed early (a part payment, a question answered), goes on only for what is left; a
+promise is judged on its check date, grace days included, and a journey's end leaves none pending."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
-from conversation_helpers import ACCOUNT_ID, NOW, save_account
+from conversation_helpers import ACCOUNT_ID, NOW, park_journey, save_account
 
-from rapport.journey.steps import CheckPromiseInput, check_promise
+from rapport.journey.steps import CheckPromiseInput, FinishInput, check_promise, finish_journey
+from rapport.payments.promises import PromiseSource, PromiseToPay, promise_check_date
 from rapport.store.models import PromiseModel
 
 
-def _promise(made_minutes_ago: int, check_date: str) -> None:
+def _promise(made_minutes_ago: int, check_date: str, due_date: str | None = None) -> None:
     PromiseModel(
-        ACCOUNT_ID, "P1", amount_cents=50_000, due_date=check_date, check_date=check_date,
+        ACCOUNT_ID, "P1", amount_cents=50_000, due_date=due_date or check_date, check_date=check_date,
         made_at=NOW - timedelta(minutes=made_minutes_ago), source="reply", journey_id="J1",
     ).save()
 
@@ -56,3 +58,47 @@ def test_without_set_timings_the_wait_runs_to_nine_on_the_check_date_in_the_debt
 
     # Then it goes on until 9 December 09:00 in Johannesburg (07:00 UTC): 47 hours from now
     assert result["wait_seconds"] == 47 * 3600
+
+
+def test_an_early_check_within_the_grace_days_keeps_the_promise_pending(services):
+    # Given a promise to pay on Saturday 5 December with two grace days, checked as record_promise stores it
+    # (after Monday 7 December); now is Monday 7 December, nothing paid
+    save_account()
+    promise = PromiseToPay(
+        promise_id="P1", account_id=ACCOUNT_ID, amount_cents=50_000, due_date=date(2026, 12, 5),
+        made_at=NOW - timedelta(days=3), source=PromiseSource.REPLY, grace_days=2,
+    )
+    check = promise_check_date(promise)
+    assert check > NOW.date()
+    _promise(3 * 24 * 60, check.isoformat(), due_date="2026-12-05")
+
+    # When a question answered during the wait resumes it early
+    result = check_promise(
+        services, CheckPromiseInput(account_id=ACCOUNT_ID, journey_id="J1", promise_id="P1", on_check_date=False)
+    )
+
+    # Then it is still pending: the debtor has the grace days to pay
+    assert result["status"] == "pending"
+    assert PromiseModel.get(ACCOUNT_ID, "P1").status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("check_date", "status"),
+    [
+        ("2026-12-03", "broken"),  # its date came and went unpaid while the journey chased on
+        ("2026-12-09", "set_aside"),  # not due yet: never judged broken
+    ],
+)
+def test_a_journeys_end_judges_a_promise_whose_date_has_come_and_sets_aside_one_not_yet_due(
+    services, check_date, status
+):
+    # Given a promise of this journey still pending, nothing paid; now is 7 December
+    save_account()
+    park_journey()
+    _promise(10 * 24 * 60, check_date, due_date="2026-12-01")
+
+    # When the journey ends
+    finish_journey(services, FinishInput(account_id=ACCOUNT_ID, journey_id="J1", outcome="no_response"))
+
+    # Then the promise is judged if its check date has come, and set aside if not
+    assert PromiseModel.get(ACCOUNT_ID, "P1").status == status
