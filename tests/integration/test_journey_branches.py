@@ -187,15 +187,21 @@ def _replies(account_id: str) -> list[ContactModel]:
     return sorted((c for c in ContactModel.query(account_id) if c.direction == "in"), key=lambda c: c.at)
 
 
-def test_a_reply_showing_distress_while_a_promise_is_pending_is_read_and_puts_the_account_on_hold(make_cloud):
-    # Given a debtor who promised to pay and whose journey waits for the promise's date
+def _waiting_on_a_promise(make_cloud, source_id: int, balance_cents: int = 250_000):
+    """A debtor who promised to pay in full on Friday, whose journey now waits for that promise's date."""
     cloud, waits = make_cloud()
-    debtor = account(10)
+    debtor = account(source_id, balance_cents=balance_cents)
     load(cloud, debtor)
     journey_id = start(cloud, debtor.account_id, reply_timeout=30, promise_wait=60)
     waits.wait(debtor.account_id)
     _reply(cloud, debtor.account_id, "I will pay the full amount on Friday")
     waits.wait(debtor.account_id, "promise")
+    return cloud, waits, debtor, journey_id
+
+
+def test_a_reply_showing_distress_while_a_promise_is_pending_is_read_and_puts_the_account_on_hold(make_cloud):
+    # Given a debtor who promised to pay and whose journey waits for the promise's date
+    cloud, _, debtor, journey_id = _waiting_on_a_promise(make_cloud, 10)
     # When the debtor writes again before that date, in difficulty
     _reply(cloud, debtor.account_id, "My husband passed away on Sunday, I can't think about this now")
     # Then the reply is read, found vulnerable, and a person gets the account at once; the promise, not yet
@@ -209,13 +215,7 @@ def test_a_reply_showing_distress_while_a_promise_is_pending_is_read_and_puts_th
 
 def test_a_question_while_a_promise_is_pending_is_answered_and_the_promise_still_stands(make_cloud):
     # Given a debtor whose journey waits for a promise's date
-    cloud, waits = make_cloud()
-    debtor = account(11, balance_cents=90_000)
-    load(cloud, debtor)
-    journey_id = start(cloud, debtor.account_id, reply_timeout=30, promise_wait=60)
-    waits.wait(debtor.account_id)
-    _reply(cloud, debtor.account_id, "I will pay the full amount on Friday")
-    waits.wait(debtor.account_id, "promise")
+    cloud, waits, debtor, journey_id = _waiting_on_a_promise(make_cloud, 11, balance_cents=90_000)
     # When the debtor asks how much it is, is answered, and then pays
     _reply(cloud, debtor.account_id, "How much must I pay exactly?")
     waits.wait(debtor.account_id, "promise")
@@ -229,13 +229,7 @@ def test_a_question_while_a_promise_is_pending_is_answered_and_the_promise_still
 
 def test_a_new_day_promised_while_a_promise_is_pending_replaces_it(make_cloud):
     # Given a debtor whose journey waits for a promise's date
-    cloud, waits = make_cloud()
-    debtor = account(12, balance_cents=70_000)
-    load(cloud, debtor)
-    journey_id = start(cloud, debtor.account_id, reply_timeout=30, promise_wait=60)
-    waits.wait(debtor.account_id)
-    _reply(cloud, debtor.account_id, "I will pay the full amount on Friday")
-    waits.wait(debtor.account_id, "promise")
+    cloud, waits, debtor, journey_id = _waiting_on_a_promise(make_cloud, 12, balance_cents=70_000)
     first = next(iter(PromiseModel.query(debtor.account_id)))
     # When the debtor moves the day before it comes
     _reply(cloud, debtor.account_id, "Sorry I can't make Friday, I'll pay on the 15th instead")
@@ -320,13 +314,7 @@ def test_a_second_plan_asked_for_in_one_attempt_is_offered_and_sent(make_cloud):
 
 def test_an_opt_out_in_words_while_a_promise_is_pending_sets_the_promise_aside(make_cloud):
     # Given a debtor whose journey waits for a promise's date
-    cloud, waits = make_cloud()
-    debtor = account(16)
-    load(cloud, debtor)
-    journey_id = start(cloud, debtor.account_id, reply_timeout=30, promise_wait=60)
-    waits.wait(debtor.account_id)
-    _reply(cloud, debtor.account_id, "I will pay the full amount on Friday")
-    waits.wait(debtor.account_id, "promise")
+    cloud, _, debtor, journey_id = _waiting_on_a_promise(make_cloud, 16)
     # When they then ask to hear no more, in words the keyword check does not know
     _reply(cloud, debtor.account_id, "I don't want to receive any more sms")
     # Then the opt-out is honoured and the promise is set aside, not left pending
