@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from rapport.payments.promises import UNJUDGED
 from rapport.store.models import (
     AuditModel,
     ContactModel,
@@ -176,7 +177,7 @@ def _promises(payments: list[PaymentModel]) -> dict[str, Any]:
     """Promises as the journey judged them: kept, partly kept, broken (or still pending, replaced by a
     later promise or a plan before their date, or set aside when their journey ended first)."""
     promises = list(PromiseModel.scan())
-    judged = [p for p in promises if p.status not in ("pending", "replaced", "set_aside")]
+    judged = [p for p in promises if p.status not in UNJUDGED]
     return {
         "made": len(promises),
         "by_status": dict(Counter(p.status for p in promises).most_common()),

@@ -29,6 +29,7 @@ from rapport.payments.plans import (
 )
 from rapport.payments.plans import offer_plan as make_plan_offer
 from rapport.payments.promises import (
+    UNJUDGED,
     PromiseOutcome,
     PromiseSource,
     PromiseStatus,
@@ -425,7 +426,7 @@ class PromiseInput(_Input):
 def _promise_outcomes(services: Services, account_id: str) -> list[Any]:
     outcomes = []
     for promise in services.repos.promises.for_account(account_id):
-        if promise.status in ("pending", "replaced", "set_aside"):
+        if promise.status in UNJUDGED:
             continue
         outcomes.append(
             PromiseOutcome(
@@ -475,18 +476,17 @@ def record_promise(services: Services, step: PromiseInput) -> dict[str, Any]:
         grace_days=step.grace_days,
     )
     check_date = promise_check_date(promise)
-    repos.promises.save(
-        PromiseModel(
-            account.account_id,
-            promise_id,
-            amount_cents=amount,
-            due_date=due_date.isoformat(),
-            check_date=check_date.isoformat(),
-            made_at=now,
-            source="reply",
-            journey_id=step.journey_id,
-        )
+    stored = PromiseModel(
+        account.account_id,
+        promise_id,
+        amount_cents=amount,
+        due_date=due_date.isoformat(),
+        check_date=check_date.isoformat(),
+        made_at=now,
+        source="reply",
+        journey_id=step.journey_id,
     )
+    repos.promises.save(stored)
     replaced = repos.promises.replace_pending(account.account_id, promise_id)
     if replaced:
         repos.audit.append(
@@ -498,7 +498,6 @@ def record_promise(services: Services, step: PromiseInput) -> dict[str, Any]:
             reason="a new promise sets aside the one not yet due",
             inputs={"replaced": replaced, "by": promise_id},
         )
-    check_at = datetime.combine(check_date, time(9, 0), zone)
     repos.audit.append(
         account.account_id,
         "promise_recorded",
@@ -513,7 +512,7 @@ def record_promise(services: Services, step: PromiseInput) -> dict[str, Any]:
         "promise_id": promise_id,
         "due_date": due_date.isoformat(),
         "amount_cents": amount,
-        "wait_seconds": step.wait_override_seconds or max(1, services.clock.real_seconds(check_at - now)),
+        "wait_seconds": _promise_wait_left(services, account, stored, step.wait_override_seconds),
     }
 
 

@@ -70,6 +70,10 @@ class PromiseStatus(StrEnum):
     SET_ASIDE = "set_aside"
 
 
+# Statuses of a promise no verdict was reached on: it counts neither as kept nor as broken.
+UNJUDGED = frozenset({PromiseStatus.PENDING, PromiseStatus.REPLACED, PromiseStatus.SET_ASIDE})
+
+
 class PromiseToPay(_Value):
     """A debtor's promise to pay ``amount_cents`` by ``due_date``.
 

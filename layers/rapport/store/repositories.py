@@ -127,6 +127,18 @@ def _is_condition_failure(error: Exception) -> bool:
     return cause == "ConditionalCheckFailedException"
 
 
+def _update_if(item: Any, actions: list[Any], condition: Any) -> bool:
+    """Apply ``actions`` to ``item`` only while ``condition`` holds; False when it no longer did (another
+    caller changed the item first). Any other failure is raised."""
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if _is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
 @dataclass(frozen=True)
 class DuePlan:
     """A plan listed by ``due-index``: its keys and the due date it was listed under (ISO)."""
@@ -239,13 +251,7 @@ class Contacts:
 
     def claim_queued_reply(self, reply: ContactModel) -> bool:
         """Mark a queued reply as received, once: False when another caller took it first."""
-        try:
-            reply.update(actions=[ContactModel.status.set("received")], condition=ContactModel.status == "queued")
-        except UpdateError as error:
-            if _is_condition_failure(error):
-                return False
-            raise
-        return True
+        return _update_if(reply, [ContactModel.status.set("received")], ContactModel.status == "queued")
 
 
 class Links:
@@ -343,34 +349,19 @@ class Promises:
 
     def close_pending(self, promise: PromiseModel, status: str, paid_cents: int) -> bool:
         """Give a promise still pending its final ``status``; False when it was judged meanwhile."""
-        try:
-            promise.update(
-                actions=[PromiseModel.status.set(status), PromiseModel.paid_cents.set(paid_cents)],
-                condition=PromiseModel.status == "pending",
-            )
-        except UpdateError as error:
-            if _is_condition_failure(error):
-                return False
-            raise
-        return True
+        actions = [PromiseModel.status.set(status), PromiseModel.paid_cents.set(paid_cents)]
+        return _update_if(promise, actions, PromiseModel.status == "pending")
 
     def replace_pending(self, account_id: str, by_promise_id: str) -> list[str]:
         """Mark the account's promises still waiting for their date as replaced by ``by_promise_id``;
         returns their ids. A promise judged meanwhile (a payment kept it) keeps its judgement."""
-        replaced = []
-        for promise in PromiseModel.query(account_id):
-            if promise.promise_id == by_promise_id or promise.status != "pending":
-                continue
-            try:
-                promise.update(
-                    actions=[PromiseModel.status.set("replaced")], condition=PromiseModel.status == "pending"
-                )
-            except UpdateError as error:
-                if not _is_condition_failure(error):
-                    raise
-                continue
-            replaced.append(promise.promise_id)
-        return replaced
+        return [
+            promise.promise_id
+            for promise in PromiseModel.query(account_id)
+            if promise.promise_id != by_promise_id
+            and promise.status == "pending"
+            and _update_if(promise, [PromiseModel.status.set("replaced")], PromiseModel.status == "pending")
+        ]
 
 
 class Plans:
@@ -484,16 +475,8 @@ class Journeys:
     def take_token(self, journey: JourneyModel) -> str | None:
         """Claim the waiting token exactly once: a second claimant (a duplicate event) gets None."""
         token = journey.task_token
-        try:
-            journey.update(
-                actions=[JourneyModel.task_token.remove(), JourneyModel.status.set("running")],
-                condition=JourneyModel.task_token == token,
-            )
-        except UpdateError as error:
-            if _is_condition_failure(error):
-                return None
-            raise
-        return token
+        actions = [JourneyModel.task_token.remove(), JourneyModel.status.set("running")]
+        return token if _update_if(journey, actions, JourneyModel.task_token == token) else None
 
     def finish(self, account_id: str, journey_id: str, outcome: str, at: datetime) -> None:
         JourneyModel(account_id, journey_id).update(
