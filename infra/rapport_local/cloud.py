@@ -258,6 +258,13 @@ class LocalCloud:
     def pay_latest_link(self, account_id: str, amount_cents: int) -> dict[str, Any] | None:
         """The debtor pays ``amount_cents`` on the newest link they were sent, through the sandbox
         pay page: a signed webhook to the webhook function. None when no link was sent."""
+        payment = self.latest_link_payment(account_id, amount_cents)
+        return None if payment is None else self.post_webhook(*payment)
+
+    def latest_link_payment(
+        self, account_id: str, amount_cents: int
+    ) -> tuple[str, dict[str, str], bytes] | None:
+        """(provider, headers, body) of the webhook that paying the newest link would post, not yet sent."""
         from rapport.payments import ProviderLink
 
         repos = self.services.repos
@@ -273,7 +280,7 @@ class LocalCloud:
             expires_at=link.expires_at,
         )
         headers, body = self.services.payment_provider.pay(provider_link, amount_cents)
-        return self.post_webhook(link.provider, headers, body)
+        return link.provider, headers, body
 
     def reply_by_sms(self, phone: str, text: str) -> dict[str, Any]:
         """A two-way SMS reply as End User Messaging delivers it: an SNS notification to inbound_sms."""

@@ -79,6 +79,8 @@ _BUDGET_SHARE = 0.3
 # Once on a plan: pay every instalment, pay some then stop, pay none.
 _PLAN_KEEPING = (0.60, 0.20, 0.20)
 _SWEEP_GRACE_DAYS = 3
+# A payment webhook answered with a 5xx is delivered again, up to this many attempts in all.
+_PAYMENT_DELIVERY_TRIES = 4
 # What providers report of a message sent, by channel: (share, the provider's event), the rest
 # delivered. The shares are of the order providers publish for collections traffic.
 _DELIVERY_PROBLEMS = {
@@ -266,13 +268,42 @@ class SimulatedDebtors:
             return journey_id in self.expected_intents
 
     def _pay(self, account: AccountModel, amount_cents: int, label: str) -> None:
-        response = self.cloud.pay_latest_link(account.account_id, amount_cents) if amount_cents > 0 else None
-        if response is None:
+        payment = self.cloud.latest_link_payment(account.account_id, amount_cents) if amount_cents > 0 else None
+        if payment is None:
             self.actions["no_link_to_pay"] += 1
             return
         self.actions[label] += 1
-        if response["statusCode"] != 200:
-            self.actions[f"webhook_refused_{response['statusCode']}"] += 1
+        provider, headers, body = payment
+        self._deliver_payment(provider, headers, body, tries=_PAYMENT_DELIVERY_TRIES)
+
+    def _deliver_payment(
+        self,
+        provider: str,
+        headers: dict[str, str],
+        body: bytes,
+        tries: int,
+        then: Callable[[], None] | None = None,
+    ) -> None:
+        """Post a payment webhook; like a rail, deliver the same event again later after a 5xx (the
+        webhook answers 503 when, say, a plan's acceptance is still being written), signed afresh.
+        ``then`` runs once the event is taken or given up on, so a debtor's next payment never
+        overtakes one still being delivered."""
+        response = self.cloud.post_webhook(provider, headers, body)
+        status = response["statusCode"]
+        if status >= 500 and tries > 1:
+            self.actions["payment_webhook_redelivered"] += 1
+            self._schedule.at(self.delay, lambda: self._redeliver_payment(provider, body, tries - 1, then))
+            return
+        if status != 200:
+            self.actions[f"webhook_refused_{status}"] += 1
+        if then is not None:
+            self._schedule.at(self.delay, then)
+
+    def _redeliver_payment(
+        self, provider: str, body: bytes, tries: int, then: Callable[[], None] | None
+    ) -> None:
+        headers = self.cloud.services.payments.get(provider).redelivery_headers(body)
+        self._deliver_payment(provider, headers, body, tries, then)
 
     def _choose_reply(self, account: AccountModel) -> dict[str, Any]:
         """What the debtor writes: some ask for a plan or promise to pay, as their segment would;
@@ -400,14 +431,17 @@ class SimulatedDebtors:
     def _pay_instalments(self, account_id: str, left: int) -> None:
         """One instalment now, the next after a pause; then the months ahead are swept."""
         if left > 0:
-            response = payments_page.pay_next_instalment(self.cloud, account_id)
-            if response is not None:
+            payment = payments_page.next_instalment_payment(self.cloud, account_id)
+            if payment is not None:
                 plan = payments_page.latest_plan(account_id)
                 option = (plan.plan or {}).get("option") if plan is not None else None
                 self.actions["settlement_paid" if option == "settlement" else "instalment_paid"] += 1
-                if response["statusCode"] != 200:
-                    self.actions[f"webhook_refused_{response['statusCode']}"] += 1
-                self._schedule.at(self.delay, lambda: self._pay_instalments(account_id, left - 1))
+                self._deliver_payment(
+                    "sandbox",
+                    *payment,
+                    tries=_PAYMENT_DELIVERY_TRIES,
+                    then=lambda: self._pay_instalments(account_id, left - 1),
+                )
                 return
         self._sweep_until_settled(account_id)
 

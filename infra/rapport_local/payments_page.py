@@ -86,10 +86,21 @@ def pay_link(
     **details: Any,
 ) -> dict[str, Any]:
     """The debtor acts on the sandbox pay page of ``link_id``: the signed webhook it posts, delivered."""
+    headers, body = link_payment(cloud, link_id, amount_cents, outcome, **details)
+    return cloud.post_webhook("sandbox", headers, body)
+
+
+def link_payment(
+    cloud: Any,
+    link_id: str,
+    amount_cents: int,
+    outcome: PaymentEventKind | str = PaymentEventKind.SUCCEEDED,
+    **details: Any,
+) -> tuple[dict[str, str], bytes]:
+    """The signed webhook the sandbox pay page of ``link_id`` posts for one debtor action, not yet sent."""
     link = cloud.services.repos.links.get(link_id)
     sandbox = cloud.services.payments.get("sandbox")
-    headers, body = sandbox.pay(_provider_link(link), amount_cents, outcome, **details)
-    return cloud.post_webhook("sandbox", headers, body)
+    return sandbox.pay(_provider_link(link), amount_cents, outcome, **details)
 
 
 def latest_plan(account_id: str) -> PlanModel | None:
@@ -199,6 +210,14 @@ def pay_next_instalment(
 ) -> dict[str, Any] | None:
     """The debtor's next instalment arrives on the plan's link (a debit order collected, or the
     debtor paying the link); None when the account has no active plan."""
+    payment = next_instalment_payment(cloud, account_id, amount_cents)
+    return None if payment is None else cloud.post_webhook("sandbox", *payment)
+
+
+def next_instalment_payment(
+    cloud: Any, account_id: str, amount_cents: int | None = None
+) -> tuple[dict[str, str], bytes] | None:
+    """The signed webhook for the account's next instalment, not yet sent; None without an active plan."""
     from rapport.payments.plans import PaymentPlan
 
     plan = latest_plan(account_id)
@@ -208,7 +227,7 @@ def pay_next_instalment(
     if not current.unpaid:
         return None
     due = amount_cents if amount_cents is not None else current.unpaid[0].outstanding_cents
-    return pay_link(cloud, plan.plan["link_id"], due)
+    return link_payment(cloud, plan.plan["link_id"], due)
 
 
 def answer_mandates(cloud: Any) -> list[dict[str, Any]]:

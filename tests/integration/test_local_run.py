@@ -52,6 +52,20 @@ def test_messages_deliveries_and_replies_are_reported_per_channel(report):
     assert sum(messages["replies_by_channel"].values()) == report["replies"]["received"] > 0
 
 
+def test_money_is_reported_by_route_and_promises_by_verdict(report):
+    payments, promises = report["payments"], report["promises"]
+    # Money collected is the sum of its routes, and the debtors' payments reached the accounts
+    assert payments["payments_applied"] > 0
+    assert set(payments["collected_by_route"]) <= {"link", "promise", "instalment", "settlement"}
+    assert sum(payments["collected_by_route"].values()) == pytest.approx(payments["collected"], abs=0.05)
+    # Every promise made has one status, and the verdicts are counted from them
+    assert promises["made"] == sum(promises["by_status"].values()) > 0
+    for verdict in ("kept", "partly_kept", "broken"):
+        assert promises[verdict] == promises["by_status"].get(verdict, 0)
+    # A payment the webhook answered with a 5xx is delivered again, as rails do, and none is given up on
+    assert not [action for action in report["simulated_debtors"] if action.startswith("webhook_refused_5")]
+
+
 def test_every_reply_is_analysed_or_the_report_says_why_not(report):
     # A reply without analysis is accounted for by its reason, and no journey leaves a reply it was given
     # unread: only opt-outs honoured on receipt and replies a person reads go without

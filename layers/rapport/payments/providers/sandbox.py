@@ -108,9 +108,16 @@ class SandboxProvider:
             },
         }
         raw_body = json.dumps(body, separators=(",", ":")).encode()
-        digest = hmac.new(self._key, f"{created}.".encode() + raw_body, hashlib.sha256).hexdigest()
-        headers = {SIGNATURE_HEADER: f"t={created},v1={digest}", "Content-Type": "application/json"}
-        return headers, raw_body
+        return self._signed_headers(raw_body, created), raw_body
+
+    def redelivery_headers(self, raw_body: bytes) -> dict[str, str]:
+        """Headers for delivering the same event again: the body (and its event id) is unchanged and
+        the signature is made afresh at the time of this attempt, as rails that retry do."""
+        return self._signed_headers(raw_body, int(self._clock().timestamp()))
+
+    def _signed_headers(self, raw_body: bytes, signed_at: int) -> dict[str, str]:
+        digest = hmac.new(self._key, f"{signed_at}.".encode() + raw_body, hashlib.sha256).hexdigest()
+        return {SIGNATURE_HEADER: f"t={signed_at},v1={digest}", "Content-Type": "application/json"}
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes, now: datetime) -> PaymentEvent:
         signed_at, candidates = _parse_signature_header(require_signature_header(headers, SIGNATURE_HEADER))
