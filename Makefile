@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 export UV_PYTHON_DOWNLOADS := never
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: setup run test lint bench-replies synth validate-clients clean
+.PHONY: setup run test lint bench-replies pay-page synth validate-clients clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -41,6 +41,9 @@ validate-clients: setup
 
 bench-replies: setup
 	$(VENV)/bin/python -m rapport.analysis.benchmark data/replies-dev.jsonl
+
+pay-page: setup
+	$(VENV)/bin/python -m rapport_local.pay_page $(ARGS)
 
 clean:
 	rm -rf .tools $(VENV) cdk.out reports
