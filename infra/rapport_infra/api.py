@@ -107,11 +107,15 @@ class WebhookApi(Construct):
                 ),
             ),
         )
-        # Basic validation only: the provider segment must be present and a JSON body must be an
-        # object. Form-encoded notifications (PayFast ITN) have no model and pass to the function,
-        # which verifies every body against the provider's signature scheme.
+        # Basic validation only: the provider segment must be present and, on the plan acceptance, a
+        # JSON body must be an object. A provider's webhook body is not validated here: every body,
+        # malformed ones included, reaches the function, which answers it and records the rejection
+        # (API Gateway's own 400 would reach only the access log, never the deliveries table).
         validator = self.api.add_request_validator(
             "ProviderAndBody", validate_request_parameters=True, validate_request_body=True,
+        )
+        parameters_only = self.api.add_request_validator(
+            "ParametersOnly", validate_request_parameters=True, validate_request_body=False,
         )
         json_body = self.api.add_model(
             "ProviderWebhookJson",
@@ -126,9 +130,8 @@ class WebhookApi(Construct):
         self.method = provider.add_method(
             "POST",
             apigw.LambdaIntegration(handler, proxy=True),
-            request_validator=validator,
+            request_validator=parameters_only,
             request_parameters={"method.request.path.provider": True},
-            request_models={"application/json": json_body},
         )
         # A debtor's self-service page posts the acceptance of a plan offer here; the HMAC-signed,
         # expiring token in the body is checked by the function.

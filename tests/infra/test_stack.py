@@ -542,6 +542,10 @@ def test_every_api_function_is_behind_a_validated_route(stack):
     (webhook,) = [m for m, target in zip(methods, targets, strict=True)
                   if target == _function_id(stack, "payment_webhook")]
     assert webhook["RequestParameters"] == {"method.request.path.provider": True}
+    # And no body model stops a malformed delivery at the gateway: the function answers and records it
+    assert "RequestModels" not in webhook
+    validator = stack.resources[webhook["RequestValidatorId"]["Ref"]]["Properties"]
+    assert validator["ValidateRequestParameters"] is True and validator["ValidateRequestBody"] is False
 
 
 def test_webhook_api_is_throttled_traced_and_access_logged(stack):
