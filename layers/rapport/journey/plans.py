@@ -99,7 +99,6 @@ from rapport.payments.plans import (
     MONTHS_PER_YEAR,
     WEEKS_PER_YEAR,
     Affordability,
-    AffordabilityRules,
     Instalment,
     InstalmentStatus,
     PayDay,
@@ -136,9 +135,6 @@ MAX_WRITE_ATTEMPTS = 3
 CHECKOUT_ATTEMPTS = 3
 # A sanity bound on a stated monthly income or expense (R100 million): beyond it the figure is a typo.
 MAX_STATED_CENTS = 10_000_000_000
-# A budget stated on the self-service page affords a plan or it does not: a token payment below the
-# floor is forbearance an agent arranges with the debtor (CONC 7.3), not one the page sets up.
-SELF_SERVICE_AFFORDABILITY = AffordabilityRules(token_payment_cents=0)
 _PER_YEAR = {
     PlanFrequency.WEEKLY: WEEKS_PER_YEAR,
     PlanFrequency.FORTNIGHTLY: FORTNIGHTS_PER_YEAR,
@@ -496,7 +492,9 @@ def _chosen_schedule(
     affordability = None
     if acceptance.income_cents is not None and acceptance.expenses_cents is not None:
         affordability = assess_affordability(
-            acceptance.income_cents, acceptance.expenses_cents, 0, SELF_SERVICE_AFFORDABILITY
+            # A budget stated on the self-service page affords a plan or it does not: a token payment
+            # below the floor is forbearance an agent arranges with the debtor (CONC 7.3).
+            acceptance.income_cents, acceptance.expenses_cents, 0, services.client.plans.affordability()
         )
     elif (frequency, pay_day) == (offered.frequency, offered.pay_day):
         return _schedule(services, account, offered, AcceptanceOption.INSTALMENTS, today), None

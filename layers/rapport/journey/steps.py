@@ -649,6 +649,8 @@ def offer_plan(services: Services, step: OfferPlanInput) -> dict[str, Any]:
         max_term_months=max_months,
         default_term_months=min(PlanRules().default_term_months, max_months),
         currency=account.currency,
+        miss_policy=services.client.plans.miss_policy,
+        max_consecutive_misses=services.client.plans.max_consecutive_misses,
     )
     segment = _segment(step.assessment.get("segment") or account.segment)
     frequency, pay_day = services.client.plan_default(segment)

@@ -17,7 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rapport.messaging.templates.models import TemplateId
 from rapport.models.enums import Channel, Jurisdiction, Segment, Tone
-from rapport.payments.plans import PayDay, PlanFrequency, SassaGrant, pay_day_carries
+from rapport.payments.plans import (
+    AffordabilityRules,
+    MissPolicy,
+    PayDay,
+    PlanFrequency,
+    SassaGrant,
+    pay_day_carries,
+)
 
 
 class ClientConfigError(Exception):
@@ -233,8 +240,26 @@ class Plans(_Strict):
 
     default_pay_day: str = "25"
     default_frequency: InstalmentFrequency = "monthly"
+    # A missed instalment is retried once, on the next pay day or at the end of the plan; this many
+    # misses in a row cancel the plan.
+    miss_policy: MissPolicy = MissPolicy.RETRY_NEXT_PAY_DAY
+    max_consecutive_misses: int = Field(default=2, ge=1, le=6)
+    # A budget the debtor states when accepting: a plan may take this share of what is left after
+    # their expenses, and a monthly instalment under the floor is no regular plan (an agent arranges
+    # a token payment instead).
+    affordable_share_percent: int = Field(default=50, ge=1, le=100)
+    affordable_floor_cents: int = Field(default=5_000, ge=0)
 
     _default_pay_day = field_validator("default_pay_day")(_valid_pay_day)
+
+    def affordability(self) -> AffordabilityRules:
+        """The client's affordability rules for a budget stated on the self-service page; no token
+        payment there (see ``rapport.journey.plans``)."""
+        return AffordabilityRules(
+            disposable_share_bps=self.affordable_share_percent * 100,
+            floor_cents=self.affordable_floor_cents,
+            token_payment_cents=0,
+        )
 
 
 class ClientConfig(_Strict):

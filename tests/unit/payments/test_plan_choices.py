@@ -447,6 +447,41 @@ def test_a_stated_budget_on_the_offers_own_schedule_shortens_it(services):
     assert [i.due_date for i in plan.instalments] == expected_dates(PayDay.of_month(25), 1, 3)
 
 
+def test_a_clients_plan_rules_set_where_a_miss_goes_how_many_cancel_and_what_a_budget_affords(
+    tables, tmp_path
+):
+    # Given a client whose plans move a missed instalment to the end and cancel on the third miss,
+    # and whose plans may take only a fifth of what a stated budget leaves
+    path = _client_file(
+        tmp_path,
+        'default_pay_day = "25"\nmiss_policy = "move_to_end"\nmax_consecutive_misses = 3\n'
+        "affordable_share_percent = 20",
+    )
+    services = _services(load_client_config(path), path)
+    # When a debtor asks for a plan, then accepts it with R2,000 left each month
+    account_id, plan_id, token = offered(services)
+    offer = stored_plan(services, account_id, plan_id, "offered")
+    status, body = accept(services, plan_id, token, income_cents=900_000, expenses_cents=700_000)
+    # Then the offer carries the client's rules for misses
+    assert (offer.miss_policy.value, offer.max_consecutive_misses) == ("move_to_end", 3)
+    # And R400 a month (a fifth of R2,000, where the default half would give R1,000 and three
+    # instalments) clears R2,400 in six
+    assert status == 200 and (body["instalments"], body["frequency"]) == (6, "monthly")
+    accepted = stored_plan(services, account_id, plan_id)
+    assert (accepted.miss_policy.value, accepted.max_consecutive_misses) == ("move_to_end", 3)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    ['miss_policy = "skip"', "max_consecutive_misses = 0", "affordable_share_percent = 0",
+     "affordable_share_percent = 101", "affordable_floor_cents = -1"],
+)
+def test_plan_rules_a_client_cannot_mean_are_refused_when_the_file_is_read(tmp_path, rule):
+    path = _client_file(tmp_path, f'default_pay_day = "25"\n{rule}')
+    with pytest.raises(ClientConfigError, match=rule.split(" ")[0]):
+        load_client_config(path)
+
+
 @pytest.mark.parametrize(
     ("income_cents", "expenses_cents"),
     [(800_000, 800_000), (800_000, 950_000), (800_000, 792_000), (800_000, 789_800)],
