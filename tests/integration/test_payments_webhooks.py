@@ -792,6 +792,26 @@ def test_a_settled_account_refunded_in_full_is_open_again_and_audited(stack):
     assert reopened[0].inputs["balance_cents"] == 30_000
 
 
+def test_an_account_settled_without_a_record_of_before_goes_back_in_arrears_in_its_segment(stack):
+    # Given a paid account whose state before it settled was not kept (a plan that completed, say)
+    account_id, link_id = open_link(stack, "sandbox", amount_cents=30_000)
+    rail, payment = SandboxRail(stack), txn()
+    post(stack, "sandbox", rail.success(link_id, payment, 30_000))
+    AccountModel(account_id).update(
+        actions=[
+            AccountModel.segment.set("self_cure"),
+            AccountModel.status_before_settled.remove(),
+            AccountModel.segment_before_settled.remove(),
+        ]
+    )
+    # When R100 of it is refunded
+    post(stack, "sandbox", rail.refund(link_id, payment, "RF" + txn(), 10_000))
+    # Then it is in arrears again, in its assessed segment (it is 60 days past due)
+    stored = AccountModel.get(account_id)
+    assert stored.balance_cents == 10_000
+    assert (stored.status, stored.arrears_segment) == ("in_arrears", "self_cure")
+
+
 def test_a_partial_refund_of_an_overpayment_that_still_leaves_a_credit_keeps_the_account_settled(stack):
     account_id, link_id = open_link(stack, "sandbox", amount_cents=30_000)
     rail, payment = SandboxRail(stack), txn()
