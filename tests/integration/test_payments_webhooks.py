@@ -692,16 +692,22 @@ def test_a_stitch_refund_in_its_documented_shape_finds_its_link_through_the_paym
     rail, payment = StitchRail(stack), txn()
     assert post(stack, "stitch", rail.success(link_id, payment, 60_000))["outcome"] == "applied"
     # When Stitch reports a R200 refund of it in its documented shape: no externalReference, only
-    # the payment request it refunds
-    refund = rail._signed(
-        {
-            "id": "R" + uuid.uuid4().hex[:10],
-            "paymentRequestId": payment,
-            "status": {"__typename": "RefundCompleted"},
-            "amount": {"quantity": "200.00", "currency": "ZAR"},
-        }
-    )
-    answer = post(stack, "stitch", refund)
+    # the payment request it refunds; first pending, then completed
+    refund_id = "R" + uuid.uuid4().hex[:10]
+
+    def refund(status: str) -> tuple[dict, bytes]:
+        return rail._signed(
+            {
+                "id": refund_id,
+                "paymentRequestId": payment,
+                "status": {"__typename": status},
+                "amount": {"quantity": "200.00", "currency": "ZAR"},
+            }
+        )
+
+    pending = post(stack, "stitch", refund("RefundPending"))
+    assert (pending["status"], collected(account_id)) == (200, 60_000), pending
+    answer = post(stack, "stitch", refund("RefundCompleted"))
     # Then the refund is applied on the payment's link
     assert (answer["status"], answer["outcome"]) == (200, "applied"), answer
     assert collected(account_id) == 40_000

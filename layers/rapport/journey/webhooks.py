@@ -242,14 +242,12 @@ def _balance_owed(services: Services, account_id: str) -> int:
 
 
 def _link_of(services: Services, event: PaymentEvent) -> str | None:
-    """The link an event is about: the one it names, or, for a refund or chargeback that names only
-    the payment it reverses (Stitch's refunds, Peach's without ``merchantTransactionId``), the link
-    that payment was recorded on."""
+    """The link an event is about: the one it names, or, for an event that names only the payment
+    it is about (Stitch's refunds, pending or completed; Peach's reversals without
+    ``merchantTransactionId``), the link that payment was recorded on."""
     if event.link_id:
         return event.link_id
-    if event.is_reversal:
-        return services.repos.payments.link_of(event.provider, event.transaction_id)
-    return None
+    return services.repos.payments.link_of(event.provider, event.transaction_id)
 
 
 def _hold_unlinked(services: Services, event: PaymentEvent, now: datetime) -> WebhookResult:
