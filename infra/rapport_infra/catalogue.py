@@ -187,7 +187,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "payment_webhook",
         "Verifies a provider's webhook, credits the account once, resumes the journey.",
         trigger="api",
-        reads=("links", "journeys", "accounts", "contacts", "plans"),
+        reads=("links", "journeys", "accounts", "contacts", "plans", "payments"),
         writes=(
             "payments", "links", "accounts", "deliveries", "audit", "idempotency", "journeys", "plans", "worklist",
         ),

@@ -30,9 +30,19 @@ from hypothesis import strategies as st
 from journey_helpers import account, load
 
 from rapport.clock import SimulatedClock
-from rapport.journey.webhooks import IDEMPOTENCY_KEY_PREFIX, handle_payment_webhook
+from rapport.journey import webhooks
+from rapport.journey.webhooks import (
+    IDEMPOTENCY_KEY_PREFIX,
+    handle_payment_webhook,
+)
 from rapport.payments import ProviderLink
-from rapport.store.models import AccountModel, AuditModel, PaymentLinkModel, WebhookDeliveryModel
+from rapport.store.models import (
+    AccountModel,
+    AuditModel,
+    PaymentLinkModel,
+    WebhookDeliveryModel,
+    WorklistModel,
+)
 from rapport_infra.catalogue import CLIENTS_DIR
 from rapport_local.cloud import REGION, LocalCloud
 from rapport_local.payments_page import enable_payments
@@ -674,6 +684,178 @@ def test_a_refund_that_arrives_before_its_payment_is_held_then_applied(stack):
     assert collected(account_id) == 0
     post(stack, "sandbox", rail.success(link_id, payment, 50_000))
     assert collected(account_id) == 40_000
+
+
+def test_a_stitch_refund_in_its_documented_shape_finds_its_link_through_the_payment(stack):
+    # Given a credited Stitch payment of R600
+    account_id, link_id = open_link(stack, "stitch")
+    rail, payment = StitchRail(stack), txn()
+    assert post(stack, "stitch", rail.success(link_id, payment, 60_000))["outcome"] == "applied"
+    # When Stitch reports a R200 refund of it in its documented shape: no externalReference, only
+    # the payment request it refunds; first pending, then completed
+    refund_id = "R" + uuid.uuid4().hex[:10]
+
+    def refund(status: str) -> tuple[dict, bytes]:
+        return rail._signed(
+            {
+                "id": refund_id,
+                "paymentRequestId": payment,
+                "status": {"__typename": status},
+                "amount": {"quantity": "200.00", "currency": "ZAR"},
+            }
+        )
+
+    pending = post(stack, "stitch", refund("RefundPending"))
+    assert (pending["status"], collected(account_id)) == (200, 60_000), pending
+    answer = post(stack, "stitch", refund("RefundCompleted"))
+    # Then the refund is applied on the payment's link
+    assert (answer["status"], answer["outcome"]) == (200, "applied"), answer
+    assert collected(account_id) == 40_000
+    assert deliveries("stitch", link_id)[-1].outcome == "applied"
+
+
+def test_a_peach_refund_without_our_reference_finds_its_link_through_the_payment(stack):
+    account_id, link_id = open_link(stack, "peach")
+    rail, payment = PeachRail(), txn()
+    post(stack, "peach", rail.success(link_id, payment, 60_000))
+    params = rail._params(link_id, "R" + txn(), 20_000, "000.100.110", kind="RF", referencedId=payment)
+    del params["merchantTransactionId"]
+    answer = post(stack, "peach", rail._signed(params))
+    assert (answer["status"], answer["outcome"]) == (200, "applied"), answer
+    assert collected(account_id) == 40_000
+
+
+def test_a_stitch_refund_of_a_payment_not_yet_seen_is_held_and_applied_when_the_payment_comes(stack):
+    # Given a Stitch refund, without our reference, of a payment whose success has not arrived
+    account_id, link_id = open_link(stack, "stitch")
+    rail, payment = StitchRail(stack), txn()
+    refund = rail._signed(
+        {
+            "id": "R" + uuid.uuid4().hex[:10],
+            "paymentRequestId": payment,
+            "status": {"__typename": "RefundCompleted"},
+            "amount": {"quantity": "100.00", "currency": "ZAR"},
+        }
+    )
+    early = post(stack, "stitch", refund)
+    # Then it is held, not refused, and credits nothing
+    assert (early["status"], early["outcome"], early["reason"]) == (200, "held", "payment_not_seen")
+    assert collected(account_id) == 0
+    # When the R500 payment arrives, the held refund is taken from it
+    late = post(stack, "stitch", rail.success(link_id, payment, 50_000))
+    assert late["outcome"] == "applied"
+    assert collected(account_id) == 40_000
+    assert sorted(e["kind"] for e in PaymentLinkModel.get(link_id).events) == ["refunded", "succeeded"]
+    # And a redelivery of the refund credits nothing more
+    assert post(stack, "stitch", refund)["outcome"] == "duplicate"
+    assert collected(account_id) == 40_000
+
+
+def test_a_held_refund_is_not_lost_when_a_payment_that_read_the_link_earlier_commits_after_it(
+    stack, monkeypatch
+):
+    # Given two deliveries for one link that read it at the same moment: a refund that arrives
+    # before its payment (held, no credit) and the payment itself
+    account_id, link_id = open_link(stack, "sandbox")
+    rail, payment = SandboxRail(stack), txn()
+    stale = PaymentLinkModel.get(link_id)
+    services = stack.cloud.services
+    refund = rail.refund(link_id, payment, "R1", 10_000)
+    early = handle_payment_webhook(services, "sandbox", *refund, lambda_context=_Context())
+    assert early.outcome == "held"
+    # When the payment commits second, from what it read before the refund was written
+    monkeypatch.setattr(services.repos.links, "find", lambda _link_id: stale)
+    success = rail.success(link_id, payment, 50_000)
+    late = handle_payment_webhook(services, "sandbox", *success, lambda_context=_Context())
+    monkeypatch.undo()
+    # Then it loses the race and is told to retry, and the held refund is still recorded
+    assert (late.http_status, late.outcome) == (503, "retry")
+    assert [e["kind"] for e in PaymentLinkModel.get(link_id).events] == ["refunded"]
+    assert collected(account_id) == 0
+    # And the provider's retry folds both: R500 paid, R100 of it refunded
+    retried = handle_payment_webhook(services, "sandbox", *success, lambda_context=_Context())
+    assert (retried.http_status, retried.outcome) == (200, "applied")
+    assert collected(account_id) == 40_000
+
+
+def test_a_settled_account_refunded_in_full_is_open_again_and_audited(stack):
+    # Given a debtor in arrears who paid their R300 in full (settled)
+    account_id, link_id = open_link(stack, "sandbox", amount_cents=30_000)
+    AccountModel(account_id).update(actions=[AccountModel.arrears_segment.set("needs_help")])
+    before = AccountModel.get(account_id)
+    assert (before.status, before.arrears_segment) == ("in_arrears", "needs_help")
+    rail, payment = SandboxRail(stack), txn()
+    post(stack, "sandbox", rail.success(link_id, payment, 30_000))
+    assert AccountModel.get(account_id).status == "settled"
+    # When the payment is refunded in full
+    post(stack, "sandbox", rail.refund(link_id, payment, "RF" + txn(), 30_000))
+    # Then the account owes R300 again and is back in arrears as it was, with the reason audited
+    stored = AccountModel.get(account_id)
+    assert stored.balance_cents == 30_000
+    assert (stored.status, stored.arrears_segment) == ("in_arrears", "needs_help")
+    reopened = [a for a in AuditModel.query(account_id) if a.action == "account_reopened"]
+    assert len(reopened) == 1
+    assert reopened[0].inputs["balance_cents"] == 30_000
+
+
+def test_an_account_settled_without_a_record_of_before_goes_back_in_arrears_in_its_segment(stack):
+    # Given a paid account whose state before it settled was not kept (a plan that completed, say)
+    account_id, link_id = open_link(stack, "sandbox", amount_cents=30_000)
+    rail, payment = SandboxRail(stack), txn()
+    post(stack, "sandbox", rail.success(link_id, payment, 30_000))
+    AccountModel(account_id).update(
+        actions=[
+            AccountModel.segment.set("self_cure"),
+            AccountModel.status_before_settled.remove(),
+            AccountModel.segment_before_settled.remove(),
+        ]
+    )
+    # When R100 of it is refunded
+    post(stack, "sandbox", rail.refund(link_id, payment, "RF" + txn(), 10_000))
+    # Then it is in arrears again, in its assessed segment (it is 60 days past due)
+    stored = AccountModel.get(account_id)
+    assert stored.balance_cents == 10_000
+    assert (stored.status, stored.arrears_segment) == ("in_arrears", "self_cure")
+
+
+def test_a_partial_refund_of_an_overpayment_that_still_leaves_a_credit_keeps_the_account_settled(stack):
+    account_id, link_id = open_link(stack, "sandbox", amount_cents=30_000)
+    rail, payment = SandboxRail(stack), txn()
+    post(stack, "sandbox", rail.success(link_id, payment, 35_000))
+    post(stack, "sandbox", rail.refund(link_id, payment, "RF" + txn(), 5_000))
+    stored = AccountModel.get(account_id)
+    assert (stored.balance_cents, stored.status) == (0, "settled")
+    assert not [a for a in AuditModel.query(account_id) if a.action == "account_reopened"]
+
+
+def test_a_payment_far_beyond_the_link_and_balance_is_refused_for_a_person_to_reconcile(stack):
+    # Given a debtor owing R100 on a R100 link
+    account_id, link_id = open_link(stack, "sandbox", amount_cents=10_000)
+    # When the provider reports R100,000 paid on it
+    answer = post(stack, "sandbox", SandboxRail(stack).success(link_id, txn(), 10_000_000))
+    # Then nothing is credited, the refusal is recorded and a person is asked to reconcile it
+    assert (answer["status"], answer["outcome"], answer["reason"]) == (422, "rejected", "amount_beyond_link")
+    assert collected(account_id) == 0
+    assert AccountModel.get(account_id).balance_cents == 10_000
+    assert deliveries("sandbox", link_id)[-1].reason == "amount_beyond_link"
+    items = [i for i in WorklistModel.query("agents") if i.account_id == account_id]
+    assert [i.reason for i in items] == ["payment_beyond_link"]
+
+
+def test_a_payment_just_within_the_tolerance_is_credited_as_an_overpayment(stack):
+    # Given a debtor owing R100 on a R100 link
+    account_id, link_id = open_link(stack, "sandbox", amount_cents=10_000)
+    rail = SandboxRail(stack)
+    ceiling = 10_000 + webhooks.OVERPAYMENT_TOLERANCE_CENTS
+    # When one cent more than the ceiling is reported, then exactly the ceiling
+    above = post(stack, "sandbox", rail.success(link_id, txn(), ceiling + 1))
+    at = post(stack, "sandbox", rail.success(link_id, txn(), ceiling))
+    # Then the first is refused and the second kept, the excess as a credit on the account
+    assert (above["status"], above["reason"]) == (422, "amount_beyond_link")
+    assert (at["status"], at["outcome"]) == (200, "applied")
+    stored = AccountModel.get(account_id)
+    assert (stored.collected_cents, stored.balance_cents) == (ceiling, 10_000 - ceiling)
+    assert PaymentLinkModel.get(link_id).status == "overpaid"
 
 
 def test_a_refund_larger_than_the_payment_is_refused_with_422(stack):

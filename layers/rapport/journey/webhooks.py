@@ -10,13 +10,23 @@ The answers, and why:
 - forged or unsigned: 401; stale or future timestamp: 401; malformed body: 400; an authentic event
   we do not model: 200 (``ignored``), so the provider stops retrying;
 - no link for the event: 404; currency, amount or reversal the ledger refuses: 422; all credit
-  nothing;
+  nothing. A refund or chargeback that names only the payment it reverses (Stitch's refunds;
+  Peach's without ``merchantTransactionId``) is on the link that payment was recorded on; when that
+  payment has not been seen yet, the reversal is held (200 ``held``, ``payment_not_seen``) until it
+  comes, never refused;
+- a payment above the larger of its link's amount and the balance owed, by more than
+  ``OVERPAYMENT_TOLERANCE_CENTS``: 422 ``amount_beyond_link``, nothing credited, an audit entry
+  and a worklist item (``payment_beyond_link``): the provider took the money, so a person returns
+  or credits it. Within the tolerance an over-payment is credited and kept as a credit;
+- a refund or chargeback that makes a settled account owe again reopens it as it was before it
+  settled (``account_reopened`` in the audit);
 - a repeated delivery: 200 ``duplicate``, credited nothing. Two lines of defence: Powertools
   idempotency on DynamoDB keyed on the provider's event id (the first delivery's answer is
   replayed), then the payment transaction itself, whose condition refuses an event id already
   recorded (and the ledger, which refuses the same fact under a new id);
-- a delivery that lost a race with another for the same link: 503, so the provider retries; the
-  idempotency record is released first so the retry is processed;
+- a delivery that lost a race with another for the same link (the link's ``version`` moved since
+  it was read, whichever event moved it, a held refund included): 503, so the provider retries;
+  the idempotency record is released first so the retry is processed;
 - the same event id while its first delivery is still being processed: 409, retried later.
 
 ``debicheck`` is not a payment provider: it names the DebiCheck gateway's callbacks, which share
@@ -47,11 +57,26 @@ from rapport.journey.plans import (
     plan_change_for_payment,
 )
 from rapport.journey.resume import resume_journey
-from rapport.payments import LinkLedger, LinkPurpose, LinkSnapshot, LinkStatus, PaymentEvent, WebhookError
+from rapport.payments import (
+    LinkLedger,
+    LinkPurpose,
+    LinkSnapshot,
+    LinkStatus,
+    PaymentEvent,
+    PaymentEventKind,
+    RejectReason,
+    WebhookError,
+)
 from rapport.payments.debicheck import MandateCollection, ProviderMandateCallbacks, restate_mandate_event
 from rapport.runtime import Services
-from rapport.store.models import PaymentModel, WebhookDeliveryModel
-from rapport.store.repositories import AlreadyRecordedError, ConcurrentUpdateError
+from rapport.store.models import UNLINKED_PAYMENTS, PaymentLinkModel, PaymentModel, WebhookDeliveryModel
+from rapport.store.repositories import (
+    REOPENED_STATUS,
+    AlreadyRecordedError,
+    ConcurrentUpdateError,
+    RecordNotFoundError,
+    transaction_key,
+)
 
 logger = Logger(child=True)
 
@@ -65,6 +90,11 @@ IDEMPOTENCY_KEY_PREFIX = "rapport.payment_event"
 # payment transaction's own condition still refuses a repeat.
 IDEMPOTENCY_EXPIRY = timedelta(days=3)
 _SAFE_NAME = re.compile(r"[^a-z0-9_-]")
+# How far one payment may go beyond the larger of its link's amount and the balance owed and still
+# be credited (as an over-payment the debtor keeps as a credit), in the link currency's minor units:
+# R500. A debtor rounding up, or paying a fee on top, stays well inside it; a payment beyond it is a
+# mistake (a mistyped amount, another debtor's reference) that is refused and put before a person.
+OVERPAYMENT_TOLERANCE_CENTS = 50_000
 
 
 @dataclass(frozen=True)
@@ -197,25 +227,134 @@ def _route(purpose: str, waiting_for: str | None) -> str:
     return "link"
 
 
+def payment_ceiling_cents(link_amount_cents: int, balance_cents: int) -> int:
+    """The most one payment on a link may bring in: the larger of the link's amount and what the
+    account owes, plus ``OVERPAYMENT_TOLERANCE_CENTS`` (see there)."""
+    return max(link_amount_cents, balance_cents) + OVERPAYMENT_TOLERANCE_CENTS
+
+
+def _balance_owed(services: Services, account_id: str) -> int:
+    try:
+        return services.repos.accounts.get(account_id).balance_cents
+    except RecordNotFoundError:
+        # A link whose account is gone: the link's own amount bounds its payments.
+        return 0
+
+
+def _link_of(services: Services, event: PaymentEvent) -> str | None:
+    """The link an event is about: the one it names, or, for an event that names only the payment
+    it is about (Stitch's refunds, pending or completed; Peach's reversals without
+    ``merchantTransactionId``), the link that payment was recorded on."""
+    if event.link_id:
+        return event.link_id
+    return services.repos.payments.link_of(event.provider, event.transaction_id)
+
+
+def _hold_unlinked(services: Services, event: PaymentEvent, now: datetime) -> WebhookResult:
+    """A reversal of a payment we have not seen, naming no link: kept until the payment comes (see
+    ``_held_reversals``), crediting nothing. Its payment is usually seconds behind it."""
+    held = PaymentModel(
+        UNLINKED_PAYMENTS,
+        f"{event.provider}#{event.event_id}",
+        provider=event.provider,
+        transaction_id=event.transaction_id,
+        transaction_key=transaction_key(event.provider, event.transaction_id),
+        kind=event.kind.value,
+        amount_cents=event.amount_cents,
+        credit_delta_cents=0,
+        occurred_at=event.occurred_at,
+        recorded_at=now,
+        event=event.model_dump(mode="json"),
+    )
+    try:
+        services.repos.payments.hold_unlinked(held)
+    except AlreadyRecordedError:
+        return WebhookResult(200, "duplicate", "already_recorded")
+    logger.info(
+        "reversal held until its payment is seen",
+        extra={"provider": event.provider, "event_id": event.event_id, "kind": event.kind.value},
+    )
+    return WebhookResult(200, "held", "payment_not_seen")
+
+
+def _held_reversals(services: Services, event: PaymentEvent, link_id: str) -> list[PaymentEvent]:
+    """Reversals of this payment that came before it with no link (``_hold_unlinked``), now on
+    ``link_id``. Folding them again is harmless: the ledger knows each by its event id.
+
+    NOTE: the index behind this is eventually consistent, so a refund held in the same moment as
+    its payment is read may be missed by both; it then stays under ``UNLINKED_PAYMENTS`` for a
+    person to match. A sweep of that partition older than a few minutes would close the gap.
+    """
+    if event.kind is not PaymentEventKind.SUCCEEDED:
+        return []
+    return [
+        PaymentEvent.model_validate({**record.event, "link_id": link_id})
+        for record in services.repos.payments.of_transaction(event.provider, event.transaction_id)
+        if record.account_id == UNLINKED_PAYMENTS and record.event
+    ]
+
+
+def _refuse_beyond_link(
+    services: Services, link: PaymentLinkModel, event: PaymentEvent, ceiling_cents: int, now: datetime
+) -> None:
+    """A payment above what anyone owes was taken by the provider but is not credited: a person
+    reconciles it (returns it, or credits it by hand), from the worklist."""
+    about = f"{event.provider}#{event.event_id}"
+    services.repos.worklist.add(link.account_id, "payment_beyond_link", link.journey_id, now, about=about)
+    services.repos.audit.append(
+        link.account_id,
+        "payment_refused",
+        now,
+        rule="payment.amount_beyond_link",
+        journey_id=link.journey_id,
+        reason="payment above the link's amount and the balance owed, beyond the tolerance",
+        inputs={
+            "provider": event.provider,
+            "event_id": event.event_id,
+            "amount_cents": event.amount_cents,
+            "ceiling_cents": ceiling_cents,
+            "link_amount_cents": link.amount_cents,
+        },
+    )
+    logger.warning(
+        "payment beyond its link refused",
+        extra={"provider": event.provider, "event_id": event.event_id, "link_id": link.link_id},
+    )
+
+
 def _apply_event(services: Services, event: PaymentEvent) -> WebhookResult:
     now = services.clock.now()
-    link = services.repos.links.find(event.link_id) if event.link_id else None
+    link_id = _link_of(services, event)
+    link = services.repos.links.find(link_id) if link_id else None
     if link is None:
+        if event.is_reversal and not event.link_id:
+            return _hold_unlinked(services, event, now)
         return WebhookResult(404, "rejected", "unknown_link")
     ids = {"account_id": link.account_id, "link_id": link.link_id}
+    if event.link_id is None:
+        event = event.model_copy(update={"link_id": link.link_id})
 
     status = LinkStatus.EXPIRED if link.expires_at < now and not link.events else LinkStatus.OPEN
+    ceiling = payment_ceiling_cents(link.amount_cents, _balance_owed(services, link.account_id))
     ledger = LinkLedger(
         link=LinkSnapshot(
-            link_id=link.link_id, amount_cents=link.amount_cents, currency=link.currency, status=status
+            link_id=link.link_id,
+            amount_cents=link.amount_cents,
+            currency=link.currency,
+            status=status,
+            payment_ceiling_cents=ceiling,
         ),
         events=tuple(PaymentEvent.model_validate(item) for item in link.events or []),
     )
+    for held in _held_reversals(services, event, link.link_id):
+        ledger, _ = ledger.apply(held)
     new_ledger, decision = ledger.apply(event)
     if decision.outcome.value == "duplicate":
         return WebhookResult(200, "duplicate", "already_recorded", **ids)
     if decision.outcome.value == "rejected":
         reason = decision.reason.value if decision.reason else "rejected"
+        if decision.reason is RejectReason.AMOUNT_BEYOND_LINK:
+            _refuse_beyond_link(services, link, event, ceiling, now)
         return WebhookResult(422, "rejected", reason, **ids)
 
     waiting = services.repos.journeys.waiting(link.account_id)
@@ -229,6 +368,7 @@ def _apply_event(services: Services, event: PaymentEvent) -> WebhookResult:
         provider=event.provider,
         link_id=link.link_id,
         transaction_id=event.transaction_id,
+        transaction_key=transaction_key(event.provider, event.transaction_id),
         kind=event.kind.value,
         amount_cents=event.amount_cents,
         credit_delta_cents=decision.credit_delta_cents,
@@ -281,9 +421,32 @@ def _apply_event(services: Services, event: PaymentEvent) -> WebhookResult:
             "channel": channel,
         }
         resume_journey(services, link.account_id, response, journey=waiting)
-    elif decision.credit_delta_cents:
+    elif decision.credit_delta_cents > 0:
         services.repos.accounts.settle_if_paid(link.account_id)
+    elif decision.credit_delta_cents < 0:
+        _reopen_if_owed(services, link, event, now)
     return result
+
+
+def _reopen_if_owed(services: Services, link: PaymentLinkModel, event: PaymentEvent, now: datetime) -> None:
+    """A refund or chargeback that makes a settled account owe again puts it back in arrears."""
+    reopened = services.repos.accounts.reopen_if_owed(link.account_id)
+    if reopened is None:
+        return
+    services.repos.audit.append(
+        link.account_id,
+        "account_reopened",
+        now,
+        rule=f"payment.{event.kind.value}",
+        journey_id=link.journey_id,
+        reason="a reversal after settlement left a balance owed",
+        inputs={
+            "provider": event.provider,
+            "event_id": event.event_id,
+            "balance_cents": reopened.balance_cents,
+            "status": reopened.status_before_settled or REOPENED_STATUS,
+        },
+    )
 
 
 def _debicheck_callback(

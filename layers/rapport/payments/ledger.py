@@ -14,7 +14,10 @@ Rules, in the order they are checked:
 3. Rejected: currency differs from the link's (``currency_mismatch``); a money-moving event
    (success, refund, chargeback) whose amount is not positive, or any event with a negative amount
    (``non_positive_amount``); a refund or chargeback that would take more back from a payment than
-   is still credited for it (``reversal_exceeds_credit``).
+   is still credited for it (``reversal_exceeds_credit``); a success above the link's
+   ``payment_ceiling_cents``, when it has one (``amount_beyond_link``). The ceiling is checked only
+   when a payment arrives, never when recorded events are folded again: it is set by the caller
+   from the moment's balance, and a payment accepted once must keep counting.
 4. Otherwise the event is recorded. A success credits its amount. A refund or chargeback debits
    its amount from the payment it names. ``failed`` and ``pending`` move no money.
 
@@ -62,6 +65,7 @@ class RejectReason(StrEnum):
     CURRENCY_MISMATCH = "currency_mismatch"
     NON_POSITIVE_AMOUNT = "non_positive_amount"
     REVERSAL_EXCEEDS_CREDIT = "reversal_exceeds_credit"
+    AMOUNT_BEYOND_LINK = "amount_beyond_link"
 
 
 class Decision(BaseModel):
@@ -284,6 +288,14 @@ class LinkLedger(BaseModel):
             and transaction.reversed_cents + event.amount_cents > transaction.success_cents
         ):
             reason = RejectReason.REVERSAL_EXCEEDS_CREDIT
+        ceiling = self.link.payment_ceiling_cents
+        if (
+            reason is None
+            and event.kind is PaymentEventKind.SUCCEEDED
+            and ceiling is not None
+            and event.amount_cents > ceiling
+        ):
+            reason = RejectReason.AMOUNT_BEYOND_LINK
         if reason is not None:
             return self._unchanged(DecisionOutcome.REJECTED, reason), self
 

@@ -162,11 +162,15 @@ class PaymentEvent(_Value):
 
 
 class LinkSnapshot(_Value):
-    """The terms of a link as the ledger needs them: what is owed, in which currency, and the
-    stored status (only ``expired`` matters as input; every other status is derived from events).
+    """The terms of a link as the ledger needs them: what is owed, in which currency, the stored
+    status (only ``expired`` matters as input; every other status is derived from events), and the
+    most one payment may bring in.
     """
 
     link_id: str = Field(min_length=1)
     amount_cents: StrictInt = Field(gt=0)
     currency: str = Field(default="ZAR", pattern=CURRENCY_PATTERN)
     status: LinkStatus = LinkStatus.OPEN
+    # The most one payment may bring in (None: no bound). A payment above it is not credited: the
+    # provider took more than anyone owes, which a person reconciles (see the ledger's rules).
+    payment_ceiling_cents: StrictInt | None = Field(default=None, gt=0)

@@ -14,6 +14,8 @@ Access patterns and the keys that serve them:
   ``audit`` are all hashed on ``account_id``; one query each, merged in time order.
 * delivery events back to a message: ``contacts.provider-message-index``.
 * payment link by id: ``links`` hash ``link_id``; links of an account: ``links.account-index``.
+* the payment records of one provider payment (a refund naming only its payment):
+  ``payments.transaction-index`` hash ``transaction_key``.
 * the agents' worklist: ``worklist`` hash ``queue``, range ``created_key``.
 * plans due for the daily overdue sweep: ``plans.due-index`` hash ``status``, range ``next_due`` (the
   oldest unpaid instalment's due date, set only while the plan is active, so the index is sparse);
@@ -121,6 +123,10 @@ class AccountModel(RapportModel):
     variant = UnicodeAttribute(null=True)
     collected_cents = NumberAttribute(default=0)
     updated_at = UTCDateTimeAttribute(null=True)
+    # What the account was when a payment settled it, so that a refund or chargeback that makes it
+    # owe again puts it back as it was (see Accounts.reopen_if_owed).
+    status_before_settled = UnicodeAttribute(null=True)
+    segment_before_settled = UnicodeAttribute(null=True)
 
     arrears_index = ArrearsIndex()
     phone_index = PhoneIndex()
@@ -205,12 +211,33 @@ class PaymentLinkModel(RapportModel):
     status = UnicodeAttribute(default="open")
     credited_cents = NumberAttribute(default=0)
     events = JSONAttribute(default=list)
+    # Raised by one on every payment write; a write is conditional on the version it read, so a
+    # delivery that read the link before another committed (even a held refund, which changes no
+    # figure) fails and reads again. Absent on a link no payment has touched.
+    version = NumberAttribute(null=True)
 
     account_index = AccountLinksIndex()
 
 
+class PaymentTransactionIndex(GlobalSecondaryIndex):
+    """Payment records by the provider's payment they are about (``<provider>#<transaction id>``):
+    how a refund that names only the payment it reverses finds that payment's link, and how a
+    payment finds the refunds that came before it with no link to be held on."""
+
+    class Meta:
+        index_name = "transaction-index"
+        projection = AllProjection()
+
+    transaction_key = UnicodeAttribute(hash_key=True)
+
+
 class PaymentModel(RapportModel):
-    """One provider event applied to (or refused by) the ledger; keyed on the provider's event id."""
+    """One provider event applied to (or refused by) the ledger; keyed on the provider's event id.
+
+    A reversal whose payment we have not seen yet, and which names no link, has no account either:
+    it is kept under the ``UNLINKED_PAYMENTS`` partition with the event itself (``event``), until
+    its payment arrives and takes it onto its link.
+    """
 
     short_name = "payments"
 
@@ -222,12 +249,22 @@ class PaymentModel(RapportModel):
     provider = UnicodeAttribute()
     link_id = UnicodeAttribute(null=True)
     transaction_id = UnicodeAttribute()
+    # "<provider>#<transaction id>"; absent on records written before the index existed (NOTE: a
+    # deployment with older payments backfills it, or refunds of those payments stay held).
+    transaction_key = UnicodeAttribute(null=True)
+    event = JSONAttribute(null=True)
     kind = UnicodeAttribute()
     amount_cents = NumberAttribute()
     credit_delta_cents = NumberAttribute()
     route = UnicodeAttribute(default="link")
     occurred_at = UTCDateTimeAttribute()
     recorded_at = UTCDateTimeAttribute()
+
+    transaction_index = PaymentTransactionIndex()
+
+
+# The partition of payment records that belong to no account yet (see PaymentModel).
+UNLINKED_PAYMENTS = "unlinked"
 
 
 class PromiseModel(RapportModel):

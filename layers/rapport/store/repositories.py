@@ -19,6 +19,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, Upda
 from pynamodb.transactions import TransactWrite
 
 from rapport.store.models import (
+    UNLINKED_PAYMENTS,
     AccountModel,
     AuditModel,
     ContactModel,
@@ -32,6 +33,9 @@ from rapport.store.models import (
     WebhookDeliveryModel,
     WorklistModel,
 )
+
+# The status of an account that owes again after it settled, when what it was before is not known.
+REOPENED_STATUS = "in_arrears"
 
 
 class RecordNotFoundError(Exception):
@@ -191,11 +195,43 @@ class Accounts:
         )
 
     def settle_if_paid(self, account_id: str) -> int:
-        """Mark the account settled once nothing is owed; returns the balance."""
+        """Mark the account settled once nothing is owed; returns the balance. What it was before
+        (status and arrears segment) is kept for :meth:`reopen_if_owed`."""
         account = self.get(account_id)
         if account.balance_cents <= 0 and account.status != "settled":
-            account.update(actions=[AccountModel.status.set("settled"), AccountModel.arrears_segment.remove()])
+            actions = [
+                AccountModel.status.set("settled"),
+                AccountModel.arrears_segment.remove(),
+                AccountModel.status_before_settled.set(account.status),
+                AccountModel.segment_before_settled.set(account.arrears_segment)
+                if account.arrears_segment
+                else AccountModel.segment_before_settled.remove(),
+            ]
+            account.update(actions=actions)
         return account.balance_cents
+
+    def reopen_if_owed(self, account_id: str) -> AccountModel | None:
+        """Put a settled account that owes again (a refund or chargeback after it was paid) back as
+        it was before it settled; returns the account as it was read when it was reopened, else None.
+
+        An account settled some other way (a plan that completed) has no earlier state kept: it goes
+        back in arrears, in its assessed segment when it is collectable (as ``record_assessment``).
+        """
+        account = self.get(account_id)
+        if account.status != "settled" or account.balance_cents <= 0:
+            return None
+        status = account.status_before_settled or REOPENED_STATUS
+        segment = account.segment_before_settled
+        if segment is None and account.status_before_settled is None and account.days_past_due >= 30:
+            segment = account.segment
+        actions = [
+            AccountModel.status.set(status),
+            AccountModel.arrears_segment.set(segment) if segment else AccountModel.arrears_segment.remove(),
+            AccountModel.status_before_settled.remove(),
+            AccountModel.segment_before_settled.remove(),
+        ]
+        condition = (AccountModel.status == "settled") & (AccountModel.balance_cents > 0)
+        return account if _update_if(account, actions, condition) else None
 
     def add_hold(self, account_id: str, hold: HoldRecord) -> None:
         AccountModel(account_id).update(
@@ -299,7 +335,9 @@ class Payments:
         """Record the payment, fold it into its link and move the balance: all or nothing.
 
         One transaction, so a crash between steps can neither credit twice nor lose a credit:
-        the payment's key (the provider's event id) must be new, and the link must be as we read it.
+        the payment's key (the provider's event id) must be new, and the link must be as we read it
+        (its ``version``: the whole event list, not only the credit, since a held refund changes
+        the list and no figure, and the list is written whole).
         A payment on a plan's link carries the plan's new state (``plan_change``) in the same
         transaction, so an instalment is never credited without the plan knowing, or the reverse.
         """
@@ -313,8 +351,9 @@ class Payments:
                         PaymentLinkModel.events.set([event.model_dump(mode="json") for event in events]),
                         PaymentLinkModel.status.set(decision.status.value),
                         PaymentLinkModel.credited_cents.set(decision.credited_cents),
+                        PaymentLinkModel.version.set((link.version or 0) + 1),
                     ],
-                    condition=PaymentLinkModel.credited_cents == link.credited_cents,
+                    condition=_as_read(link),
                 )
                 if decision.credit_delta_cents or (plan_change is not None and plan_change.touches_account):
                     actions, condition = _account_update(plan_change, decision.credit_delta_cents, at)
@@ -332,6 +371,47 @@ class Payments:
 
     def for_account(self, account_id: str) -> list[PaymentModel]:
         return list(PaymentModel.query(account_id))
+
+    def of_transaction(self, provider: str, transaction_id: str) -> list[PaymentModel]:
+        """Every record about one provider payment: its success, failures and reversals on its link,
+        and reversals held before it was seen (``UNLINKED_PAYMENTS``).
+
+        The index is eventually consistent: a record written a moment ago may not be listed yet.
+        """
+        return list(PaymentModel.transaction_index.query(transaction_key(provider, transaction_id)))
+
+    def link_of(self, provider: str, transaction_id: str) -> str | None:
+        """The link a provider payment was recorded on, if we have seen it."""
+        return next(
+            (
+                record.link_id
+                for record in self.of_transaction(provider, transaction_id)
+                if record.link_id and record.account_id != UNLINKED_PAYMENTS
+            ),
+            None,
+        )
+
+    def hold_unlinked(self, payment: PaymentModel) -> None:
+        """Keep a reversal of a payment not seen yet, which names no link, until its payment comes.
+        A second hold of the same delivery raises :class:`AlreadyRecordedError`."""
+        try:
+            payment.save(condition=PaymentModel.payment_key.does_not_exist())
+        except PutError as error:
+            if _is_condition_failure(error):
+                raise AlreadyRecordedError(payment.payment_key) from error
+            raise
+
+
+def transaction_key(provider: str, transaction_id: str) -> str:
+    """The key of ``payments.transaction-index``: one provider payment."""
+    return f"{provider}#{transaction_id}"
+
+
+def _as_read(link: PaymentLinkModel) -> Any:
+    """The condition that a link is still the version we read."""
+    if link.version is None:
+        return PaymentLinkModel.version.does_not_exist()
+    return PaymentLinkModel.version == link.version
 
 
 class Promises:

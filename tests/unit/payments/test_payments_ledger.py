@@ -93,6 +93,38 @@ def test_overpayment_is_credited_in_full_and_flagged(link: LinkSnapshot) -> None
     assert decision.is_overpayment and decision.overpaid_cents == 2_000
 
 
+def test_a_payment_above_the_ceiling_is_rejected_and_one_at_it_is_credited() -> None:
+    # Given a R100.00 link whose payments may bring in at most R150.00 each
+    link = LinkSnapshot(link_id="lnk_1", amount_cents=10_000, payment_ceiling_cents=15_000)
+    # When R150.01 is reported, then R150.00
+    ledger, above = LinkLedger(link=link).apply(event(SUCCEEDED, 15_001, "txn_a"))
+    ledger, at = ledger.apply(event(SUCCEEDED, 15_000, "txn_b"))
+    # Then the first credits nothing and is not recorded; the second is an overpayment, kept
+    assert (above.outcome, above.reason, above.credit_delta_cents) == (
+        DecisionOutcome.REJECTED,
+        RejectReason.AMOUNT_BEYOND_LINK,
+        0,
+    )
+    assert (at.outcome, at.credit_delta_cents, at.is_overpayment) == (DecisionOutcome.APPLIED, 15_000, True)
+    assert [e.transaction_id for e in ledger.events] == ["txn_b"]
+
+
+def test_the_ceiling_bounds_new_payments_only_never_refunds_or_what_was_recorded() -> None:
+    # Given R150.00 credited while the ceiling allowed it
+    ledger, _ = LinkLedger(link=LinkSnapshot(link_id="lnk_1", amount_cents=10_000)).apply(
+        event(SUCCEEDED, 15_000, "txn_a")
+    )
+    # When the ceiling has since dropped (the balance was paid), and a refund of it arrives
+    lower = LinkLedger(
+        link=LinkSnapshot(link_id="lnk_1", amount_cents=10_000, payment_ceiling_cents=100),
+        events=ledger.events,
+    )
+    _, decision = lower.apply(event(REFUNDED, 15_000, "txn_a"))
+    # Then the recorded payment still counts and the refund takes it back
+    assert lower.credited_cents == 15_000
+    assert (decision.outcome, decision.credit_delta_cents) == (DecisionOutcome.APPLIED, -15_000)
+
+
 def test_redelivery_with_the_same_event_id_is_a_duplicate(link: LinkSnapshot) -> None:
     # Given a recorded success
     first = event(SUCCEEDED, 10_000, event_id="evt_same")

@@ -633,3 +633,46 @@ def test_an_authentic_callback_without_what_we_need_is_malformed(
 def test_an_unusable_webhook_secret_is_refused_when_built(secret: str, recording_transport: Any) -> None:
     with pytest.raises(ValueError):
         StitchDebiCheckGateway(secret, recording_transport(), "client", "secret")
+
+
+def test_a_callback_both_forged_and_stale_is_refused_as_forged(recording_transport: Any) -> None:
+    # Given a callback signed with another secret, and replayed outside the five-minute tolerance
+    body = consent_body("PaymentConsentGranted")
+    forged = svix(body, at=NOW - timedelta(hours=1), key=b"someone-else-entirely")
+    # Then it is refused (401) and named a forgery: the signature is checked before the timestamp
+    with pytest.raises(WebhookSignatureError) as raised:
+        gateway(recording_transport()).parse_callback(forged, body, NOW)
+    assert (raised.value.http_status, raised.value.reason) == (401, "bad_signature")
+
+
+def test_a_genuine_callback_replayed_later_is_refused_as_stale(recording_transport: Any) -> None:
+    body = consent_body("PaymentConsentGranted")
+    genuine = svix(body, at=NOW - timedelta(hours=1))
+    stitch = gateway(recording_transport())
+    assert stitch.parse_callback(genuine, body, NOW - timedelta(hours=1)).status is MandateStatus.APPROVED
+    with pytest.raises(StaleWebhookError) as raised:
+        stitch.parse_callback(genuine, body, NOW)
+    assert (raised.value.http_status, raised.value.reason) == (401, "stale_timestamp")
+
+
+def test_callbacks_are_verified_as_the_svix_library_signs_them_with_any_secret_it_accepts(
+    recording_transport: Any,
+) -> None:
+    # Given a whsec_ secret written without its base64 padding, which svix (and so Stitch's payment
+    # adapter) accepts, and a callback signed by svix's own signer
+    from svix.webhooks import Webhook
+
+    unpadded = "whsec_" + base64.b64encode(b"stitch-debicheck-unit-key-01234").decode().rstrip("=")
+    assert len(unpadded.removeprefix("whsec_")) % 4 != 0
+    body = consent_body("PaymentConsentGranted")
+    headers = {
+        "svix-id": "msg_lib",
+        "svix-timestamp": str(int(NOW.timestamp())),
+        "svix-signature": Webhook(unpadded).sign("msg_lib", NOW, body),
+    }
+    stitch = StitchDebiCheckGateway(unpadded, recording_transport(), "client", "secret")
+    # Then the gateway takes the same secret and verifies the library's signature
+    assert stitch.parse_callback(headers, body, NOW).status is MandateStatus.APPROVED
+    # And the same signature over another body is a forgery
+    with pytest.raises(WebhookSignatureError, match="bad_signature"):
+        stitch.parse_callback(headers, body.replace(b"Granted", b"Failed"), NOW)

@@ -14,7 +14,8 @@ What we assumed, and why (confirm each against a Peach sandbox before going live
 - Parameters used: ``id`` (Peach's payment id), ``merchantTransactionId`` (our link id),
   ``paymentType`` (``DB`` debit, ``RF`` refund, ``CB`` chargeback; anything else is ignored),
   ``amount`` (major units, ``"150.00"``), ``currency``, ``result.code``, ``timestamp``. A refund or
-  chargeback must carry ``referencedId``, the id of the payment it reverses.
+  chargeback must carry ``referencedId``, the id of the payment it reverses; when it has no
+  ``merchantTransactionId`` its link is found through that payment (``rapport.journey.webhooks``).
 - Result codes follow Peach's published patterns: ``000.000.*``, ``000.100.1*``, ``000.3*``,
   ``000.6*`` and ``000.400.110``/``000.400.120`` are successful; ``000.200.*``, ``800.400.5*`` and
   ``100.400.500`` are pending, as are the "successful, review manually" ``000.400.0*`` codes;

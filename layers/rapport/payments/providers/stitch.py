@@ -20,6 +20,8 @@ sandbox delivery before going live):
   ...Expired, "date": ...}, "amount": {"quantity": "150.00", "currency": "ZAR"}}``
 - refund: ``{"id": <refund id>, "paymentRequestId": <payment request id>,
   "status": {"__typename": "RefundCompleted" | "RefundPending" | "RefundError"}, "amount": ...}``
+  with no ``externalReference``: the event's ``link_id`` is then None and the webhook handler finds
+  the link through the payment it names (``rapport.journey.webhooks``).
 
 ``status`` may also be the bare type name as a string. Any other status is ignored (200).
 

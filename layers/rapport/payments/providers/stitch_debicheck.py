@@ -16,8 +16,9 @@ the ``debicheck`` method. This adapter implements our ``DebiCheckGateway`` port 
 - ``parse_callback``: Stitch's ``payment-consent-request`` and ``transaction`` webhooks, posted to
   ``/webhooks/debicheck`` through Svix: headers ``svix-id``, ``svix-timestamp`` and
   ``svix-signature`` (space-separated ``v1,<base64>`` entries), HMAC-SHA256 over
-  ``"<id>.<timestamp>." + raw body`` keyed with the base64-decoded ``whsec_`` secret, compared in
-  constant time, the timestamp within five minutes of ``now`` either way.
+  ``"<id>.<timestamp>." + raw body`` keyed with the base64-decoded ``whsec_`` secret, computed by
+  the ``svix`` library and compared in constant time, the timestamp within five minutes of ``now``
+  either way (see ``_verify`` for why the library's signer rather than its ``verify``).
 
 Consent statuses, as ours: ``PaymentConsentGranted`` approved, ``PaymentConsentFailed`` rejected,
 ``PaymentConsentExpired`` expired, ``PaymentConsentCancelled`` and ``PaymentConsentRevoked``
@@ -32,14 +33,12 @@ batch files over SFTP (built by ``rapport.payments.debicheck_collections``, sent
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import re
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -88,6 +87,7 @@ logger = Logger(child=True)
 PROVIDER = "stitch"
 CONSENT_SCOPE = "client_recurringpaymentconsentrequest"
 SIGNATURE_VERSION = "v1"
+_BASE64_SECRET = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 _FREQUENCIES = {
     MandateFrequency.WEEKLY: "weekly",
@@ -225,9 +225,16 @@ class StitchDebiCheckGateway:
         encoded = webhook_secret.removeprefix("whsec_")
         if not encoded:
             raise ValueError("the Stitch DebiCheck webhook secret is empty")
+        if not _BASE64_SECRET.fullmatch(encoded):
+            # svix's decoder skips characters outside base64's alphabet; a secret with any is a
+            # mistyped one, refused here rather than turned into another key.
+            raise ValueError("the Stitch DebiCheck webhook secret is not a whsec_ secret")
+        # Imported here, as in providers.stitch: svix loads its whole API client on import.
+        from svix.webhooks import Webhook
+
         try:
-            self._key = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError) as error:
+            self._webhook = Webhook(webhook_secret)
+        except (ValueError, RuntimeError) as error:
             raise ValueError("the Stitch DebiCheck webhook secret is not a whsec_ secret") from error
         if not client_id or not client_secret:
             raise ValueError("Stitch client credentials are empty")
@@ -307,19 +314,25 @@ class StitchDebiCheckGateway:
         raise IgnoredWebhookError("unsupported_event", consent_type or collection_type or "unknown")
 
     def _verify(self, headers: Mapping[str, str], raw_body: bytes, now: datetime) -> str:
-        """Svix's scheme; returns the message id. The signature is checked before the timestamp, so
-        a forgery is named a forgery and a replayed genuine delivery is named stale."""
+        """Svix's scheme, computed by the ``svix`` library; returns the message id.
+
+        The signature is checked before the timestamp, so a forgery is named a forgery and a
+        replayed genuine delivery is named stale. ``Webhook.verify`` cannot be called as it stands:
+        it checks the timestamp first, against the machine's clock rather than the ``now`` given
+        (the local cloud's simulated clock, a test's fixed one). So the library signs what was
+        received (``Webhook.sign``: the decoded secret, ``"<id>.<timestamp>." + raw body``, the
+        ``v1,`` base64 entry) and each entry of the header is compared with it in constant time, as
+        ``Webhook.verify`` does; then the timestamp is checked against ``now``.
+        """
         message_id = require_signature_header(headers, "svix-id")
         timestamp_text = require_signature_header(headers, "svix-timestamp")
         signatures = require_signature_header(headers, "svix-signature")
         signed_at = parse_unix_seconds(timestamp_text)
-        content = f"{message_id}.{timestamp_text}.".encode() + raw_body
-        expected = base64.b64encode(hmac.new(self._key, content, hashlib.sha256).digest())
-        prefix = f"{SIGNATURE_VERSION},"
-        candidates = [part[len(prefix) :] for part in signatures.split() if part.startswith(prefix)]
-        if not candidates:
+        entries = signatures.split()
+        if not any(entry.startswith(f"{SIGNATURE_VERSION},") for entry in entries):
             raise WebhookSignatureError("malformed_signature_header", "svix-signature")
-        if not any(hmac.compare_digest(expected, candidate.encode()) for candidate in candidates):
+        expected = self._webhook.sign(message_id, datetime.fromtimestamp(signed_at, tz=UTC), raw_body)
+        if not any(hmac.compare_digest(expected.encode(), entry.encode()) for entry in entries):
             raise WebhookSignatureError("bad_signature")
         check_timestamp(signed_at, now, self._tolerance)
         return message_id
