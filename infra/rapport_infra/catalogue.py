@@ -63,6 +63,8 @@ class FunctionSpec:
     sends: tuple[str, ...] = ()  # "email", "sms", "whatsapp", "push"
     starts_journeys: bool = False
     resumes_journeys: bool = False
+    # Hands the rest of a long run to a fresh invocation of itself (an asynchronous Invoke).
+    continues_itself: bool = False
     reads_payment_secret: bool = False
     creates_links: bool = False
     uses_comprehend: bool = False
@@ -85,6 +87,11 @@ class FunctionSpec:
         return "".join(part.capitalize() for part in self.name.split("_")) + "FunctionArn"
 
 
+def function_name(client_id: str, spec: FunctionSpec) -> str:
+    """The deployed name of ``spec``'s function in ``client_id``'s stack."""
+    return f"rapport-{client_id}-{spec.name.replace('_', '-')}"
+
+
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "campaign",
@@ -93,6 +100,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         reads=("accounts",),
         writes=("accounts", "journeys", "audit"),
         starts_journeys=True,
+        continues_itself=True,
         timeout_seconds=900,
         memory_mb=1024,
     ),

@@ -21,7 +21,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from rapport_infra import catalogue
-from rapport_infra.catalogue import FunctionSpec
+from rapport_infra.catalogue import FunctionSpec, function_name
 from rapport_infra.layer import ARCHITECTURE, RUNTIME
 from rapport_infra.permissions import GrantTargets, is_asynchronous, statements_for
 
@@ -30,10 +30,6 @@ _EXCLUDED_FROM_CODE = ["__pycache__", "*.pyc", "tests", "*.md"]
 
 class MissingFunctionError(Exception):
     """A catalogue function has no ``functions/<name>/handler.py`` to deploy."""
-
-
-def function_name(client_id: str, spec: FunctionSpec) -> str:
-    return f"rapport-{client_id}-{spec.name.replace('_', '-')}"
 
 
 def powertools_environment(spec: FunctionSpec) -> dict[str, str]:

@@ -15,7 +15,7 @@ from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 
 from rapport.payments.collection_delivery import OUTGOING, SENT
-from rapport_infra.catalogue import FunctionSpec
+from rapport_infra.catalogue import FunctionSpec, function_name
 
 TABLE_READ_ACTIONS = (
     "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem",
@@ -73,6 +73,11 @@ class GrantTargets:
     # The DebiCheck collection files' bucket, and the SFTP connector once the client file names one.
     collections_bucket_arn: str = ""
     collections_connector_arn: str | None = None
+    # The client, and the ARN prefix of its functions: a function that invokes itself (see
+    # ``FunctionSpec.continues_itself``) is named by prefix and name, since its own ARN token would
+    # make its role depend on the function.
+    client_id: str = ""
+    functions_arn_prefix: str = ""
 
 
 def _via(services: set[str], actions: set[str], key_arn: str) -> iam.PolicyStatement:
@@ -173,6 +178,11 @@ def statements_for(spec: FunctionSpec, targets: GrantTargets) -> list[iam.Policy
     if spec.starts_journeys:
         statements.append(iam.PolicyStatement(
             sid="StartJourneys", actions=["states:StartExecution"], resources=[targets.journey_arn],
+        ))
+    if spec.continues_itself:
+        statements.append(iam.PolicyStatement(
+            sid="ContinueItself", actions=["lambda:InvokeFunction"],
+            resources=[f"{targets.functions_arn_prefix}{function_name(targets.client_id, spec)}"],
         ))
     if spec.resumes_journeys:
         # NOTE: the Service Authorization Reference lists no resource type for SendTask*, yet AWS

@@ -255,6 +255,8 @@ class RapportStack(Stack):
             collections_connector_arn=(
                 _arn("transfer", f"connector/{collections.connector_id}") if collections is not None else None
             ),
+            client_id=self.client.client_id,
+            functions_arn_prefix=_arn("lambda", "function:"),
         )
 
     def _check_triggers(self) -> None:

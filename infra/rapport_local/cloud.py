@@ -297,8 +297,9 @@ class LocalCloud:
         return self.invoke("inbound_sms", sns_lambda_event(self, "sms-inbound", message))
 
     def start_campaign(self, campaign: str, **run: Any) -> dict[str, Any]:
-        """What EventBridge Scheduler sends the campaign function."""
-        return self.invoke("campaign", {"campaign": campaign, **run})
+        """What EventBridge Scheduler sends the campaign function, for one page (``page_size``
+        journeys, from ``cursor``): the local run paces itself page by page."""
+        return self.invoke("campaign", {"campaign": campaign, "run_to_end": False, **run})
 
     def execution_status(self, journey_id: str) -> dict[str, Any]:
         arn = self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{journey_id}"

@@ -205,6 +205,22 @@ def test_read_permissions_name_each_index_of_the_tables_read(stack):
         assert "/index/*" not in json.dumps(resources), spec.name
 
 
+def test_only_the_campaign_function_may_invoke_a_function_and_only_itself(stack):
+    # Given every catalogue function's role
+    campaign = stack.resources[_function_id(stack, "campaign")]["Properties"]
+    for spec in catalogue.FUNCTIONS:
+        role = stack.resources[_function_id(stack, spec.name)]["Properties"]["Role"]["Fn::GetAtt"][0]
+        invoked = _actions_on(_role_statements(stack, role), "lambda:InvokeFunction")
+        if spec.name != "campaign":
+            # Then no other function may invoke any
+            assert invoked == [], spec.name
+            continue
+        # And the campaign may invoke exactly its own name (to hand over a long run), no wildcard
+        (resource,) = invoked
+        text = json.dumps(resource)
+        assert text.endswith(f':function:{campaign["FunctionName"]}"]]}}') and "*" not in text
+
+
 def test_journey_role_invokes_exactly_the_journey_functions(stack):
     # Given the state machine's role
     properties, _ = _journey(stack)

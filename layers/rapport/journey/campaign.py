@@ -2,18 +2,24 @@
 
 Execution names are ``<account>-<campaign>-<local date>``; Step Functions refuses a second
 Standard execution with the same name, so a re-run of the same campaign on the same day starts
-nothing twice. Runs are paged: each call starts at most ``page_size`` journeys and returns a
-cursor, so one Lambda never runs out of time and a local run can pace itself.
+nothing twice. Runs are paged: each page starts at most ``page_size`` journeys and returns a
+cursor. The scheduled run (:func:`run_campaign`) goes on page after page, at most the campaign's
+``max_journeys_per_minute`` (every journey's first message goes out within a minute of its start,
+so this is what keeps a campaign within the channels' sending rates instead of leaning on
+throttling retries), and when its invocation runs short of time it hands the cursor to a fresh
+invocation of itself. A local run pages by hand (``run_to_end`` false) to pace itself.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from rapport.runtime import Services
 from rapport.store.models import AccountModel, JourneyModel
@@ -32,19 +38,86 @@ class CampaignRun(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     campaign: str
-    page_size: int = 1000
+    page_size: int = Field(default=1000, ge=1)
     cursor: CampaignCursor | None = None
     timings: dict[str, Any] = {}
+    # False: start one page and return its cursor (the local run's own pacing).
+    run_to_end: bool = True
+    # How many invocations this run has been handed through (a guard against a loop).
+    handed_over: int = Field(default=0, ge=0)
+
+
+# An invocation hands its run over while this much of its time is left: a page (up to 1,000 starts)
+# must fit in what remains.
+HAND_OVER_WITH_MS_LEFT = 120_000
+# No run is handed over more often than this (about 16 hours of 15-minute invocations).
+MOST_HAND_OVERS = 64
 
 
 class UnknownCampaignError(Exception):
     """The event names a campaign the client's configuration does not declare."""
 
 
-def run_campaign_page(services: Services, run: CampaignRun) -> dict[str, Any]:
-    campaign = next((c for c in services.client.campaigns if c.name == run.campaign), None)
+class CampaignHandOverLimitError(Exception):
+    """A run was handed over more than ``MOST_HAND_OVERS`` times; something keeps it from ending."""
+
+
+def _campaign(services: Services, name: str) -> Any:
+    campaign = next((c for c in services.client.campaigns if c.name == name), None)
     if campaign is None:
-        raise UnknownCampaignError(run.campaign)
+        raise UnknownCampaignError(name)
+    return campaign
+
+
+def run_campaign(
+    services: Services,
+    run: CampaignRun,
+    time_left_ms: Callable[[], int],
+    hand_over: Callable[[dict[str, Any]], None],
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Start the campaign's journeys page by page until none is left, at most the campaign's
+    ``max_journeys_per_minute``; hand the rest of the run to a fresh invocation (``hand_over``, given
+    the event to send it) when this one has less than ``HAND_OVER_WITH_MS_LEFT`` left."""
+    if not run.run_to_end:
+        return run_campaign_page(services, run)
+    campaign = _campaign(services, run.campaign)
+    rate = campaign.max_journeys_per_minute
+    page_size = min(run.page_size, rate) if rate else run.page_size
+    started = already = pages = 0
+    cursor = run.cursor
+    while True:
+        page_began = time.monotonic()
+        page = run_campaign_page(services, run.model_copy(update={"cursor": cursor, "page_size": page_size}))
+        started, already, pages = started + page["started"], already + page["already_started"], pages + 1
+        if page["cursor"] is None:
+            handed = False
+            break
+        cursor = CampaignCursor.model_validate(page["cursor"])
+        if rate and page["started"]:
+            # A minute's worth of starts takes at least a minute.
+            sleep(max(0.0, 60.0 * page["started"] / rate - (time.monotonic() - page_began)))
+        if time_left_ms() < HAND_OVER_WITH_MS_LEFT:
+            if run.handed_over >= MOST_HAND_OVERS:
+                raise CampaignHandOverLimitError(run.campaign)
+            hand_over(run.model_copy(update={"cursor": cursor, "handed_over": run.handed_over + 1}).model_dump())
+            handed = True
+            break
+    logger.info(
+        "campaign run",
+        extra={
+            "campaign": run.campaign,
+            "started": started,
+            "already": already,
+            "pages": pages,
+            "handed_over": handed,
+        },
+    )
+    return {"campaign": run.campaign, "started": started, "already_started": already, "handed_over": handed}
+
+
+def run_campaign_page(services: Services, run: CampaignRun) -> dict[str, Any]:
+    campaign = _campaign(services, run.campaign)
     audience = campaign.audience
     now = services.clock.now()
     local_day = now.astimezone(ZoneInfo(services.client.timezone)).date().isoformat()

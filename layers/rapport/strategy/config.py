@@ -162,6 +162,9 @@ class Campaign(_Strict):
     schedule: str = Field(pattern=r"^cron\(.+\)$")
     audience: Audience = Audience()
     enabled: bool = True
+    # Journeys started per minute at most (each sends its first message within a minute or so):
+    # keep it under the slowest channel's sending rate. None: as fast as pages start (1,000 a page).
+    max_journeys_per_minute: int | None = Field(default=None, ge=1, le=60_000)
 
 
 class Strategy(_Strict):
