@@ -15,22 +15,41 @@ from rapport.store.models import PaymentModel, PromiseModel
 def _stored_promise(due: str, grace_days: int, amount_cents: int = 50_000) -> str:
     """A promise stored as record_promise stores it: its check date already holds the grace days."""
     promise = PromiseToPay(
-        promise_id="P1", account_id=ACCOUNT_ID, amount_cents=amount_cents,
-        due_date=datetime.fromisoformat(due).date(), made_at=NOW - timedelta(days=10),
-        source=PromiseSource.REPLY, grace_days=grace_days,
+        promise_id="P1",
+        account_id=ACCOUNT_ID,
+        amount_cents=amount_cents,
+        due_date=datetime.fromisoformat(due).date(),
+        made_at=NOW - timedelta(days=10),
+        source=PromiseSource.REPLY,
+        grace_days=grace_days,
     )
     check_date = promise_check_date(promise).isoformat()
     PromiseModel(
-        ACCOUNT_ID, "P1", amount_cents=amount_cents, due_date=due, check_date=check_date,
-        made_at=NOW - timedelta(days=10), source="reply", journey_id="J1",
+        ACCOUNT_ID,
+        "P1",
+        amount_cents=amount_cents,
+        due_date=due,
+        check_date=check_date,
+        made_at=NOW - timedelta(days=10),
+        source="reply",
+        journey_id="J1",
     ).save()
     return check_date
 
 
 def _payment(key: str, at: datetime, delta: int, kind: str = "succeeded", transaction: str = "T1") -> None:
     PaymentModel(
-        ACCOUNT_ID, key, provider="sandbox", link_id="L1", transaction_id=transaction, kind=kind,
-        amount_cents=abs(delta), credit_delta_cents=delta, route="promise", occurred_at=at, recorded_at=at,
+        ACCOUNT_ID,
+        key,
+        provider="sandbox",
+        link_id="L1",
+        transaction_id=transaction,
+        kind=kind,
+        amount_cents=abs(delta),
+        credit_delta_cents=delta,
+        route="promise",
+        occurred_at=at,
+        recorded_at=at,
     ).save()
 
 
