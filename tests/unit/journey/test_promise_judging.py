@@ -54,9 +54,8 @@ def _payment(key: str, at: datetime, delta: int, kind: str = "succeeded", transa
 
 
 def _check(services) -> dict:
-    return check_promise(
-        services, CheckPromiseInput(account_id=ACCOUNT_ID, journey_id="J1", promise_id="P1", on_check_date=True)
-    )
+    step = CheckPromiseInput(account_id=ACCOUNT_ID, journey_id="J1", promise_id="P1", on_check_date=True)
+    return check_promise(services, step)
 
 
 def test_a_payment_within_the_grace_days_keeps_the_promise(services):
@@ -105,7 +104,8 @@ def test_a_part_refund_leaves_the_promise_partly_kept_by_what_stayed_paid(servic
 
     # When it is checked, then R300 counts and R200 is short
     result = _check(services)
-    assert (result["status"], result["paid_cents"], result["shortfall_cents"]) == ("partly_kept", 30_000, 20_000)
+    expected = ("partly_kept", 30_000, 20_000)
+    assert (result["status"], result["paid_cents"], result["shortfall_cents"]) == expected
 
 
 def test_a_refund_of_money_paid_before_the_promise_takes_nothing_from_it(services):
@@ -113,7 +113,8 @@ def test_a_refund_of_money_paid_before_the_promise_takes_nothing_from_it(service
     save_account()
     _stored_promise("2026-12-04", grace_days=0)
     _payment("sandbox#old", NOW - timedelta(days=20), 30_000, transaction="T0")
-    _payment("sandbox#old-refund", datetime(2026, 12, 2, 10, 0, tzinfo=UTC), -30_000, kind="refunded", transaction="T0")
+    refunded_at = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+    _payment("sandbox#old-refund", refunded_at, -30_000, kind="refunded", transaction="T0")
     # And the promised amount paid in full after the promise was made
     _payment("sandbox#e1", datetime(2026, 12, 3, 10, 0, tzinfo=UTC), 50_000)
 
