@@ -389,3 +389,33 @@ def test_a_promise_paid_in_part_is_thanked_and_the_rest_asked_for_in_the_next_at
     # And paying the rest ends the journey as paid
     _pay(cloud, debtor.account_id, 50_000)
     assert _outcome(cloud, journey_id) == "paid"
+
+
+def test_a_promise_an_agent_takes_is_waited_on_and_kept_when_paid(make_cloud):
+    from datetime import timedelta
+
+    # Given a debtor whose journey waits for a response to its first message
+    cloud, waits = make_cloud()
+    debtor = account(20, balance_cents=60_000)
+    load(cloud, debtor)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=30, promise_wait=30)
+    waits.wait(debtor.account_id)
+    # When an agent, on a call, records the debtor's promise to pay it all in three days
+    due = (cloud.clock.now() + timedelta(days=3)).date().isoformat()
+    event = {
+        "httpMethod": "POST",
+        "pathParameters": {"account_id": debtor.account_id},
+        "requestContext": {"identity": {"userArn": "arn:aws:iam::123456789012:user/agent-desk"}},
+        "body": json.dumps({"agent_id": "agent-7", "amount_cents": 60_000, "due_date": due}),
+        "isBase64Encoded": False,
+    }
+    response = cloud.invoke("record_agent_promise", event)
+    # Then the journey takes it and waits on it, as on a promise from a reply
+    assert response["statusCode"] == 201 and json.loads(response["body"])["journey"] == "resumed"
+    waits.wait(debtor.account_id, "promise")
+    (promise,) = PromiseModel.query(debtor.account_id)
+    assert (promise.source, promise.status, promise.journey_id) == ("agent", "pending", journey_id)
+    # And paying it keeps the promise and ends the journey
+    _pay(cloud, debtor.account_id, 60_000)
+    assert _outcome(cloud, journey_id) == "promise_kept"
+    assert PromiseModel.get(debtor.account_id, promise.promise_id).status == "kept"
