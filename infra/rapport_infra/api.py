@@ -1,5 +1,7 @@
-"""The webhook API: ``POST /webhooks/{provider}`` to the payment webhook function, behind WAF, and
-the debtor's plan links: ``POST /plans/{plan_id}/accept`` and ``GET /plans/{plan_id}/pay``.
+"""The webhook API: ``POST /webhooks/{provider}`` to the payment webhook function, behind WAF, the
+debtor's plan links: ``POST /plans/{plan_id}/accept`` and ``GET /plans/{plan_id}/pay``, and the client's
+own systems' routes, IAM-authorised (SigV4): ``POST /accounts/{account_id}/promises`` (a promise an agent
+took) and ``POST /accounts/{account_id}/devices`` (the client's app registers the debtor's device for push).
 
 Payment providers cannot sign in to API Gateway; each proves itself with a signature over the raw
 body, which the function verifies (constant time, stale timestamps refused, duplicates ignored).
@@ -70,6 +72,8 @@ class WebhookApi(Construct):
         key: kms.IKey,
         plan_acceptance: lambda_.IFunction | None = None,
         plan_payment: lambda_.IFunction | None = None,
+        agent_promises: lambda_.IFunction | None = None,
+        device_registration: lambda_.IFunction | None = None,
         log_retention: logs.RetentionDays,
         rate_limit_per_second: int,
         burst_limit: int,
@@ -164,6 +168,30 @@ class WebhookApi(Construct):
                     "method.request.querystring.token": True,
                 },
             )
+
+        # The client's own systems: the agents' desk records a promise a debtor made to a person, and the
+        # client's app registers the debtor's device for push. Both sign their requests (SigV4) with an
+        # IAM identity the client grants execute-api:Invoke on these routes; nobody else can call them.
+        self.agent_promise_method = None
+        self.device_method = None
+        account = (
+            self.api.root.add_resource("accounts").add_resource("{account_id}")
+            if agent_promises is not None or device_registration is not None else None
+        )
+        for function, part, attribute in (
+            (agent_promises, "promises", "agent_promise_method"),
+            (device_registration, "devices", "device_method"),
+        ):
+            if account is None or function is None:
+                continue
+            setattr(self, attribute, account.add_resource(part).add_method(
+                "POST",
+                apigw.LambdaIntegration(function, proxy=True),
+                authorization_type=apigw.AuthorizationType.IAM,
+                request_validator=validator,
+                request_parameters={"method.request.path.account_id": True},
+                request_models={"application/json": json_body},
+            ))
 
         rules = [
             _managed_rule(priority, vendor, group, counted)

@@ -223,6 +223,24 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         reads_payment_secret=True,  # verifies the link's token; the provider's keys open checkouts
         creates_links=True,
     ),
+    # The agents' desk (IAM-signed) records a promise a debtor made to a person; the journey that waits
+    # for the account is resumed to wait on it.
+    FunctionSpec(
+        "record_agent_promise",
+        "Records a promise to pay an agent took (IAM-authorised route) and hands it to the waiting journey.",
+        trigger="api",
+        reads=("accounts", "promises", "journeys"),
+        writes=("promises", "audit", "journeys"),
+        resumes_journeys=True,
+    ),
+    # The client's app (IAM-signed) registers the debtor's device; the token is kept on the account only.
+    FunctionSpec(
+        "register_device",
+        "Registers the debtor's device for push (IAM-authorised route from the client's app).",
+        trigger="api",
+        reads=("accounts",),
+        writes=("accounts", "audit"),
+    ),
     FunctionSpec(
         "review_plans",
         "Daily overdue sweep: misses, retries or cancels instalments of the plans due (plans due-index).",

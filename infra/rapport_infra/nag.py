@@ -111,6 +111,14 @@ def suppress_findings(stack: Stack) -> None:
                 "that role, and it only lets API Gateway write its own execution logs",
                 ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
             )
+        if isinstance(construct, apigw.Method) and construct.resource.path.startswith("/accounts"):
+            _suppress(
+                construct, "AwsSolutions-COG4",
+                "called only by the client's own systems (the agents' desk, the app's backend), which "
+                "sign each request with an IAM identity (SigV4, authorization type AWS_IAM); there are "
+                "no end users to sign in to a Cognito user pool",
+            )
+            continue
         if isinstance(construct, apigw.Method) and construct.http_method in ("POST", "GET"):
             reason = (
                 "payment providers cannot sign in to API Gateway; each webhook is authenticated by the "

@@ -139,13 +139,15 @@ class RapportStack(Stack):
             handler=self.functions.by_name["payment_webhook"],
             plan_acceptance=self.functions.by_name.get("accept_plan"),
             plan_payment=self.functions.by_name.get("pay_plan"),
+            agent_promises=self.functions.by_name.get("record_agent_promise"),
+            device_registration=self.functions.by_name.get("register_device"),
             key=self.key,
             log_retention=options.log_retention,
             rate_limit_per_second=options.api_rate_limit,
             burst_limit=options.api_burst_limit,
             waf_requests_per_five_minutes=options.waf_rate_limit,
         )
-        routed = {"payment_webhook", "accept_plan", "pay_plan"}
+        routed = {"payment_webhook", "accept_plan", "pay_plan", "record_agent_promise", "register_device"}
         unrouted = sorted(set(self.functions.triggered_by("api")) - routed)
         if unrouted:
             raise WiringError(f"API functions without a route: {', '.join(unrouted)}")

@@ -151,6 +151,11 @@ JOURNEY_ROUTES: list[tuple[str, dict[str, Any], str]] = [
     ("RouteAssessment", {"assessment": {"action": "contact"}, "response": {"kind": "reply", "opt_out": False}},
      "RouteResponse"),
     ("RouteContact", {"contact": {"decision": "send"}}, "SendMessage"),
+    # The attempt after a promise paid in part sends the message that thanks for it and asks for the rest
+    ("RouteContact", {"contact": {"decision": "send"}, "attempt": {"n": 1, "after_part_payment": True}},
+     "AskForTheRest"),
+    ("RouteContact", {"contact": {"decision": "defer"}, "attempt": {"n": 1, "after_part_payment": True}},
+     "WaitUntilAllowed"),
     ("RouteContact", {"contact": {"decision": "defer"}}, "WaitUntilAllowed"),
     ("RouteContact", {"contact": {"decision": "refuse"}}, "NextAttempt"),
     ("RouteContact", {"contact": {"decision": "hold"}}, "OutcomeOnHold"),
@@ -162,6 +167,7 @@ JOURNEY_ROUTES: list[tuple[str, dict[str, Any], str]] = [
     ("RouteResponse", {"response": {"kind": "reply", "opt_out": True}}, "RecordOptOut"),
     ("RouteResponse", {"response": {"kind": "reply", "opt_out": False}}, "AnalyseReply"),
     ("RouteResponse", {"response": {"kind": "delivery_failed"}}, "MessageUndelivered"),
+    ("RouteResponse", {"response": {"kind": "promise", "promise_id": "A1"}}, "TakeAgentPromise"),
     ("RouteResponse", {"response": {"kind": "timeout"}}, "NextAttempt"),
     # People in difficulty first: vulnerability outranks even a promise to pay.
     ("RouteReply", {"analysis": {"intent": Intent.PROMISE_TO_PAY, "vulnerable": True}}, "PlaceHold"),
@@ -182,10 +188,12 @@ JOURNEY_ROUTES: list[tuple[str, dict[str, Any], str]] = [
     ("RoutePromiseCheck", {"promise_check": {"status": "kept"}}, "OutcomePromiseKept"),
     ("RoutePromiseCheck", {"promise_check": {"status": "pending"}}, "RemainingPromiseWait"),
     ("RoutePromiseCheck", {"promise_check": {"status": "broken"}}, "NextAttempt"),
+    ("RoutePromiseCheck", {"promise_check": {"status": "partly_kept"}}, "NextAttemptAfterPartPayment"),
     # While a promise is pending: a reply is read, a plan accepted is confirmed, a payment is checked against
     # the promise
     ("RoutePromiseWait", {"response": {"kind": "reply", "opt_out": False}}, "RouteResponse"),
     ("RoutePromiseWait", {"response": {"kind": "plan_accepted"}}, "ConfirmPlan"),
+    ("RoutePromiseWait", {"response": {"kind": "promise", "promise_id": "A1"}}, "TakeAgentPromise"),
     ("RoutePromiseWait", {"response": {"kind": "payment", "settled": False}}, "CheckPromiseEarly"),
     # A reply answered goes back to the promise it interrupted, or else waits for the next response
     ("AfterAnswer", {"response": {"kind": "reply", "waiting_for": "promise"}}, "CheckPromiseEarly"),

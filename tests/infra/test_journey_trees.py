@@ -98,13 +98,13 @@ def _change(states: dict[str, Any], name: str, **fields: Any) -> None:
 
 BROKEN: dict[str, tuple[Any, str, str]] = {
     "a typo in a Choice value": (
-        lambda s: s["RouteContact"]["Choices"][0].update(StringEquals="sned"),
+        lambda s: s["RouteContact"]["Choices"][1].update(StringEquals="sned"),
         "RouteContact", "contract.value"),
     "an intent the analyser never gives": (
         lambda s: s["RouteReply"]["Choices"][3].update(StringEquals="promise"),
         "RouteReply", "contract.value"),
     "a field no step returns": (
-        lambda s: s["RouteContact"]["Choices"][0].update(Variable="$.contact.verdict"),
+        lambda s: s["RouteContact"]["Choices"][1].update(Variable="$.contact.verdict"),
         "RouteContact", "contract.read"),
     "a Lambda task without retries": (lambda s: s["PlanContact"].pop("Retry"), "PlanContact", "retry.lambda"),
     "a retry of every failure": (

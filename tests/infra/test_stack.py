@@ -615,6 +615,40 @@ def test_the_plan_pay_link_is_a_get_with_a_required_token_beside_the_acceptance(
     assert properties["RestApiId"] == accept["RestApiId"]
 
 
+@pytest.mark.parametrize(
+    ("function", "path_part"), [("record_agent_promise", "promises"), ("register_device", "devices")]
+)
+def test_the_client_systems_routes_are_iam_authorised_posts_under_the_account(stack, function, path_part):
+    # Given the method that invokes the agents' promise function, or the app's device registration
+    properties = _api_method(stack, function)
+    # Then it is POST /accounts/{account_id}/<part>, proxied and validated, and only a SigV4-signed caller
+    # with execute-api:Invoke on it gets through (AWS_IAM), on the same API, stage and WAF as the webhooks
+    assert properties["HttpMethod"] == "POST"
+    assert properties["AuthorizationType"] == "AWS_IAM"
+    assert properties["Integration"]["Type"] == "AWS_PROXY"
+    assert properties["RequestParameters"] == {"method.request.path.account_id": True}
+    assert "RequestValidatorId" in properties
+    resource = stack.resources[properties["ResourceId"]["Ref"]]["Properties"]
+    assert resource["PathPart"] == path_part
+    parent = stack.resources[resource["ParentId"]["Ref"]]["Properties"]
+    assert parent["PathPart"] == "{account_id}"
+    assert properties["RestApiId"] == _api_method(stack, "payment_webhook")["RestApiId"]
+
+
+def test_the_agents_promise_function_resumes_journeys_and_the_device_function_touches_only_accounts(stack):
+    # Given what each function may do
+    promises = _function_statements(stack, "record_agent_promise")
+    devices = _function_statements(stack, "register_device")
+    # Then the promise function may hand a promise to the client's journey; the device function may not
+    assert _actions_on(promises, "states:SendTaskSuccess")
+    assert not [a for st in devices for a in _as_list(st["Action"]) if a.startswith("states:")]
+    # And the device function writes the account and the audit trail, nothing else, and sends nothing
+    written = {ref for r in _actions_on(devices, "dynamodb:UpdateItem") for ref in _references(r)}
+    written |= {ref for r in _actions_on(devices, "dynamodb:PutItem") for ref in _references(r)}
+    assert written == {_table_id(stack, name) for name in ("accounts", "audit")}
+    assert not {a for st in devices for a in _as_list(st["Action"]) if a.split(":")[0] in SENDING_SERVICES}
+
+
 def test_the_pay_link_function_cannot_reach_accounts_journeys_or_messages(stack):
     # Given the function behind a link anyone holding it (or a mail scanner) may open
     spec = catalogue.function_spec("pay_plan")

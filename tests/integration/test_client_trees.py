@@ -236,6 +236,22 @@ class Debtor:
         hold = HoldRecord(kind="dispute", placed_by="agent:42", placed_at=now, reason="disputed on a call")
         self.cloud.services.repos.accounts.add_hold(self.account_id, hold)
 
+    def agent_takes_a_promise(self) -> None:
+        """An agent records, through the IAM-signed route, the debtor's promise to pay all in three days."""
+        owed = AccountModel.get(self.account_id).balance_cents
+        due = (self.cloud.clock.now() + timedelta(days=3)).date().isoformat()
+        event = {
+            "httpMethod": "POST",
+            "resource": "/accounts/{account_id}/promises",
+            "pathParameters": {"account_id": self.account_id},
+            "requestContext": {"identity": {"userArn": "arn:aws:iam::123456789012:user/agent-desk"}},
+            "body": json.dumps({"agent_id": "agent-7", "amount_cents": owed, "due_date": due}),
+            "isBase64Encoded": False,
+        }
+        response = self.cloud.invoke("record_agent_promise", event)
+        assert response["statusCode"] == 201, response
+        assert json.loads(response["body"])["journey"] == "resumed", response
+
     def settled_elsewhere(self) -> None:
         """A branch payment reconciled from the bank file clears the balance; no journey is told."""
         AccountModel(self.account_id).update(actions=[AccountModel.balance_cents.set(0)])
@@ -336,6 +352,14 @@ SCENARIOS = (
              _both(_wait, _say("Can I pay this off in instalments"), _wait, _say(PROMISE), _wait, Debtor.accept_plan),
              "plan_accepted", promise_wait=INTERACTIVE_TIMEOUT),
     Scenario("promises and breaks it", _both(_wait, _say(PROMISE), _wait, _wait, _pay()), "paid"),
+    Scenario("promises, pays part, and the date comes",
+             _both(_wait, _say(PROMISE), _wait, _pay(100_000), _wait, _wait, _pay()), "paid", promise_wait=8),
+    Scenario("an agent takes a promise, then it is paid",
+             _both(_wait, Debtor.agent_takes_a_promise, _wait, _pay()), "promise_kept",
+             promise_wait=INTERACTIVE_TIMEOUT),
+    Scenario("promises, then an agent takes a new one, then pays",
+             _both(_wait, _say(PROMISE), _wait, Debtor.agent_takes_a_promise, _wait, _pay()), "promise_kept",
+             promise_wait=INTERACTIVE_TIMEOUT),
     Scenario("promises after breaking two", _both(_wait, _say(PROMISE), _wait, _pay()), "paid",
              before=_two_broken_promises),
     Scenario("asks for a plan and accepts it",

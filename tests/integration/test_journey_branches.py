@@ -360,3 +360,62 @@ def test_a_journey_assessed_before_the_treatment_tone_was_recorded_still_reads_a
     assert _sent_templates(debtor.account_id)[-1] == "balance_statement"
     _pay(cloud, debtor.account_id, debtor.balance_cents)
     assert _outcome(cloud, journey_id) == "paid"
+
+
+def test_a_promise_paid_in_part_is_thanked_and_the_rest_asked_for_in_the_next_attempt(make_cloud):
+    # Given a debtor who promised to pay the full R800 on Friday, and whose journey waits for that date
+    cloud, waits = make_cloud()
+    debtor = account(19, balance_cents=80_000)
+    load(cloud, debtor, stated_channel=None)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=30, promise_wait=4)
+    waits.wait(debtor.account_id)
+    _reply(cloud, debtor.account_id, "I will pay the full amount on Friday")
+    waits.wait(debtor.account_id, "promise")
+    # When they pay R300 of it before the date, and the date then comes
+    _pay(cloud, debtor.account_id, 30_000)
+    waits.wait(debtor.account_id, "promise")
+    waits.wait(debtor.account_id)
+    # Then the promise is judged partly kept, with what was paid
+    (promise,) = PromiseModel.query(debtor.account_id)
+    assert (promise.status, promise.paid_cents) == ("partly_kept", 30_000)
+    checked = [e for e in AuditModel.query(debtor.account_id) if e.action == "promise_checked"]
+    assert checked[-1].rule == "promise.partly_kept"
+    # And the next attempt, on the next channel, thanks them for the payment and asks for the rest with a link
+    sent = sorted((c for c in ContactModel.query(debtor.account_id) if c.direction == "out"), key=lambda c: c.at)
+    first, last = sent[0], sent[-1]
+    assert (last.template_id, last.status) == ("promise_partly_kept", "sent")
+    assert last.channel != first.channel and last.link_id
+    assert last.contact_id.startswith(f"{journey_id}.1.")
+    # And paying the rest ends the journey as paid
+    _pay(cloud, debtor.account_id, 50_000)
+    assert _outcome(cloud, journey_id) == "paid"
+
+
+def test_a_promise_an_agent_takes_is_waited_on_and_kept_when_paid(make_cloud):
+    from datetime import timedelta
+
+    # Given a debtor whose journey waits for a response to its first message
+    cloud, waits = make_cloud()
+    debtor = account(20, balance_cents=60_000)
+    load(cloud, debtor)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=30, promise_wait=30)
+    waits.wait(debtor.account_id)
+    # When an agent, on a call, records the debtor's promise to pay it all in three days
+    due = (cloud.clock.now() + timedelta(days=3)).date().isoformat()
+    event = {
+        "httpMethod": "POST",
+        "pathParameters": {"account_id": debtor.account_id},
+        "requestContext": {"identity": {"userArn": "arn:aws:iam::123456789012:user/agent-desk"}},
+        "body": json.dumps({"agent_id": "agent-7", "amount_cents": 60_000, "due_date": due}),
+        "isBase64Encoded": False,
+    }
+    response = cloud.invoke("record_agent_promise", event)
+    # Then the journey takes it and waits on it, as on a promise from a reply
+    assert response["statusCode"] == 201 and json.loads(response["body"])["journey"] == "resumed"
+    waits.wait(debtor.account_id, "promise")
+    (promise,) = PromiseModel.query(debtor.account_id)
+    assert (promise.source, promise.status, promise.journey_id) == ("agent", "pending", journey_id)
+    # And paying it keeps the promise and ends the journey
+    _pay(cloud, debtor.account_id, 60_000)
+    assert _outcome(cloud, journey_id) == "promise_kept"
+    assert PromiseModel.get(debtor.account_id, promise.promise_id).status == "kept"

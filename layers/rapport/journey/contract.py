@@ -85,7 +85,7 @@ class AwaitOutput(_Output):
 class JourneyResponse(_Output):
     """What resumes a waiting journey (``SendTaskSuccess``): the result of the callback task."""
 
-    kind: Literal["payment", "reply", "delivery_failed", "plan_accepted"]
+    kind: Literal["payment", "reply", "delivery_failed", "plan_accepted", "promise"]
     channel: Channel | None = None
     settled: bool | None = None
     amount_cents: int | None = None
@@ -95,6 +95,9 @@ class JourneyResponse(_Output):
     permanent: bool | None = None
     message_id: str | None = None
     plan_id: str | None = None
+    # A promise an agent recorded (rapport.journey.agent_promises): the journey waits on it next.
+    promise_id: str | None = None
+    due_date: str | None = None
     # What the journey was parked for when this came (``JourneyModel.waiting_for``): a reply answered
     # during a promise's wait goes back to the promise.
     waiting_for: Literal["response", "promise"] | None = None

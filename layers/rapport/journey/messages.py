@@ -37,10 +37,15 @@ logger = Logger(child=True)
 
 
 def address_for(account: AccountModel, channel: Channel) -> str:
+    """The account's address on ``channel``; for push, the registered device as ``<platform>:<token>``, the
+    form the push sender reads (``rapport.messaging.channels.push.split_push_address``)."""
     if channel is Channel.EMAIL and account.email:
         return account.email
     if channel in (Channel.SMS, Channel.WHATSAPP, Channel.CALL) and account.phone:
         return account.phone
+    device = account.push_device
+    if channel is Channel.PUSH and device is not None and device.token:
+        return f"{device.platform}:{device.token}"
     raise NoAddressError(f"no {channel.value} address on the account")
 
 

@@ -35,6 +35,7 @@ from rapport.payments.promises import (
     PromiseStatus,
     PromiseToPay,
     evaluate_promise,
+    net_promise_payments,
     promise_allowed,
     promise_check_date,
 )
@@ -560,6 +561,9 @@ def _promise_wait_left(
 
 
 def _judge_promise(services: Services, account: AccountModel, stored: PromiseModel, *, on_check_date: bool) -> Any:
+    """The promise as it stands: judged on what stayed paid (credits less refunds and chargebacks) from its
+    making up to its stored check date, which already holds its grace days (``promise_check_date`` when it
+    was recorded), so a payment within the grace days counts and one refunded does not."""
     repos, now = services.repos, services.clock.now()
     promise = PromiseToPay(
         promise_id=stored.promise_id,
@@ -567,24 +571,20 @@ def _judge_promise(services: Services, account: AccountModel, stored: PromiseMod
         amount_cents=stored.amount_cents,
         due_date=datetime.fromisoformat(stored.due_date).date(),
         made_at=stored.made_at,
-        source="reply",
+        source=PromiseSource(stored.source),
     )
-    payments = [
-        (p.occurred_at, p.credit_delta_cents)
-        for p in repos.payments.for_account(account.account_id)
-        if p.credit_delta_cents > 0
-    ]
     today = now.astimezone(ZoneInfo(account.debtor.timezone)).date()
     check_date = datetime.fromisoformat(stored.check_date).date()
     if on_check_date:
         # The timer fired: judge as of the check date even if a simulated clock lags behind it.
         today = max(today, check_date)
-    outcome = evaluate_promise(promise, payments, today, account.debtor.timezone)
-    if today < check_date and outcome.status is not PromiseStatus.KEPT:
-        # The stored check date already holds the promise's grace days (``promise_check_date``); before it,
-        # a promise not yet kept is still pending, never broken.
-        return outcome.model_copy(update={"status": PromiseStatus.PENDING})
-    return outcome
+    movements = [
+        ((p.provider, p.transaction_id), p.occurred_at, p.credit_delta_cents)
+        for p in repos.payments.for_account(account.account_id)
+    ]
+    payments = net_promise_payments(movements, stored.made_at, check_date, today, account.debtor.timezone)
+    # Before the check date a promise not yet kept is pending, never broken (evaluate_promise's rule).
+    return evaluate_promise(promise, payments, today, account.debtor.timezone, check_date=check_date)
 
 
 def _close_open_promises(services: Services, account_id: str, journey_id: str, outcome: str) -> None:

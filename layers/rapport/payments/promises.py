@@ -12,7 +12,9 @@ The rules:
   when no bank would have reported the payment anyway.
 - **Which payments count.** Those made at or after the moment the promise was made (earlier money
   was already part of the balance the debtor promised against) and, in the debtor's time zone,
-  before the check date. Payments dated after ``today`` are ignored.
+  before the check date. Payments dated after ``today`` are ignored. A refund or chargeback in that
+  window takes back what it reversed of a payment in it (``net_promise_payments``); one of a payment
+  made before the promise takes nothing from it.
 - **Verdict.** Paid in full: ``kept``, even before the check date. Otherwise ``pending`` until the
   check date, then ``partly_kept`` if anything was paid and ``broken`` if nothing was.
 - **Eligibility.** A debtor with two broken promises whose check dates fall within the last 90 days
@@ -21,7 +23,7 @@ The rules:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -136,6 +138,41 @@ def _zone(timezone: tzinfo | str) -> tzinfo:
     return ZoneInfo(timezone) if isinstance(timezone, str) else timezone
 
 
+def _counts(paid_at: datetime, made_at: datetime, zone: tzinfo, check_date: date, today: date) -> bool:
+    """Whether money that moved at ``paid_at`` counts for a promise made at ``made_at``."""
+    if paid_at.tzinfo is None or paid_at.utcoffset() is None:
+        raise InvalidPromisePaymentError("a payment time must carry its time zone")
+    paid_on = paid_at.astimezone(zone).date()
+    return paid_at >= made_at and paid_on < check_date and paid_on <= today
+
+
+def net_promise_payments(
+    movements: Iterable[tuple[Hashable, datetime, int]],
+    made_at: datetime,
+    check_date: date,
+    today: date,
+    timezone: tzinfo | str,
+) -> list[tuple[datetime, int]]:
+    """What stayed paid towards a promise, one ``(paid_at, amount_cents)`` pair per payment, ready for
+    :func:`evaluate_promise`.
+
+    ``movements`` are the ledger's moves of the balance, ``(transaction, moved_at, delta_cents)``: a
+    success is positive, a refund or chargeback negative, a failure zero. Only moves within the
+    promise's window count (made at or after ``made_at``, on a day before ``check_date`` and not after
+    ``today`` in the debtor's time zone); within it, each transaction's moves are added up, so a
+    reversal takes back only what it reversed of a payment in the window, and a transaction whose
+    moves come to nothing or less (a refund of money paid before the promise) adds nothing.
+    """
+    zone = _zone(timezone)
+    nets: dict[Hashable, tuple[datetime, int]] = {}
+    for transaction, moved_at, delta_cents in movements:
+        if delta_cents == 0 or not _counts(moved_at, made_at, zone, check_date, today):
+            continue
+        latest, net = nets.get(transaction, (moved_at, 0))
+        nets[transaction] = (max(latest, moved_at), net + delta_cents)
+    return [(paid_at, net) for paid_at, net in nets.values() if net > 0]
+
+
 def evaluate_promise(
     promise: PromiseToPay,
     payments: Sequence[tuple[datetime, int]],
@@ -143,22 +180,22 @@ def evaluate_promise(
     timezone: tzinfo | str,
     *,
     calendar: BusinessCalendar | None = None,
+    check_date: date | None = None,
 ) -> PromiseOutcome:
     """Judge a promise on ``today`` (a date in the debtor's ``timezone``, e.g. "Africa/Johannesburg").
 
     ``payments`` are ``(paid_at, amount_cents)`` pairs for the account, in any order; ``paid_at``
-    must carry its time zone and is converted to the debtor's to decide its day.
+    must carry its time zone and is converted to the debtor's to decide its day. Reversals are taken
+    out first (:func:`net_promise_payments`). ``check_date`` is the one the promise was recorded with,
+    where it was (it holds the grace days and the calendar of that day); else it is worked out.
     """
     zone = _zone(timezone)
-    check_date = promise_check_date(promise, calendar)
+    check_date = check_date or promise_check_date(promise, calendar)
     paid = 0
     for paid_at, amount_cents in payments:
-        if paid_at.tzinfo is None or paid_at.utcoffset() is None:
-            raise InvalidPromisePaymentError("a payment time must carry its time zone")
         if amount_cents <= 0:
             raise InvalidPromisePaymentError("a payment amount must be positive")
-        paid_on = paid_at.astimezone(zone).date()
-        if paid_at >= promise.made_at and paid_on < check_date and paid_on <= today:
+        if _counts(paid_at, promise.made_at, zone, check_date, today):
             paid += amount_cents
 
     promised = promise.promised_cents

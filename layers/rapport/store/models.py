@@ -88,6 +88,15 @@ class OptOutRecord(MapAttribute):
     recorded_at = UTCDateTimeAttribute()
 
 
+class PushDevice(MapAttribute):
+    """The debtor's device for push, registered by the client's app (``register_device``). The token is an
+    address like a phone number: encrypted at rest with the table, never logged."""
+
+    token = UnicodeAttribute()
+    platform = UnicodeAttribute()  # the Pinpoint channel type: GCM, APNS or APNS_SANDBOX
+    registered_at = UTCDateTimeAttribute()
+
+
 class RapportModel(Model):
     """Base: remembers the short table name that :func:`bind_tables` prefixes."""
 
@@ -104,6 +113,7 @@ class AccountModel(RapportModel):
     debtor = Debtor()
     phone = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
+    push_device = PushDevice(null=True)
     credit_limit_cents = NumberAttribute(default=0)
     balance_cents = NumberAttribute(default=0)
     currency = UnicodeAttribute(default="ZAR")

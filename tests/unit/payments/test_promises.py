@@ -16,6 +16,7 @@ from rapport.payments.promises import (
     PromiseStatus,
     PromiseToPay,
     evaluate_promise,
+    net_promise_payments,
     promise_allowed,
     promise_check_date,
 )
@@ -257,3 +258,39 @@ def test_no_history_allows_a_promise() -> None:
     eligibility = promise_allowed([], date(2026, 6, 1))
     assert eligibility.allowed
     assert eligibility.reason is PromiseEligibilityReason.NO_RECENT_BROKEN_PROMISES
+
+
+# --------------------------------------------------------------------------------------------------
+# What stayed paid: the ledger's moves netted per transaction within the promise's window
+
+
+def test_a_reversal_takes_back_only_what_it_reversed_of_a_payment_made_for_the_promise() -> None:
+    made, check = datetime(2026, 3, 2, 10, tzinfo=SAST), date(2026, 3, 9)
+    moves = [
+        ("t1", at(3), 50_000),  # paid for the promise...
+        ("t1", at(4), -20_000),  # ...R200 of it charged back
+        ("t0", at(1), 30_000),  # paid before the promise was made...
+        ("t0", at(5), -30_000),  # ...and refunded after: takes nothing from the promise
+        ("t2", at(5), 0),  # a failure moves nothing
+        ("t3", at(9, hour=8), 10_000),  # on the check date: too late
+    ]
+    netted = net_promise_payments(moves, made, check, date(2026, 3, 9), SAST)
+    assert netted == [(at(4), 30_000)]
+    outcome = evaluate_promise(promise(), netted, date(2026, 3, 9), SAST)
+    assert (outcome.status, outcome.paid_cents) == (PromiseStatus.PARTLY_KEPT, 30_000)
+
+
+def test_a_refund_recorded_before_its_payment_is_already_in_the_payments_net_credit() -> None:
+    # The ledger holds a R200 refund that arrives first (it moves nothing) and credits the R500 payment net
+    made, check = datetime(2026, 3, 2, 10, tzinfo=SAST), date(2026, 3, 9)
+    moves = [("t1", at(3), 0), ("t1", at(4), 50_000 - 20_000)]
+    assert net_promise_payments(moves, made, check, date(2026, 3, 9), SAST) == [(at(4), 30_000)]
+
+
+def test_the_stored_check_date_decides_which_payments_count() -> None:
+    # A promise recorded with two grace days (checked Tuesday 10 March), judged on that date
+    stored_check = date(2026, 3, 10)
+    outcome = evaluate_promise(promise(), [(at(9), 50_000)], stored_check, SAST, check_date=stored_check)
+    assert (outcome.status, outcome.check_date) == (PromiseStatus.KEPT, stored_check)
+    # Without it, the promise's own (no grace) check date, Monday 9 March, would leave that payment out
+    assert evaluate_promise(promise(), [(at(9), 50_000)], stored_check, SAST).status is PromiseStatus.BROKEN

@@ -29,6 +29,7 @@ class TemplateId(StrEnum):
     FINAL_REMINDER = "final_reminder"
     PAYMENT_RECEIVED_THANKS = "payment_received_thanks"
     PROMISE_CONFIRMATION = "promise_confirmation"
+    PROMISE_PARTLY_KEPT = "promise_partly_kept"
     PLAN_OFFER = "plan_offer"
     PLAN_CONFIRMATION = "plan_confirmation"
     HARDSHIP_SUPPORT = "hardship_support"

@@ -41,6 +41,7 @@ REQUIRED_CONTEXT: Mapping[str, frozenset[str]] = {
     TemplateId.FINAL_REMINDER: frozenset({"due_date"}),
     TemplateId.PAYMENT_RECEIVED_THANKS: frozenset({"payment_amount_cents"}),
     TemplateId.PROMISE_CONFIRMATION: frozenset({"promise_date", "promise_amount_cents"}),
+    TemplateId.PROMISE_PARTLY_KEPT: frozenset({"balance_cents"}),
     TemplateId.PLAN_CONFIRMATION: frozenset(
         {"plan_instalment_cents", "plan_instalments", "plan_frequency", "plan_start_date"}
     ),
