@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from rapport.store.models import (
@@ -248,6 +248,59 @@ class Contacts:
             c for c in self.for_account(account_id)
             if c.direction == "in" and c.status == "queued" and c.queued_for == journey_id
         ]
+
+    def claim_send(self, contact: ContactModel, stale_before: datetime) -> bool:
+        """Write ``contact`` (status "sending") as the claim on its message before the provider is called;
+        False when another invocation holds a claim made at or after ``stale_before`` or the message was
+        sent. A message that failed without reaching a provider may be claimed again."""
+        condition = (
+            ContactModel.contact_id.does_not_exist()
+            | ((ContactModel.status == "failed") & ContactModel.provider_message_id.does_not_exist())
+            | (
+                (ContactModel.status == "sending")
+                & (ContactModel.claimed_at.does_not_exist() | (ContactModel.claimed_at < stale_before))
+            )
+        )
+        try:
+            contact.save(condition=condition)
+        except PutError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def mark_sent(self, contact: ContactModel, provider_message_id: str) -> None:
+        """The provider accepted the claimed message: "sending" becomes "sent", with the provider's id. A
+        delivery event matched on our own id may have moved the status on first; it keeps its status."""
+        contact.provider_message_id = provider_message_id
+        sent = [ContactModel.status.set("sent"), ContactModel.provider_message_id.set(provider_message_id)]
+        if not _update_if(contact, sent, ContactModel.status == "sending"):
+            contact.update(actions=[ContactModel.provider_message_id.set(provider_message_id)])
+
+    def release_claim(self, contact: ContactModel) -> None:
+        """Remove our own claim on a message that was not sent and will be tried again (throttling)."""
+        try:
+            ours = (ContactModel.status == "sending") & (ContactModel.claim_id == contact.claim_id)
+            contact.delete(condition=ours)
+        except DeleteError as error:
+            if not _is_condition_failure(error):
+                raise
+
+    def record_send_failure(self, contact: ContactModel) -> bool:
+        """Record a message that could not be sent (status "failed"), over a claim left by the failed
+        invocation; False when it is already recorded as failed, or was sent after all."""
+        condition = ContactModel.contact_id.does_not_exist() | (ContactModel.status == "sending")
+        try:
+            contact.save(condition=condition)
+        except PutError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def mark_handled(self, reply: ContactModel, at: datetime) -> None:
+        """Everything the reply asked for is done: a redelivery of it is a duplicate from now on."""
+        reply.update(actions=[ContactModel.handled_at.set(at)])
 
     def claim_queued_reply(self, reply: ContactModel) -> bool:
         """Mark a queued reply as received, once: False when another caller took it first."""
