@@ -525,11 +525,20 @@ class Journeys:
                 return journey
         return None
 
-    def take_token(self, journey: JourneyModel) -> str | None:
-        """Claim the waiting token exactly once: a second claimant (a duplicate event) gets None."""
+    def take_token(self, journey: JourneyModel, claimant: str | None = None) -> str | None:
+        """Claim the waiting token exactly once: a second claimant (a duplicate event) gets None.
+
+        A ``claimant`` (a reply's id) is written with the token it took, so that the same claimant, handling
+        its reply again after a failure, finds what it took (:meth:`taken_by`)."""
         token = journey.task_token
         actions = [JourneyModel.task_token.remove(), JourneyModel.status.set("running")]
+        if claimant is not None:
+            actions += [JourneyModel.taken_by.set(claimant), JourneyModel.taken_token.set(token)]
         return token if _update_if(journey, actions, JourneyModel.task_token == token) else None
+
+    def taken_by(self, account_id: str, claimant: str) -> JourneyModel | None:
+        """The account's journey whose last token ``claimant`` took, if any."""
+        return next((j for j in JourneyModel.query(account_id) if j.taken_by == claimant), None)
 
     def finish(self, account_id: str, journey_id: str, outcome: str, at: datetime) -> None:
         JourneyModel(account_id, journey_id).update(
