@@ -272,3 +272,34 @@ def test_an_sms_that_cannot_be_sent_ends_in_the_dead_letter_queue_and_on_the_acc
     assert (failed.status, failed.failure_reason, failed.text) == ("failed", reason, None)
     failures = [a for a in AuditModel.query(debtor.account_id) if a.action == "send_failed"]
     assert [(a.rule, a.inputs["message_id"]) for a in failures] == [(f"channel.{reason}", failed.contact_id)]
+
+
+def test_an_opt_out_confirmation_that_cannot_be_sent_ends_in_the_dead_letter_queue_and_on_the_account(
+    make_cloud,
+):
+    # Given a journey waiting after its first SMS
+    cloud, waits = make_cloud()
+    debtor = account(302, months_late=2)
+    load(cloud, debtor, stated_channel=None)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=600)
+    waits.wait(debtor.account_id)
+    # and an SMS channel that is throttled from now on
+    failing = _FailingSms(lambda: ChannelThrottledError("ThrottlingException", channel=Channel.SMS))
+    cloud.services.senders = {**cloud.services.senders, Channel.SMS: failing}
+
+    # When the debtor answers STOP by SMS
+    cloud.reply_by_sms(AccountModel.get(debtor.account_id).phone, "STOP")
+
+    # Then the journey still ends as an opt-out, after the confirmation was retried with back-off
+    assert _outcome(cloud, journey_id) == "opted_out"
+    assert failing.calls == 5
+    # And the confirmation that could not be sent is in the dead-letter queue and on the account's record
+    [letter] = _dead_letters(cloud)
+    assert (letter["template_id"], letter["channel"], letter["error"]) == (
+        "opt_out_confirmation",
+        "sms",
+        "ChannelThrottledError",
+    )
+    [failed] = [c for c in _sent(debtor.account_id) if c.template_id == "opt_out_confirmation"]
+    assert (failed.channel, failed.status, failed.failure_reason) == ("sms", "failed", "throttled")
+    assert "send_failed" in _actions(debtor.account_id)
