@@ -16,6 +16,7 @@ from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import size
 from pynamodb.transactions import TransactWrite
 
 from rapport.store.models import (
@@ -202,12 +203,24 @@ class Accounts:
             actions=[AccountModel.holds.set(AccountModel.holds.append([hold])), AccountModel.status.set("hold")]
         )
 
-    def add_opt_out(self, account_id: str, opt_out: OptOutRecord) -> None:
-        AccountModel(account_id).update(actions=[AccountModel.opt_outs.set(AccountModel.opt_outs.append([opt_out]))])
+    def add_opt_out(self, account_id: str, opt_out: OptOutRecord, expected_count: int | None = None) -> bool:
+        """Append ``opt_out``; with ``expected_count``, only while the account holds that many opt-outs (the
+        number read before deciding to add it). False when another writer added one meanwhile."""
+        actions = [AccountModel.opt_outs.set(AccountModel.opt_outs.append([opt_out]))]
+        if expected_count is None:
+            AccountModel(account_id).update(actions=actions)
+            return True
+        unchanged = size(AccountModel.opt_outs) == expected_count
+        if expected_count == 0:
+            unchanged = AccountModel.opt_outs.does_not_exist() | unchanged
+        return _update_if(AccountModel(account_id), actions, unchanged)
 
     def suppress_channel(self, account_id: str, channel: str) -> None:
-        AccountModel(account_id).update(
-            actions=[AccountModel.suppressed_channels.set(AccountModel.suppressed_channels.append([channel]))]
+        """Add ``channel`` to the suppressed channels, once: a channel already there is left as it is."""
+        _update_if(
+            AccountModel(account_id),
+            [AccountModel.suppressed_channels.set(AccountModel.suppressed_channels.append([channel]))],
+            ~AccountModel.suppressed_channels.contains(channel),
         )
 
 

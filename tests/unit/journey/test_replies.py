@@ -466,3 +466,23 @@ def test_a_reply_whose_resume_reached_step_functions_is_not_handed_to_a_later_wa
 
     # Then the new wait is not resumed a second time with the same reply
     assert [t for t, _ in services.stepfunctions.resumed] == ["token-J1"]
+
+
+def test_two_handlings_of_one_stop_at_once_record_the_opt_out_once(services, monkeypatch):
+    # Given a STOP handled twice at once (a notification delivered twice concurrently): the second read the
+    # account before the first recorded the opt-out
+    save_account()
+    stale = services.repos.accounts.get(ACCOUNT_ID)
+    honour_opt_out(services, ACCOUNT_ID, Channel.SMS, reply_id="in.sms.1")
+    original = services.repos.accounts.get
+    reads = iter([stale])
+    monkeypatch.setattr(services.repos.accounts, "get", lambda key: next(reads, None) or original(key))
+
+    # When the second handling records it
+    honour_opt_out(services, ACCOUNT_ID, Channel.SMS, reply_id="in.sms.1")
+
+    # Then the opt-out, each suppressed channel and the audit entry are there once
+    account = AccountModel.get(ACCOUNT_ID)
+    assert [(o.channel, o.address) for o in account.opt_outs] == [(None, None)]
+    assert sorted(account.suppressed_channels) == sorted(c.value for c in Channel)
+    assert [e.action for e in AuditModel.query(ACCOUNT_ID)] == ["opted_out"]
