@@ -320,6 +320,9 @@ def _guardrail(
 
 # A claim older than this belongs to an invocation that is no longer running: at least the send_message
 # function's timeout (a test keeps the two in step).
+# NOTE: an invocation that died after the provider accepted the message, before it was marked sent, leaves
+# a claim that is taken over, and the message goes twice. A provider-side idempotency key (the message id)
+# would close that gap where the channel offers one.
 SEND_CLAIM_STALE_AFTER = timedelta(seconds=60)
 
 # The reason recorded for an error a send step ended with, where the error does not carry one itself.
