@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -169,6 +169,9 @@ def deliver(
         push_title=rendered.title,
     )
     now = services.clock.now()
+    # Real time, not the journey's clock (simulated in local runs): it is measured against the send
+    # function's timeout, which is real time.
+    claimed_at = datetime.now(UTC)
     contact = ContactModel(
         account.account_id,
         message_id,
@@ -182,14 +185,14 @@ def deliver(
         language=rendered.language,
         sms_segments=rendered.sms.segments if rendered.sms else None,
         link_id=link.link_id if link else None,
-        claimed_at=now,
+        claimed_at=claimed_at,
         claim_id=uuid.uuid4().hex,
     )
     try:
         sender = services.senders[channel]
     except KeyError:
         raise ChannelUnavailableError(f"{channel.value} is not configured for this client", channel=channel) from None
-    if not repos.contacts.claim_send(contact, stale_before=now - SEND_CLAIM_STALE_AFTER):
+    if not repos.contacts.claim_send(contact, stale_before=claimed_at - SEND_CLAIM_STALE_AFTER):
         earlier = _earlier(services, account.account_id, message_id)
         if earlier is not None and _was_sent(earlier):
             logger.info("send skipped, sent meanwhile", extra={"message_id": message_id})

@@ -4,7 +4,7 @@ sending itself: one message once, and a message that cannot be sent kept on the 
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conversation_helpers import (
@@ -273,7 +273,9 @@ def _send_failures() -> list[AuditModel]:
 
 
 def _claim(age: timedelta) -> None:
-    claim = {"status": "sending", "claimed_at": NOW - age, "claim_id": "other", "template_id": "first_notice"}
+    """A claim made ``age`` ago in real time (the claim's clock: it is measured against a Lambda timeout)."""
+    claimed_at = datetime.now(UTC) - age
+    claim = {"status": "sending", "claimed_at": claimed_at, "claim_id": "other", "template_id": "first_notice"}
     ContactModel(
         ACCOUNT_ID, FIRST_NOTICE_ID, at=NOW - age, direction="out", channel="sms", journey_id="J1", **claim
     ).save()
