@@ -275,7 +275,7 @@ def _send_failures() -> list[AuditModel]:
 def _claim(age: timedelta) -> None:
     """A claim made ``age`` ago in real time (the claim's clock: it is measured against a Lambda timeout)."""
     claimed_at = datetime.now(UTC) - age
-    claim = {"status": "sending", "claimed_at": claimed_at, "claim_id": "other", "template_id": "first_notice"}
+    claim = {"status": "sending", "claimed_at": claimed_at, "claim_id": "x", "template_id": "first_notice"}
     ContactModel(
         ACCOUNT_ID, FIRST_NOTICE_ID, at=NOW - age, direction="out", channel="sms", journey_id="J1", **claim
     ).save()
