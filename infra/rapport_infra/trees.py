@@ -555,7 +555,7 @@ def _error_handling(states: Mapping[str, Mapping[str, Any]], tasks: Mapping[str,
             problems.append(TreeProblem(
                 name, "catch.timeout", "does not catch States.Timeout: silence would fail the journey"
             ))
-        if task.function == "send_message" and _purpose(task) == "collection":
+        if task.function == "send_message" and _purpose(task) == "collection" and not _records_failure(task):
             named = set().union(*[names for names in catchers if names != {"States.ALL"}])
             missing = sorted(CHANNEL_FALLBACK_ERRORS - named)
             if missing:
@@ -571,6 +571,12 @@ def _purpose(task: _Task) -> str | None:
     if "purpose.$" in payload:
         return "collection"  # chosen at run time: it may be a collection send
     return payload.get("purpose", "collection")
+
+
+def _records_failure(task: _Task) -> bool:
+    """send_message given the error a send ended with: it records the failure and sends nothing."""
+    payload = task.payload or {}
+    return "failure.$" in payload or "failure" in payload
 
 
 def _is_failure_recorder(task: _Task, states: Mapping[str, Mapping[str, Any]]) -> bool:

@@ -104,9 +104,9 @@ def build_report(
         "messages": {
             "sent_by_channel": dict(Counter(c.channel for c in accepted)),
             "deliveries_by_channel": _deliveries(accepted),
-            "refused_at_send_by_channel": dict(
-                Counter(c.channel for c in outbound if not c.provider_message_id and c.status == "failed")
-            ),
+            # Messages no provider accepted, per channel and reason: refused by the channel, throttled to
+            # the end of their retries, any other error, or still claimed by a send that never finished.
+            "failed_to_send_by_channel": _failed_to_send(outbound),
             "replies_by_channel": dict(Counter(c.channel for c in inbound)),
             "by_template": dict(Counter(c.template_id for c in accepted).most_common()),
             "through_local_fakes": fake_sent,
@@ -162,6 +162,18 @@ def build_report(
         "wall_seconds": round(wall_seconds, 1),
         "accounts_per_second": round(loaded.in_arrears / wall_seconds, 2) if wall_seconds else None,
     }
+
+
+def _failed_to_send(outbound: list[ContactModel]) -> dict[str, dict[str, int]]:
+    """Per channel and reason, the messages that never reached a provider. A message a provider accepted
+    and then failed or bounced is in the deliveries instead."""
+    by_channel: dict[str, Counter[str]] = {}
+    for contact in outbound:
+        if contact.provider_message_id or contact.status not in ("failed", "sending"):
+            continue
+        reason = "still_sending" if contact.status == "sending" else contact.failure_reason or "unknown"
+        by_channel.setdefault(contact.channel, Counter())[reason] += 1
+    return {channel: dict(counts.most_common()) for channel, counts in sorted(by_channel.items())}
 
 
 def _deliveries(accepted: list[ContactModel]) -> dict[str, dict[str, int]]:

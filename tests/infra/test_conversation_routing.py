@@ -49,4 +49,10 @@ def test_an_opt_out_is_recorded_then_confirmed_through_send_message_whatever_hap
     # And the journey ends there, whether or not the confirmation went out: an opt-out covers every
     # channel, so there is no next channel to try
     assert confirm["Next"] == "OutcomeOptedOut"
-    assert [catcher["Next"] for catcher in confirm["Catch"]] == ["OutcomeOptedOut"]
+    # (a confirmation that cannot be sent is first put on the account's record and in the dead-letter queue)
+    [failed] = confirm["Catch"]
+    record = states[failed["Next"]]
+    report = states[record["Next"]]
+    assert [catcher["Next"] for catcher in record["Catch"]] == [record["Next"]]
+    assert (report["Resource"], report["Next"]) == ("arn:aws:states:::sqs:sendMessage", "OutcomeOptedOut")
+    assert [catcher["Next"] for catcher in report["Catch"]] == ["OutcomeOptedOut"]

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
 from journey_helpers import account, finished, load, start
 
 from rapport.compliance import DecisionOutcome, evaluate_contact
 from rapport.journey.messages import compliance_request
+from rapport.messaging.channels import ChannelRejectedError, ChannelThrottledError, RejectionReason
 from rapport.models.enums import Channel
 from rapport.store.models import AccountModel, AuditModel, ContactModel, JourneyModel, WorklistModel
+from rapport_local.cloud import REGION
 from rapport_local.conversations import deliver_event, reply_by_email, reply_by_whatsapp
 
 pytestmark = pytest.mark.integration
@@ -208,3 +211,95 @@ def test_stop_with_no_journey_running_stops_every_channel_and_a_journey_confirms
     for channel in (Channel.SMS, Channel.EMAIL):
         request = compliance_request(cloud.services, AccountModel.get(debtor.account_id), channel, "collection")
         assert evaluate_contact(request, cloud.clock.now()).outcome is DecisionOutcome.REFUSE
+
+
+class _FailingSms:
+    """An SMS channel that fails every send with ``error`` (a fresh one each time)."""
+
+    channel = Channel.SMS
+
+    def __init__(self, error) -> None:
+        self.error = error
+        self.calls = 0
+
+    def send(self, message):
+        self.calls += 1
+        raise self.error()
+
+
+def _dead_letters(cloud) -> list[dict]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    received = sqs.receive_message(QueueUrl=cloud.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(message["Body"]) for message in received]
+
+
+@pytest.mark.parametrize(
+    ("error", "calls", "reason"),
+    [
+        (lambda: ChannelThrottledError("ThrottlingException", channel=Channel.SMS), 5, "throttled"),
+        (
+            lambda: ChannelRejectedError("invalid", reason=RejectionReason.INVALID_ADDRESS),
+            1,
+            "invalid_address",
+        ),
+    ],
+    ids=["throttled_to_the_end_of_its_retries", "rejected"],
+)
+def test_an_sms_that_cannot_be_sent_ends_in_the_dead_letter_queue_and_on_the_account(
+    make_cloud, error, calls, reason
+):
+    # Given a debtor whose journey starts on SMS, and an SMS channel that fails every send
+    cloud, waits = make_cloud()
+    debtor = account(301, months_late=2)
+    load(cloud, debtor, stated_channel=None)
+    failing = _FailingSms(error)
+    cloud.services.senders = {**cloud.services.senders, Channel.SMS: failing}
+
+    # When the journey starts, and waits after the next channel's message
+    start(cloud, debtor.account_id, reply_timeout=600)
+    waits.wait(debtor.account_id, timeout=90)
+
+    # Then the SMS was tried as often as the step retries that error, then left for the next channel
+    assert failing.calls == calls
+    sent = _sent(debtor.account_id)
+    assert sent[-1].channel != "sms" and sent[-1].status == "sent"
+    # And the dead-letter queue holds it once, by its ids and the error, without personal data
+    [letter] = _dead_letters(cloud)
+    assert set(letter) == {"account_id", "journey_id", "attempt", "channel", "template_id", "error"}
+    assert (letter["account_id"], letter["channel"], letter["attempt"]) == (debtor.account_id, "sms", 0)
+    # And the account's record shows the SMS that could not be sent, once, with its reason and no words
+    [failed] = [c for c in sent if c.channel == "sms"]
+    assert (failed.status, failed.failure_reason, failed.text) == ("failed", reason, None)
+    failures = [a for a in AuditModel.query(debtor.account_id) if a.action == "send_failed"]
+    assert [(a.rule, a.inputs["message_id"]) for a in failures] == [(f"channel.{reason}", failed.contact_id)]
+
+
+def test_an_opt_out_confirmation_that_cannot_be_sent_ends_in_the_dead_letter_queue_and_on_the_account(
+    make_cloud,
+):
+    # Given a journey waiting after its first SMS
+    cloud, waits = make_cloud()
+    debtor = account(302, months_late=2)
+    load(cloud, debtor, stated_channel=None)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=600)
+    waits.wait(debtor.account_id)
+    # and an SMS channel that is throttled from now on
+    failing = _FailingSms(lambda: ChannelThrottledError("ThrottlingException", channel=Channel.SMS))
+    cloud.services.senders = {**cloud.services.senders, Channel.SMS: failing}
+
+    # When the debtor answers STOP by SMS
+    cloud.reply_by_sms(AccountModel.get(debtor.account_id).phone, "STOP")
+
+    # Then the journey still ends as an opt-out, after the confirmation was retried with back-off
+    assert _outcome(cloud, journey_id) == "opted_out"
+    assert failing.calls == 5
+    # And the confirmation that could not be sent is in the dead-letter queue and on the account's record
+    [letter] = _dead_letters(cloud)
+    assert (letter["template_id"], letter["channel"], letter["error"]) == (
+        "opt_out_confirmation",
+        "sms",
+        "ChannelThrottledError",
+    )
+    [failed] = [c for c in _sent(debtor.account_id) if c.template_id == "opt_out_confirmation"]
+    assert (failed.channel, failed.status, failed.failure_reason) == ("sms", "failed", "throttled")
+    assert "send_failed" in _actions(debtor.account_id)

@@ -47,6 +47,10 @@ def test_messages_deliveries_and_replies_are_reported_per_channel(report):
         assert sum(reported.values()) == messages["sent_by_channel"][channel]
         assert reported["delivered"] >= 0.9 * messages["sent_by_channel"][channel]
         assert reported.get("no_report", 0) <= 3
+    # Every message that could not be sent is counted by channel and reason, and no send was left claimed
+    # but unfinished
+    for channel, reasons in messages["failed_to_send_by_channel"].items():
+        assert channel in CHANNELS | {"push"} and "still_sending" not in reasons, (channel, reasons)
     # And debtors answer where they were written to, so replies arrive on more than one channel
     assert len(messages["replies_by_channel"]) >= 2
     assert sum(messages["replies_by_channel"].values()) == report["replies"]["received"] > 0

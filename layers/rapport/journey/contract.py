@@ -70,7 +70,7 @@ class PlanContactOutput(_Output):
 
 
 class SendOutput(_Output):
-    status: Literal["sent", "duplicate", "deferred", "refused"]
+    status: Literal["sent", "duplicate", "deferred", "refused", "failed"]
     message_id: str
     channel: Channel
     link_id: str | None = None

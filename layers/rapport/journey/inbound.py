@@ -4,7 +4,10 @@ Every channel ends in :func:`take_replies`:
 
 1. the sender (an E.164 number or a lower-case email address) is matched to an account;
 2. the reply is stored on the account's timeline under ``in.<channel>.<provider message id>``, a
-   conditional write, so a provider's retry or a duplicate notification is recognised and dropped;
+   conditional write, and marked handled once everything below is done. A provider's retry or a
+   duplicate notification of a handled reply is recognised and dropped; a redelivery of a reply whose
+   first handling failed part way (Step Functions throttled, a DynamoDB write failed) is handled again,
+   each action below being safe to repeat;
 3. an opt-out (``STOP``, ``UNSUBSCRIBE``, "stop contacting me"...) is honoured at once, on whatever
    channel it arrives, before anything else happens;
 4. the journey waiting for a response is resumed with the reply. When none waits and none is in
@@ -92,13 +95,30 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
     try:
         services.repos.contacts.record(contact)
     except AlreadyRecordedError:
-        logger.info("duplicate reply ignored", extra={"reply_id": reply_id})
-        return "duplicate"
+        contact = services.repos.contacts.get(account.account_id, reply_id)
+        if contact.handled_at is not None:
+            logger.info("duplicate reply ignored", extra={"reply_id": reply_id})
+            return "duplicate"
+        # NOTE: a reply stored before replies were marked handled has no handled_at either, and is handled
+        # again if the provider redelivers it; providers redeliver within minutes, so only replies in flight
+        # at the deploy can be affected.
+        logger.info("reply stored but not handled, handled again", extra={"reply_id": reply_id})
+    outcome = _handle(services, account, reply, contact)
+    services.repos.contacts.mark_handled(contact, now)
+    return outcome
 
+
+def _handle(services: Services, account: AccountModel, reply: InboundMessage, contact: ContactModel) -> str:
+    """Act on a stored reply. Every action may run twice (a redelivered reply whose first handling failed
+    part way): the opt-out is recorded only if not yet recorded, the journey's token is taken in the
+    reply's name and handed over again by it alone, a journey started for the reply is named by it, and
+    worklist items are keyed by the time the reply came."""
+    now, reply_id = services.clock.now(), contact.contact_id
     if _says_nothing(reply):
         return _hand_to_a_person(services, account.account_id, reply, reply_id, now)
 
-    journey = services.repos.journeys.waiting(account.account_id)
+    journeys = services.repos.journeys
+    journey = journeys.taken_by(account.account_id, reply_id) or journeys.waiting(account.account_id)
     opted_out = is_opt_out_reply(reply.text, reply.keyword)
     if opted_out:
         honour_opt_out(
@@ -109,7 +129,10 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
             journey_id=journey.journey_id if journey else None,
         )
     response = {"kind": "reply", "reply_id": reply_id, "channel": reply.channel.value, "opt_out": opted_out}
-    resumed = journey is not None and resume_journey(services, account.account_id, response, journey)
+    received = reply.received_at
+    resumed = False
+    if journey is not None:
+        resumed = resume_journey(services, account.account_id, response, journey, claimant=reply_id)
     started = None
     if not resumed:
         busy = services.repos.journeys.in_progress(account.account_id)
@@ -120,10 +143,10 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
             # and the journey reads it when it parks (``take_queued_reply``). The worklist item is there in
             # case it never parks again (it ends instead); reading the reply closes it.
             if opted_out:
-                services.repos.worklist.add(account.account_id, OPT_OUT_TO_CONFIRM, busy.journey_id, now)
+                services.repos.worklist.add(account.account_id, OPT_OUT_TO_CONFIRM, busy.journey_id, received)
             else:
                 key = services.repos.worklist.add(
-                    account.account_id, REPLY_WHILE_JOURNEY_BUSY, busy.journey_id, now, about=reply_id
+                    account.account_id, REPLY_WHILE_JOURNEY_BUSY, busy.journey_id, received, about=reply_id
                 )
                 services.repos.contacts.queue_reply(contact, busy.journey_id, key)
                 # The journey may have parked, and looked for queued replies, since it was found busy.
@@ -133,7 +156,7 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
     if reply.attachment is not None:
         # The words (a caption) are read as any reply; what came with them, a photo of a payslip or a
         # proof of payment, only a person can look at.
-        services.repos.worklist.add(account.account_id, REPLY_WITH_ATTACHMENT, taken_by, now)
+        services.repos.worklist.add(account.account_id, REPLY_WITH_ATTACHMENT, taken_by, received)
     services.repos.audit.append(
         account.account_id,
         "reply_received",
@@ -175,7 +198,7 @@ def _hand_to_a_person(
     """
     journey = services.repos.journeys.in_progress(account_id)
     journey_id = journey.journey_id if journey is not None else None
-    services.repos.worklist.add(account_id, REPLY_WITHOUT_WORDS, journey_id, now)
+    services.repos.worklist.add(account_id, REPLY_WITHOUT_WORDS, journey_id, reply.received_at)
     services.repos.audit.append(
         account_id,
         "reply_received",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -18,7 +19,7 @@ from rapport.compliance import (
     OptOut,
     evaluate_contact,
 )
-from rapport.journey.errors import NoAddressError
+from rapport.journey.errors import NoAddressError, SendInProgressError
 from rapport.journey.evidence import UNCHECKED_PURPOSES, compliance_evidence, unchecked_evidence
 from rapport.messaging.channels import (
     ChannelRejectedError,
@@ -31,7 +32,7 @@ from rapport.models.enums import Channel, HoldKind, Tone
 from rapport.payments import LinkPurpose, PaymentLinkRequest
 from rapport.runtime import Services
 from rapport.store.models import AccountModel, ContactModel, PaymentLinkModel
-from rapport.store.repositories import AlreadyRecordedError, RecordNotFoundError
+from rapport.store.repositories import RecordNotFoundError
 
 logger = Logger(child=True)
 
@@ -137,17 +138,19 @@ def deliver(
 ) -> dict[str, Any]:
     """Send one message exactly once. A repeat of the same ``message_id`` returns the first result.
 
-    Failures are recorded on the account's timeline before the channel's error propagates, so the
-    state machine can retry (throttling) or move to the next channel (rejected, unavailable).
+    The message is claimed (a contact in status "sending") before the provider is called, so a second
+    invocation of the same step that overlaps the first raises :class:`SendInProgressError`, which the
+    state machine retries, rather than sending it again; a claim older than the send function can run
+    (:data:`SEND_CLAIM_STALE_AFTER`) is taken over. A refusal (rejected, unavailable) is recorded on the
+    account's timeline before the channel's error propagates and the journey moves to the next channel;
+    throttling releases the claim and is retried, and recorded only once the retries are spent
+    (:func:`record_send_failure`).
     """
     repos = services.repos
-    try:
-        earlier = repos.contacts.get(account.account_id, message_id)
-    except RecordNotFoundError:
-        earlier = None
-    if earlier is not None and earlier.status in ("sent", "delivered"):
+    earlier = _earlier(services, account.account_id, message_id)
+    if earlier is not None and _was_sent(earlier):
         logger.info("send skipped, already sent", extra={"message_id": message_id})
-        return {"status": "duplicate", "message_id": message_id, "channel": channel.value, "link_id": earlier.link_id}
+        return _duplicate(earlier, message_id, channel)
 
     refusal, compliance = _guardrail(services, account, channel, purpose, journey_id, message_id)
     if refusal is not None:
@@ -171,6 +174,9 @@ def deliver(
         push_title=rendered.title,
     )
     now = services.clock.now()
+    # Real time, not the journey's clock (simulated in local runs): it is measured against the send
+    # function's timeout, which is real time.
+    claimed_at = datetime.now(UTC)
     contact = ContactModel(
         account.account_id,
         message_id,
@@ -184,39 +190,39 @@ def deliver(
         language=rendered.language,
         sms_segments=rendered.sms.segments if rendered.sms else None,
         link_id=link.link_id if link else None,
+        claimed_at=claimed_at,
+        claim_id=uuid.uuid4().hex,
     )
     try:
         sender = services.senders[channel]
     except KeyError:
         raise ChannelUnavailableError(f"{channel.value} is not configured for this client", channel=channel) from None
+    if not repos.contacts.claim_send(contact, stale_before=claimed_at - SEND_CLAIM_STALE_AFTER):
+        earlier = _earlier(services, account.account_id, message_id)
+        if earlier is not None and _was_sent(earlier):
+            logger.info("send skipped, sent meanwhile", extra={"message_id": message_id})
+            return _duplicate(earlier, message_id, channel)
+        logger.warning("send claimed by another invocation", extra={"message_id": message_id})
+        raise SendInProgressError(f"message {message_id} is being sent by another invocation")
     try:
         receipt = sender.send(message)
     except ChannelThrottledError:
+        # Retried by the state machine: the claim goes, so that the retry may send. Only when the retries
+        # are spent is the failure recorded (record_send_failure, the journey's RecordSendFailure step).
+        repos.contacts.release_claim(contact)
         logger.warning("send throttled", extra={"message_id": message_id, "channel": channel.value})
         raise
     except (ChannelRejectedError, ChannelUnavailableError) as error:
         reason = getattr(getattr(error, "reason", None), "value", type(error).__name__)
         contact.status = "failed"
         contact.failure_reason = str(reason)
-        _record_once(services, contact)
-        repos.audit.append(
-            account.account_id,
-            "send_failed",
-            now,
-            rule=f"channel.{reason}",
-            journey_id=journey_id,
-            reason="the channel refused the message",
-            inputs={
-                "channel": channel.value, "template": template_id, "message_id": message_id, "purpose": purpose
-            },
-        )
+        contact.save()
+        _audit_failure(services, contact, str(reason), purpose, "the channel refused the message")
         if reason in ("opted_out", "invalid_address", "suppressed"):
             repos.accounts.suppress_channel(account.account_id, channel.value)
         logger.warning("send refused by channel", extra={"message_id": message_id, "reason": str(reason)})
         raise
-    contact.status = "sent"
-    contact.provider_message_id = receipt.provider_message_id
-    _record_once(services, contact)
+    repos.contacts.mark_sent(contact, receipt.provider_message_id)
     repos.audit.append(
         account.account_id,
         "sent",
@@ -320,8 +326,106 @@ def _guardrail(
     return refusal, {}
 
 
-def _record_once(services: Services, contact: ContactModel) -> None:
+# A claim older than this belongs to an invocation that is no longer running: at least the send_message
+# function's timeout (a test keeps the two in step).
+# NOTE: an invocation that died after the provider accepted the message, before it was marked sent, leaves
+# a claim that is taken over, and the message goes twice. A provider-side idempotency key (the message id)
+# would close that gap where the channel offers one.
+SEND_CLAIM_STALE_AFTER = timedelta(seconds=60)
+
+# The reason recorded for an error a send step ended with, where the error does not carry one itself.
+_FAILURE_REASONS = {
+    "ChannelThrottledError": "throttled",
+    "SendInProgressError": "claimed_by_another_invocation",
+}
+
+
+def record_send_failure(
+    services: Services,
+    account: AccountModel,
+    *,
+    message_id: str,
+    channel: Channel,
+    template_id: str,
+    journey_id: str | None,
+    purpose: str,
+    failure: dict[str, Any],
+) -> dict[str, Any]:
+    """Put a message that finally could not be sent on the account's record, once: a failed contact
+    (channel, template, reason; never its words) and a ``send_failed`` audit entry.
+
+    The journey calls it after a send step's retries are spent (its Catch), with the error the step
+    ended with; the dead-letter queue gets the message's ids next. A refusal the send itself recorded,
+    or a message that was sent after all (the step failed later), is left as it is.
+    """
+    earlier = _earlier(services, account.account_id, message_id)
+    if earlier is not None and _was_sent(earlier):
+        return _duplicate(earlier, message_id, channel)
+    error = str(failure.get("Error") or "unknown")
+    reason = _FAILURE_REASONS.get(error, error)
+    contact = ContactModel(
+        account.account_id,
+        message_id,
+        at=services.clock.now(),
+        direction="out",
+        channel=channel.value,
+        status="failed",
+        journey_id=journey_id,
+        template_id=template_id,
+        failure_reason=reason,
+    )
+    if earlier is not None and earlier.status == "failed":
+        contact = earlier
+    elif services.repos.contacts.record_send_failure(contact):
+        why = "the message could not be sent, after retries"
+        _audit_failure(services, contact, reason, purpose, why)
+        logger.warning("send failed for good", extra={"message_id": message_id, "reason": reason})
+    else:
+        contact = _earlier(services, account.account_id, message_id) or contact
+        if _was_sent(contact):
+            return _duplicate(contact, message_id, channel)
+    return {
+        "status": "failed",
+        "message_id": message_id,
+        "channel": channel.value,
+        "link_id": None,
+        "rule": f"channel.{contact.failure_reason}",
+    }
+
+
+def _audit_failure(services: Services, contact: ContactModel, reason: str, purpose: str, why: str) -> None:
+    services.repos.audit.append(
+        contact.account_id,
+        "send_failed",
+        services.clock.now(),
+        rule=f"channel.{reason}",
+        journey_id=contact.journey_id,
+        reason=why,
+        inputs={
+            "channel": contact.channel,
+            "template": contact.template_id,
+            "message_id": contact.contact_id,
+            "purpose": purpose,
+        },
+    )
+
+
+def _earlier(services: Services, account_id: str, message_id: str) -> ContactModel | None:
     try:
-        services.repos.contacts.record(contact)
-    except AlreadyRecordedError:
-        contact.save()
+        return services.repos.contacts.get(account_id, message_id)
+    except RecordNotFoundError:
+        return None
+
+
+def _was_sent(contact: ContactModel) -> bool:
+    """A provider accepted the message: its status since then follows the provider's reports."""
+    return bool(contact.provider_message_id) or contact.status in ("sent", "delivered")
+
+
+def _duplicate(earlier: ContactModel, message_id: str, channel: Channel) -> dict[str, Any]:
+    return {
+        "status": "duplicate",
+        "message_id": message_id,
+        "channel": channel.value,
+        "link_id": earlier.link_id,
+    }

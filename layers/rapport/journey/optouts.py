@@ -28,8 +28,11 @@ from rapport.messaging.optout import is_opt_out
 from rapport.models.enums import Channel
 from rapport.runtime import Services
 from rapport.store.models import AccountModel, OptOutRecord
+from rapport.store.repositories import ConcurrentUpdateError
 
 logger = Logger(child=True)
+
+_ADD_ATTEMPTS = 3
 
 __all__ = ["OptOutOutcome", "SuppressionOutcome", "honour_opt_out", "is_opt_out_reply", "suppress_address"]
 
@@ -73,12 +76,18 @@ def honour_opt_out(
     ``channel`` is where the request arrived, kept as evidence (the confirmation goes back there).
     """
     repos, now = services.repos, services.clock.now()
-    account = repos.accounts.get(account_id)
     channels = tuple(Channel)
-
-    already = any(o.channel is None and o.address is None for o in account.opt_outs or [])
-    if not already:
-        repos.accounts.add_opt_out(account_id, OptOutRecord(channel=None, address=None, recorded_at=now))
+    # Read, then add only if the opt-outs are still as read: two handlings of one STOP at once (a
+    # notification delivered twice) record it once.
+    for _ in range(_ADD_ATTEMPTS):
+        account = repos.accounts.get(account_id)
+        already = any(o.channel is None and o.address is None for o in account.opt_outs or [])
+        record = OptOutRecord(channel=None, address=None, recorded_at=now)
+        held = len(account.opt_outs or [])
+        if already or repos.accounts.add_opt_out(account_id, record, expected_count=held):
+            break
+    else:
+        raise ConcurrentUpdateError(f"opt-outs of {account_id} kept changing")
     suppressed = set(account.suppressed_channels or [])
     newly = tuple(c for c in channels if c.value not in suppressed)
     for name in newly:

@@ -17,16 +17,29 @@ logger = Logger(child=True)
 
 
 def resume_journey(
-    services: Services, account_id: str, response: dict[str, Any], journey: JourneyModel | None = None
+    services: Services,
+    account_id: str,
+    response: dict[str, Any],
+    journey: JourneyModel | None = None,
+    claimant: str | None = None,
 ) -> bool:
     """Hand ``response`` to the account's waiting journey. False when none waits (or it timed out).
 
     The journey is told what it was parked for (``waiting_for``), so that a reply that came during a
-    promise's wait, once answered, returns to that wait rather than starting a new one."""
+    promise's wait, once answered, returns to that wait rather than starting a new one.
+
+    A ``claimant`` (the reply's id) takes the token in its own name. Handled again after a failure (the
+    provider redelivers a reply whose first handling raised), it finds the journey whose token it took
+    and hands the token over again: Step Functions refuses a token already used, which then means the
+    first handling had resumed the journey; a journey parked again or finished since was resumed by it."""
     journey = journey or services.repos.journeys.waiting(account_id)
     if journey is None:
         return False
-    token = services.repos.journeys.take_token(journey)
+    again = claimant is not None and journey.taken_by == claimant
+    if again and (journey.status != "running" or journey.task_token):
+        logger.info("journey already resumed by this reply", extra={"journey_id": journey.journey_id})
+        return True
+    token = journey.taken_token if again else services.repos.journeys.take_token(journey, claimant)
     if token is None:
         return False
     sfn = services.stepfunctions
@@ -34,6 +47,9 @@ def resume_journey(
         output = {**response, "waiting_for": journey.waiting_for} if journey.waiting_for else response
         sfn.send_task_success(taskToken=token, output=json.dumps(output))
     except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist):
+        if again:
+            logger.info("journey already resumed by this reply", extra={"journey_id": journey.journey_id})
+            return True
         logger.warning("journey no longer waiting", extra={"journey_id": journey.journey_id})
         return False
     logger.info("journey resumed", extra={"journey_id": journey.journey_id, "kind": response.get("kind")})

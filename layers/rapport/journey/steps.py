@@ -14,7 +14,7 @@ from rapport.analysis import ReplyToAnalyse
 from rapport.compliance import DecisionOutcome, evaluate_contact
 from rapport.journey.errors import NoAddressError
 from rapport.journey.evidence import assessment_evidence, record_skipped_channel
-from rapport.journey.messages import address_for, compliance_request, deliver
+from rapport.journey.messages import address_for, compliance_request, deliver, record_send_failure
 from rapport.journey.optouts import honour_opt_out
 from rapport.journey.plans import acceptance_url
 from rapport.journey.resume import take_queued_reply
@@ -316,6 +316,9 @@ class SendInput(_Input):
     # The reply this message answers, where it answers one: a second question, or a second promise, in
     # the same attempt gets its own answer, while a retried step still finds the message it sent.
     in_reply_to: str | None = None
+    # The error the send ended with after its retries (the state machine's Catch): record the message as
+    # one that could not be sent, instead of sending it.
+    failure: dict[str, Any] | None = None
 
 
 def send_message(services: Services, step: SendInput) -> dict[str, Any]:
@@ -323,6 +326,17 @@ def send_message(services: Services, step: SendInput) -> dict[str, Any]:
     message_id = f"{step.journey_id}.{step.attempt}.{step.template_id}"
     if step.in_reply_to:
         message_id += "." + hashlib.sha256(step.in_reply_to.encode()).hexdigest()[:12]
+    if step.failure is not None:
+        return record_send_failure(
+            services,
+            account,
+            message_id=message_id,
+            channel=step.channel,
+            template_id=step.template_id,
+            journey_id=step.journey_id,
+            purpose=step.purpose,
+            failure=step.failure,
+        )
     return deliver(
         services,
         account,

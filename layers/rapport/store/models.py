@@ -188,6 +188,12 @@ class ContactModel(RapportModel):
     # it from if the journey ends before it parks again.
     queued_for = UnicodeAttribute(null=True)
     worklist_key = UnicodeAttribute(null=True)
+    # A message being sent (status "sending"): when and by which invocation the send was claimed, so that a
+    # second invocation of the same step neither sends it again nor waits forever on a dead one.
+    claimed_at = UTCDateTimeAttribute(null=True)
+    claim_id = UnicodeAttribute(null=True)
+    # A reply, once everything it asks for is done: a redelivery of a reply not yet handled is handled again.
+    handled_at = UTCDateTimeAttribute(null=True)
     events = ListAttribute(default=list)
 
     provider_message_index = ProviderMessageIndex()
@@ -353,6 +359,10 @@ class JourneyModel(RapportModel):
     outcome = UnicodeAttribute(null=True)
     started_at = UTCDateTimeAttribute()
     finished_at = UTCDateTimeAttribute(null=True)
+    # Who took the last task token (a reply's id) and the token itself, so that the same claimant, handling
+    # its reply again after a failure, can hand over what it took; nobody else can.
+    taken_by = UnicodeAttribute(null=True)
+    taken_token = UnicodeAttribute(null=True)
 
 
 class AuditModel(RapportModel):

@@ -15,7 +15,8 @@ from datetime import date, datetime
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import size
 from pynamodb.transactions import TransactWrite
 
 from rapport.store.models import (
@@ -238,12 +239,24 @@ class Accounts:
             actions=[AccountModel.holds.set(AccountModel.holds.append([hold])), AccountModel.status.set("hold")]
         )
 
-    def add_opt_out(self, account_id: str, opt_out: OptOutRecord) -> None:
-        AccountModel(account_id).update(actions=[AccountModel.opt_outs.set(AccountModel.opt_outs.append([opt_out]))])
+    def add_opt_out(self, account_id: str, opt_out: OptOutRecord, expected_count: int | None = None) -> bool:
+        """Append ``opt_out``; with ``expected_count``, only while the account holds that many opt-outs (the
+        number read before deciding to add it). False when another writer added one meanwhile."""
+        actions = [AccountModel.opt_outs.set(AccountModel.opt_outs.append([opt_out]))]
+        if expected_count is None:
+            AccountModel(account_id).update(actions=actions)
+            return True
+        unchanged = size(AccountModel.opt_outs) == expected_count
+        if expected_count == 0:
+            unchanged = AccountModel.opt_outs.does_not_exist() | unchanged
+        return _update_if(AccountModel(account_id), actions, unchanged)
 
     def suppress_channel(self, account_id: str, channel: str) -> None:
-        AccountModel(account_id).update(
-            actions=[AccountModel.suppressed_channels.set(AccountModel.suppressed_channels.append([channel]))]
+        """Add ``channel`` to the suppressed channels, once: a channel already there is left as it is."""
+        _update_if(
+            AccountModel(account_id),
+            [AccountModel.suppressed_channels.set(AccountModel.suppressed_channels.append([channel]))],
+            ~AccountModel.suppressed_channels.contains(channel),
         )
 
 
@@ -284,6 +297,59 @@ class Contacts:
             c for c in self.for_account(account_id)
             if c.direction == "in" and c.status == "queued" and c.queued_for == journey_id
         ]
+
+    def claim_send(self, contact: ContactModel, stale_before: datetime) -> bool:
+        """Write ``contact`` (status "sending") as the claim on its message before the provider is called;
+        False when another invocation holds a claim made at or after ``stale_before`` or the message was
+        sent. A message that failed without reaching a provider may be claimed again."""
+        condition = (
+            ContactModel.contact_id.does_not_exist()
+            | ((ContactModel.status == "failed") & ContactModel.provider_message_id.does_not_exist())
+            | (
+                (ContactModel.status == "sending")
+                & (ContactModel.claimed_at.does_not_exist() | (ContactModel.claimed_at < stale_before))
+            )
+        )
+        try:
+            contact.save(condition=condition)
+        except PutError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def mark_sent(self, contact: ContactModel, provider_message_id: str) -> None:
+        """The provider accepted the claimed message: "sending" becomes "sent", with the provider's id. A
+        delivery event matched on our own id may have moved the status on first; it keeps its status."""
+        contact.provider_message_id = provider_message_id
+        sent = [ContactModel.status.set("sent"), ContactModel.provider_message_id.set(provider_message_id)]
+        if not _update_if(contact, sent, ContactModel.status == "sending"):
+            contact.update(actions=[ContactModel.provider_message_id.set(provider_message_id)])
+
+    def release_claim(self, contact: ContactModel) -> None:
+        """Remove our own claim on a message that was not sent and will be tried again (throttling)."""
+        try:
+            ours = (ContactModel.status == "sending") & (ContactModel.claim_id == contact.claim_id)
+            contact.delete(condition=ours)
+        except DeleteError as error:
+            if not _is_condition_failure(error):
+                raise
+
+    def record_send_failure(self, contact: ContactModel) -> bool:
+        """Record a message that could not be sent (status "failed"), over a claim left by the failed
+        invocation; False when it is already recorded as failed, or was sent after all."""
+        condition = ContactModel.contact_id.does_not_exist() | (ContactModel.status == "sending")
+        try:
+            contact.save(condition=condition)
+        except PutError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def mark_handled(self, reply: ContactModel, at: datetime) -> None:
+        """Everything the reply asked for is done: a redelivery of it is a duplicate from now on."""
+        reply.update(actions=[ContactModel.handled_at.set(at)])
 
     def claim_queued_reply(self, reply: ContactModel) -> bool:
         """Mark a queued reply as received, once: False when another caller took it first."""
@@ -552,11 +618,20 @@ class Journeys:
                 return journey
         return None
 
-    def take_token(self, journey: JourneyModel) -> str | None:
-        """Claim the waiting token exactly once: a second claimant (a duplicate event) gets None."""
+    def take_token(self, journey: JourneyModel, claimant: str | None = None) -> str | None:
+        """Claim the waiting token exactly once: a second claimant (a duplicate event) gets None.
+
+        A ``claimant`` (a reply's id) is written with the token it took, so that the same claimant, handling
+        its reply again after a failure, finds what it took (:meth:`taken_by`)."""
         token = journey.task_token
         actions = [JourneyModel.task_token.remove(), JourneyModel.status.set("running")]
+        if claimant is not None:
+            actions += [JourneyModel.taken_by.set(claimant), JourneyModel.taken_token.set(token)]
         return token if _update_if(journey, actions, JourneyModel.task_token == token) else None
+
+    def taken_by(self, account_id: str, claimant: str) -> JourneyModel | None:
+        """The account's journey whose last token ``claimant`` took, if any."""
+        return next((j for j in JourneyModel.query(account_id) if j.taken_by == claimant), None)
 
     def finish(self, account_id: str, journey_id: str, outcome: str, at: datetime) -> None:
         JourneyModel(account_id, journey_id).update(

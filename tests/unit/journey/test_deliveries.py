@@ -1,8 +1,10 @@
-"""Delivery events on the timeline: status, suppression of dead addresses, escalation of journeys."""
+"""Delivery events on the timeline: status, suppression of dead addresses, escalation of journeys; and
+sending itself: one message once, and a message that cannot be sent kept on the account's record."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conversation_helpers import (
@@ -17,7 +19,18 @@ from conversation_helpers import (
 )
 
 from rapport.journey.deliveries import contact_status_after, take_deliveries, take_delivery_notifications
+from rapport.journey.errors import SendInProgressError
+from rapport.journey.messages import SEND_CLAIM_STALE_AFTER
+from rapport.journey.steps import SendInput, send_message
+from rapport.messaging.channels import (
+    ChannelRejectedError,
+    ChannelThrottledError,
+    OutboundMessage,
+    RejectionReason,
+    SendReceipt,
+)
 from rapport.messaging.delivery import DeliveryEvent, DeliveryStatus
+from rapport.messaging.templates import MessageRenderer, TemplateCatalogue
 from rapport.models.enums import Channel
 from rapport.store.models import AccountModel, AuditModel, ContactModel
 
@@ -208,3 +221,199 @@ def test_a_notification_of_an_unknown_shape_is_counted_not_fatal(services):
     odd = {"somethingElse": True, "at": (NOW - timedelta(1)).isoformat()}
     counts = take_delivery_notifications(services, odd)
     assert counts["unknown"] == 1 and counts["updated"] == 0
+
+
+# -- Sending: one message once, and a message that cannot be sent on the account's record ---------------
+
+
+class _Sender:
+    """A channel that accepts (or fails with ``fail_with``); ``during_send`` runs inside the first send, as a
+    second invocation of the same step overlapping the provider call would."""
+
+    def __init__(self, fail_with: Exception | None = None, during_send=None) -> None:
+        self.sent: list[OutboundMessage] = []
+        self.fail_with = fail_with
+        self.during_send = during_send
+
+    def send(self, message: OutboundMessage) -> SendReceipt:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.sent.append(message)
+        if self.during_send is not None:
+            hook, self.during_send = self.during_send, None
+            hook()
+        provider_id = f"p-{len(self.sent)}"
+        return SendReceipt(
+            message_id=message.message_id, channel=Channel.SMS, provider_message_id=provider_id, provider="fk"
+        )
+
+
+def _sending(services, sender: _Sender):
+    renderer = MessageRenderer(TemplateCatalogue.load(default=True))
+    return dataclasses.replace(services, senders={Channel.SMS: sender}, renderer=renderer)
+
+
+FIRST_NOTICE = {
+    "account_id": ACCOUNT_ID,
+    "journey_id": "J1",
+    "attempt": 0,
+    "channel": "sms",
+    "template_id": "first_notice",
+    "with_link": False,
+}
+FIRST_NOTICE_ID = "J1.0.first_notice"
+
+
+def _outbound() -> list[ContactModel]:
+    return [c for c in ContactModel.query(ACCOUNT_ID) if c.direction == "out"]
+
+
+def _send_failures() -> list[AuditModel]:
+    return [a for a in AuditModel.query(ACCOUNT_ID) if a.action == "send_failed"]
+
+
+def _claim(age: timedelta) -> None:
+    """A claim made ``age`` ago in real time (the claim's clock: it is measured against a Lambda timeout)."""
+    claimed_at = datetime.now(UTC) - age
+    claim = {"status": "sending", "claimed_at": claimed_at, "claim_id": "x", "template_id": "first_notice"}
+    ContactModel(
+        ACCOUNT_ID, FIRST_NOTICE_ID, at=NOW - age, direction="out", channel="sms", journey_id="J1", **claim
+    ).save()
+
+
+def test_two_overlapping_invocations_of_one_send_step_send_once(services):
+    # Given a second invocation of the step that starts while the first waits on the provider
+    save_account()
+    overlapping: dict[str, object] = {}
+
+    def second_invocation() -> None:
+        try:
+            overlapping["result"] = send_message(svc, SendInput(**FIRST_NOTICE))
+        except SendInProgressError as error:
+            overlapping["error"] = error
+
+    sender = _Sender(during_send=second_invocation)
+    svc = _sending(services, sender)
+
+    # When the first invocation sends
+    first = send_message(svc, SendInput(**FIRST_NOTICE))
+
+    # Then one message went; the second invocation found the claim and asks to be retried later
+    assert first["status"] == "sent"
+    assert len(sender.sent) == 1
+    assert isinstance(overlapping.get("error"), SendInProgressError)
+    assert [(c.contact_id, c.status) for c in _outbound()] == [(FIRST_NOTICE_ID, "sent")]
+    # And the retried step finds the message sent
+    assert send_message(svc, SendInput(**FIRST_NOTICE))["status"] == "duplicate"
+    assert len(sender.sent) == 1
+
+
+def test_a_fresh_claim_sends_nothing_and_a_stale_one_is_taken_over(services):
+    # Given a claim written seconds ago by an invocation that may still be sending
+    save_account()
+    sender = _Sender()
+    svc = _sending(services, sender)
+    _claim(timedelta(seconds=5))
+
+    # When the step runs again, it sends nothing and raises the error the state machine retries
+    with pytest.raises(SendInProgressError):
+        send_message(svc, SendInput(**FIRST_NOTICE))
+    assert sender.sent == []
+
+    # Given the claim is older than the send function may run (its invocation is dead)
+    _claim(SEND_CLAIM_STALE_AFTER + timedelta(seconds=1))
+
+    # Then the next invocation takes it over and sends
+    assert send_message(svc, SendInput(**FIRST_NOTICE))["status"] == "sent"
+    assert len(sender.sent) == 1
+    [contact] = _outbound()
+    assert contact.status == "sent" and contact.provider_message_id == "p-1"
+
+
+def test_the_claim_outlives_the_send_function(services):
+    from rapport_infra.catalogue import function_spec
+
+    assert SEND_CLAIM_STALE_AFTER.total_seconds() >= function_spec("send_message").timeout_seconds
+
+
+def test_a_throttled_send_that_the_state_machine_retries_leaves_no_failure_and_no_claim(services):
+    # Given a channel that throttles
+    save_account()
+    sender = _Sender(fail_with=ChannelThrottledError("slow down", channel=Channel.SMS))
+
+    # When the step fails with throttling (the state machine retries it with back-off)
+    with pytest.raises(ChannelThrottledError):
+        send_message(_sending(services, sender), SendInput(**FIRST_NOTICE))
+
+    # Then nothing says it failed for good, and no claim stops the retry from sending
+    assert _outbound() == []
+    assert _send_failures() == []
+
+
+def test_a_send_that_finally_failed_is_on_the_accounts_record_once_without_its_words(services):
+    # Given a send throttled to the end of its retries (the state machine's Catch hands over the error)
+    save_account()
+    svc = _sending(services, _Sender())
+    failed = {**FIRST_NOTICE, "failure": {"Error": "ChannelThrottledError", "Cause": "slow down"}}
+
+    # When the failure is recorded, twice (the recording step retried)
+    first = send_message(svc, SendInput(**failed))
+    again = send_message(svc, SendInput(**failed))
+
+    # Then the account's timeline holds one failed message: channel, template and reason, no body
+    assert first["status"] == again["status"] == "failed"
+    [contact] = _outbound()
+    assert (contact.contact_id, contact.channel) == (FIRST_NOTICE_ID, "sms")
+    assert contact.template_id == "first_notice"
+    assert (contact.status, contact.failure_reason) == ("failed", "throttled")
+    assert contact.text is None and contact.provider_message_id is None
+    [entry] = _send_failures()
+    assert entry.rule == "channel.throttled"
+    assert entry.inputs["message_id"] == FIRST_NOTICE_ID and entry.inputs["template"] == "first_notice"
+
+
+def test_a_refused_send_is_recorded_by_the_send_and_not_again_by_the_failure_step(services):
+    # Given a channel that refuses the address
+    save_account()
+    refused = ChannelRejectedError("opted out", reason=RejectionReason.OPTED_OUT, channel=Channel.SMS)
+    svc = _sending(services, _Sender(fail_with=refused))
+
+    # When the send fails, and the state machine then records the failure
+    with pytest.raises(ChannelRejectedError):
+        send_message(svc, SendInput(**FIRST_NOTICE))
+    failure = {"Error": "ChannelRejectedError", "Cause": "opted out"}
+    send_message(svc, SendInput(**{**FIRST_NOTICE, "failure": failure}))
+
+    # Then the account holds the failure once, with the channel's reason
+    [contact] = _outbound()
+    assert (contact.status, contact.failure_reason) == ("failed", "opted_out")
+    assert [entry.rule for entry in _send_failures()] == ["channel.opted_out"]
+
+
+def test_a_failure_recorded_for_a_message_that_was_sent_changes_nothing(services):
+    # Given a message the provider accepted (the step failed afterwards, say on a timeout)
+    save_account()
+    svc = _sending(services, _Sender())
+    send_message(svc, SendInput(**FIRST_NOTICE))
+
+    # When the state machine records the step's failure
+    result = send_message(svc, SendInput(**{**FIRST_NOTICE, "failure": {"Error": "States.TaskFailed"}}))
+
+    # Then the message stays sent
+    assert result["status"] == "duplicate"
+    assert [c.status for c in _outbound()] == ["sent"]
+    assert _send_failures() == []
+
+
+def test_a_delivery_reported_before_the_send_returned_keeps_its_status(services):
+    # Given a provider whose delivery event, matched on our own id, arrives while the send is still returning
+    save_account()
+    delivered = _event(DeliveryStatus.DELIVERED, provider_id="p-1", message_id=FIRST_NOTICE_ID)
+    sender = _Sender(during_send=lambda: take_deliveries(services, [delivered]))
+
+    # When the send returns
+    send_message(_sending(services, sender), SendInput(**FIRST_NOTICE))
+
+    # Then the message is delivered, with the provider's id, not set back to "sent"
+    [contact] = _outbound()
+    assert (contact.status, contact.provider_message_id) == ("delivered", "p-1")

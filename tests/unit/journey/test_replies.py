@@ -372,3 +372,117 @@ def test_a_journey_that_ran_ahead_of_its_record_keeps_its_status_and_gains_its_c
     assert (stored.status, stored.task_token, stored.campaign, stored.started_at) == (
         "waiting", "token-J9", "weekly", NOW
     )
+
+
+# -- A reply whose handling failed part way is handled again when the provider redelivers it ------------
+
+
+class _Throttled(Exception):
+    """What AWS raises when a call is throttled (SendTaskSuccess, a DynamoDB write)."""
+
+
+def _failing_once(monkeypatch, owner, name: str) -> None:
+    original = getattr(owner, name)
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise _Throttled(name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, flaky)
+
+
+def test_a_reply_whose_journey_could_not_be_resumed_resumes_it_when_redelivered(services, monkeypatch):
+    # Given a waiting journey, and Step Functions throttling the first SendTaskSuccess
+    save_account()
+    token = park_journey()
+    _failing_once(monkeypatch, services.stepfunctions, "send_task_success")
+
+    # When the reply's first handling fails after it was stored, and the provider delivers it again
+    with pytest.raises(_Throttled):
+        take_replies(services, [_reply("I will pay on Friday")])
+    again = take_replies(services, [_reply("I will pay on Friday")])
+
+    # Then the redelivery resumes the journey with it, once; a third delivery is a duplicate
+    assert again["resumed"] == 1
+    assert [resumed_token for resumed_token, _ in services.stepfunctions.resumed] == [token]
+    assert take_replies(services, [_reply("I will pay on Friday")])["duplicate"] == 1
+    assert services.stepfunctions.started == {}
+    assert [e.action for e in AuditModel.query(ACCOUNT_ID)] == ["reply_received"]
+
+
+def test_a_stop_whose_opt_out_could_not_be_recorded_is_honoured_when_redelivered(services, monkeypatch):
+    # Given a waiting journey, and DynamoDB throttling the first write of the opt-out
+    save_account()
+    token = park_journey()
+    _failing_once(monkeypatch, services.repos.accounts, "add_opt_out")
+
+    # When the STOP's first handling fails, and the provider delivers it again
+    with pytest.raises(_Throttled):
+        take_replies(services, [_reply("STOP", keyword="STOP")])
+    again = take_replies(services, [_reply("STOP", keyword="STOP")])
+
+    # Then the opt-out is recorded once, on every channel, and the journey told of it
+    assert again["resumed"] == 1
+    account = AccountModel.get(ACCOUNT_ID)
+    assert [(o.channel, o.address) for o in account.opt_outs] == [(None, None)]
+    assert sorted(account.suppressed_channels) == sorted(c.value for c in Channel)
+    assert [(t, response["opt_out"]) for t, response in services.stepfunctions.resumed] == [(token, True)]
+
+
+def test_a_stop_redelivered_after_its_opt_out_was_recorded_counts_once(services, monkeypatch):
+    # Given a STOP whose opt-out was recorded, but whose journey could not be resumed the first time
+    save_account()
+    token = park_journey()
+    _failing_once(monkeypatch, services.stepfunctions, "send_task_success")
+    with pytest.raises(_Throttled):
+        take_replies(services, [_reply("STOP", keyword="STOP")])
+
+    # When the provider delivers it again
+    take_replies(services, [_reply("STOP", keyword="STOP")])
+
+    # Then the opt-out is counted and audited once, and the journey resumed once
+    account = AccountModel.get(ACCOUNT_ID)
+    assert [(o.channel, o.address) for o in account.opt_outs] == [(None, None)]
+    assert sorted(account.suppressed_channels) == sorted(c.value for c in Channel)
+    assert [e.action for e in AuditModel.query(ACCOUNT_ID)].count("opted_out") == 1
+    assert [t for t, _ in services.stepfunctions.resumed] == [token]
+
+
+def test_a_reply_whose_resume_reached_step_functions_is_not_handed_to_a_later_wait(services, monkeypatch):
+    # Given a reply whose SendTaskSuccess went through, though the handler failed before it finished
+    save_account()
+    park_journey()
+    _failing_once(monkeypatch, services.repos.audit, "append")
+    with pytest.raises(_Throttled):
+        take_replies(services, [_reply("I will pay on Friday")])
+    # and the journey, resumed by it, has since parked again on a new token
+    services.repos.journeys.park(ACCOUNT_ID, "J1", "token-J1-second", "response", NOW)
+
+    # When the provider delivers the reply again
+    take_replies(services, [_reply("I will pay on Friday")])
+
+    # Then the new wait is not resumed a second time with the same reply
+    assert [t for t, _ in services.stepfunctions.resumed] == ["token-J1"]
+
+
+def test_two_handlings_of_one_stop_at_once_record_the_opt_out_once(services, monkeypatch):
+    # Given a STOP handled twice at once (a notification delivered twice concurrently): the second read the
+    # account before the first recorded the opt-out
+    save_account()
+    stale = services.repos.accounts.get(ACCOUNT_ID)
+    honour_opt_out(services, ACCOUNT_ID, Channel.SMS, reply_id="in.sms.1")
+    original = services.repos.accounts.get
+    reads = iter([stale])
+    monkeypatch.setattr(services.repos.accounts, "get", lambda key: next(reads, None) or original(key))
+
+    # When the second handling records it
+    honour_opt_out(services, ACCOUNT_ID, Channel.SMS, reply_id="in.sms.1")
+
+    # Then the opt-out, each suppressed channel and the audit entry are there once
+    account = AccountModel.get(ACCOUNT_ID)
+    assert [(o.channel, o.address) for o in account.opt_outs] == [(None, None)]
+    assert sorted(account.suppressed_channels) == sorted(c.value for c in Channel)
+    assert [e.action for e in AuditModel.query(ACCOUNT_ID)] == ["opted_out"]
