@@ -208,3 +208,29 @@ def test_stop_with_no_journey_running_stops_every_channel_and_a_journey_confirms
     for channel in (Channel.SMS, Channel.EMAIL):
         request = compliance_request(cloud.services, AccountModel.get(debtor.account_id), channel, "collection")
         assert evaluate_contact(request, cloud.clock.now()).outcome is DecisionOutcome.REFUSE
+
+
+def test_email_instead_of_sms_stops_sms_only_and_the_journey_goes_on_by_email(make_cloud):
+    # Given a debtor whose strategy tries SMS first, with a journey waiting for an answer to its SMS
+    cloud, waits = make_cloud()
+    debtor = account(101, months_late=2)
+    load(cloud, debtor, stated_channel=None)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=600)
+    waits.wait(debtor.account_id)
+    assert [c.channel for c in _sent(debtor.account_id)] == ["sms"]
+    phone = AccountModel.get(debtor.account_id).phone
+
+    # When the debtor answers that they want email, not SMS
+    taken = cloud.reply_by_sms(phone, "No more SMS please, email me instead")
+    assert taken["resumed"] == 1
+
+    # Then SMS alone is stopped, email is their stated channel, and the journey's next message goes by email
+    waits.wait(debtor.account_id, timeout=30)
+    stored = AccountModel.get(debtor.account_id)
+    assert stored.suppressed_channels == ["sms"] and stored.stated_channel == "email"
+    assert [(o.channel, o.address) for o in stored.opt_outs] == [("sms", None)]
+    latest = _sent(debtor.account_id)[-1]
+    assert (latest.channel, latest.status) == ("email", "sent")
+    assert latest.template_id != "opt_out_confirmation"
+    # And the journey is still collecting, not ended as an opt-out
+    assert JourneyModel.get(debtor.account_id, journey_id).status != "finished"

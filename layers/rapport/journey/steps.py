@@ -180,6 +180,8 @@ def assess_account(services: Services, step: AssessInput) -> dict[str, Any]:
         "tone": tone.value,
         "treatment_tone": treatment.tone.value,
         "channels": [channel.value for channel in channels],
+        # What the order knew of the debtor's stated channel: one stated later changes the next attempt.
+        "stated_channel": account.stated_channel,
         "templates": list(treatment.templates),
         "reply_timeout_seconds": max(1, reply_timeout),
         "promise_grace_days": treatment.promise_grace_days,
@@ -229,6 +231,24 @@ def _attempt_tone(services: Services, account_id: str, step: PlanContactInput, n
     return tone
 
 
+def _stated_since_assessment(
+    services: Services, account: AccountModel, assessment: dict[str, Any]
+) -> Channel | None:
+    """The channel the debtor stated after the journey's channel order was chosen, when it is usable.
+
+    An assessment made before ``stated_channel`` was part of it (an execution already running) says
+    nothing about it, and keeps its order.
+    """
+    if "stated_channel" not in assessment or not account.stated_channel:
+        return None
+    if account.stated_channel == assessment["stated_channel"]:
+        return None
+    stated = Channel(account.stated_channel)
+    if stated not in services.senders or stated.value in (account.suppressed_channels or []):
+        return None
+    return stated
+
+
 def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
     """Pick the attempt's channel and template, then ask the guardrails whether it may go now."""
     repos, now = services.repos, services.clock.now()
@@ -249,8 +269,9 @@ def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
         )
         return {"decision": "exhausted"}
     # The attempt indexes the assessed order; a channel suppressed since (a bounce, an opt-out) is
-    # skipped in its turn, so the channels after it keep theirs.
-    channel = channels[step.attempt]
+    # skipped in its turn, so the channels after it keep theirs. A channel the debtor asked for since
+    # the assessment ("email me instead") takes every later attempt while it can be used.
+    channel = _stated_since_assessment(services, account, step.assessment) or channels[step.attempt]
     if channel.value in (account.suppressed_channels or []):
         suppressed = {"channel": channel.value, "rule": "channel.suppressed", "wait_seconds": 0}
         record_skipped_channel(
@@ -766,13 +787,20 @@ class OptOutInput(_Input):
 
 
 def record_opt_out(services: Services, step: OptOutInput) -> dict[str, Any]:
-    """Honour the opt-out at once, on every channel; the journey's next state sends the confirmation
-    through send_message on the channel the request came from. Idempotent: the inbound function may
-    have recorded the same opt-out already."""
+    """Honour the opt-out at once, on every channel (or on the channels refused, when the reply asks for
+    another); the journey's next state sends the confirmation through send_message on the channel the
+    request came from. Idempotent: the inbound function may have recorded the same opt-out already."""
     outcome = honour_opt_out(
         services, step.account_id, step.channel, reply_id=step.reply_id, journey_id=step.journey_id
     )
-    return {"channels": [c.value for c in outcome.channels], "recorded": outcome.recorded}
+    # ``every_channel`` false: the debtor refused some channels and asked for another ("email me
+    # instead"); the journey goes on there instead of confirming an opt-out of everything.
+    return {
+        "channels": [c.value for c in outcome.channels],
+        "recorded": outcome.recorded,
+        "every_channel": outcome.every_channel,
+        "stated_channel": outcome.stated_channel.value if outcome.stated_channel else None,
+    }
 
 
 class HandToAgentInput(_Input):

@@ -205,6 +205,10 @@ class Accounts:
     def add_opt_out(self, account_id: str, opt_out: OptOutRecord) -> None:
         AccountModel(account_id).update(actions=[AccountModel.opt_outs.set(AccountModel.opt_outs.append([opt_out]))])
 
+    def state_channel(self, account_id: str, channel: str) -> None:
+        """The channel the debtor asked to be contacted on (``rank_channels`` puts it first)."""
+        AccountModel(account_id).update(actions=[AccountModel.stated_channel.set(channel)])
+
     def suppress_channel(self, account_id: str, channel: str) -> None:
         AccountModel(account_id).update(
             actions=[AccountModel.suppressed_channels.set(AccountModel.suppressed_channels.append([channel]))]
