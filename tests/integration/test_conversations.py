@@ -15,6 +15,7 @@ from journey_helpers import account, finished, load, start
 
 from rapport.compliance import DecisionOutcome, evaluate_contact
 from rapport.journey.messages import compliance_request
+from rapport.journey.steps import _channel_stats
 from rapport.models.enums import Channel
 from rapport.store.models import AccountModel, AuditModel, ContactModel, JourneyModel, WorklistModel
 from rapport_local.conversations import deliver_event, reply_by_email, reply_by_whatsapp
@@ -234,3 +235,26 @@ def test_email_instead_of_sms_stops_sms_only_and_the_journey_goes_on_by_email(ma
     assert latest.template_id != "opt_out_confirmation"
     # And the journey is still collecting, not ended as an opt-out
     assert JourneyModel.get(debtor.account_id, journey_id).status != "finished"
+
+
+def test_a_link_followed_in_an_email_is_learned_for_email(make_cloud):
+    # Given a debtor who got an email from us (the journey ran out of other channels to try first)
+    cloud, waits = make_cloud()
+    debtor = account(107, months_late=2)
+    load(cloud, debtor, stated_channel="email")
+    start(cloud, debtor.account_id, reply_timeout=600)
+    waits.wait(debtor.account_id)
+    email = _sent(debtor.account_id)[-1]
+    assert email.channel == "email"
+
+    # When SES reports the email opened and its link clicked
+    opened = deliver_event(cloud, email, "Open")
+    clicked = deliver_event(cloud, email, "Click")
+
+    # Then both are on the message, which counts as delivered, and the click as a link opened on email
+    assert (opened["updated"], clicked["updated"]) == (1, 1)
+    stored = ContactModel.get(debtor.account_id, email.contact_id)
+    assert stored.status == "delivered"
+    assert [event["status"] for event in stored.events] == ["read", "clicked"]
+    stats = _channel_stats(list(ContactModel.query(debtor.account_id)), [])
+    assert stats[Channel.EMAIL].link_opens == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -52,7 +53,17 @@ from rapport.strategy.scoring import MonthBehaviour, assign_segment, assign_vari
 
 logger = Logger(child=True)
 
-_COUNTED_STATUSES = ("sent", "delivered", "failed", "bounced")
+# Statuses of an outbound message the provider accepted (or refused: a failed send is a try too); a
+# message still "sending" has not been tried yet.
+_TRIED_STATUSES = frozenset({"sent", "delivered", "failed", "bounced", "complained", "opted_out"})
+# What each status also counts as, beside a try.
+_STATUS_COUNTS = {
+    "delivered": "delivered",
+    "failed": "failed",
+    "complained": "failed",
+    "opted_out": "failed",
+    "bounced": "bounced",
+}
 _SOFTER = {Tone.FIRM: Tone.NEUTRAL, Tone.NEUTRAL: Tone.SUPPORTIVE, Tone.FRIENDLY: Tone.SUPPORTIVE}
 
 
@@ -89,18 +100,37 @@ def _active_holds(account: AccountModel, now: datetime) -> list[HoldRecord]:
     ]
 
 
+def _link_opened(contact: ContactModel) -> bool:
+    """A link in the message was followed (an SES Click on it); counted once per message."""
+    events = contact.events or []
+    return any(isinstance(event, Mapping) and event.get("status") == "clicked" for event in events)
+
+
 def _channel_stats(contacts: list[ContactModel], payments: list[PaymentModel]) -> dict[Channel, Any]:
-    """What has worked per channel, derived from the timeline (nothing kept twice)."""
+    """What has worked per channel, derived from the timeline (nothing kept twice).
+
+    Every outbound message tried counts as sent, whatever became of it (delivered, no report yet,
+    failed), so unanswered messages weigh as much as ``engagement_score`` expects; delivered,
+    failed and bounced count what became of them, and a message whose link was followed one link open.
+    """
     counts: dict[Channel, dict[str, int]] = {}
     link_channel = {c.link_id: c.channel for c in contacts if c.link_id}
+
+    def add(tally: dict[str, int], key: str) -> None:
+        tally[key] = tally.get(key, 0) + 1
+
     for contact in contacts:
         tally = counts.setdefault(Channel(contact.channel), {})
         if contact.direction == "in":
-            key = "replies"
-        else:
-            key = contact.status if contact.status in _COUNTED_STATUSES else None
-        if key:
-            tally[key] = tally.get(key, 0) + 1
+            add(tally, "replies")
+            continue
+        if contact.status not in _TRIED_STATUSES:
+            continue
+        add(tally, "sent")
+        if contact.status in _STATUS_COUNTS:
+            add(tally, _STATUS_COUNTS[contact.status])
+        if _link_opened(contact):
+            add(tally, "link_opens")
     for payment in payments:
         channel = link_channel.get(payment.link_id)
         if channel and payment.credit_delta_cents > 0:
