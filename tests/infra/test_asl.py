@@ -178,8 +178,10 @@ JOURNEY_ROUTES: list[tuple[str, dict[str, Any], str]] = [
     ("RouteReply", {"analysis": {"intent": Intent.REFUSAL, "vulnerable": False}}, "NextAttempt"),
     ("RouteReply", {"analysis": {"intent": Intent.BALANCE_QUERY, "vulnerable": False}}, "AnswerReply"),
     ("RouteReply", {"analysis": {"intent": Intent.ACKNOWLEDGE, "vulnerable": False}}, "AnswerReply"),
-    # An opt-out of every channel is confirmed; "no more SMS, email me instead" goes on by email when
-    # collecting, and a held or settled account ends as its assessment said
+    # An opt-out of every channel is confirmed; "no more SMS, email me instead" goes back to a pending
+    # promise, on by email when collecting, and a held or settled account ends as its assessment said
+    ("RouteOptOut", {"opt_out": {"every_channel": False}, "response": {"waiting_for": "promise"}},
+     "CheckPromiseEarly"),
     ("RouteOptOut", {"opt_out": {"every_channel": True}, "assessment": COLLECTING}, "ConfirmOptOut"),
     ("RouteOptOut", {"opt_out": {"every_channel": False}, "assessment": COLLECTING}, "NextAttempt"),
     ("RouteOptOut", {"opt_out": {"every_channel": False}, "assessment": SETTLED}, "OutcomeNothingOwed"),

@@ -69,6 +69,8 @@ EMAIL_INSTEAD = {"channels": ["sms"], "every_channel": False, "stated_channel": 
         ({"channels": ["sms", "email"], "recorded": True}, "contact", "ConfirmOptOut"),
         # "No more SMS, email me instead": the collecting journey goes on, on the channel asked for
         (EMAIL_INSTEAD, "contact", "NextAttempt"),
+        # ... unless it came while a promise was pending: the journey goes back to the promise
+        ({**EMAIL_INSTEAD, "waiting_for": "promise"}, "contact", "CheckPromiseEarly"),
         # A held or settled account read the reply for the record: it ends as its assessment said
         (EMAIL_INSTEAD, "hold", "OutcomeOnHold"),
         (EMAIL_INSTEAD, "close", "OutcomeNothingOwed"),
@@ -76,4 +78,7 @@ EMAIL_INSTEAD = {"channels": ["sms"], "every_channel": False, "stated_channel": 
 )
 def test_an_opt_out_that_asks_for_another_channel_goes_on_there(definition, opt_out, action, expected):
     tree = load_definition(definition)
-    assert route(tree, "RouteOptOut", {"opt_out": opt_out, "assessment": {"action": action}}) == expected
+    recorded = {key: value for key, value in opt_out.items() if key != "waiting_for"}
+    response = {"waiting_for": opt_out.get("waiting_for", "response")}
+    data = {"opt_out": recorded, "assessment": {"action": action}, "response": response}
+    assert route(tree, "RouteOptOut", data) == expected
