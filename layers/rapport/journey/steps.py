@@ -101,7 +101,13 @@ def _active_holds(account: AccountModel, now: datetime) -> list[HoldRecord]:
 
 
 def _link_opened(contact: ContactModel) -> bool:
-    """A link in the message was followed (an SES Click on it); counted once per message."""
+    """A link in the message was followed (an SES Click on it); counted once per message.
+
+    NOTE: an email open (SES Open, a tracking pixel) is not a link opened: mail clients that fetch
+    images ahead of the reader open every message. A visit to a plan's pay link (``GET
+    /plans/{id}/pay``) is not counted either: one link travels in several messages and channels, so
+    the visit names no message; a message id carried in the link would let it count.
+    """
     events = contact.events or []
     return any(isinstance(event, Mapping) and event.get("status") == "clicked" for event in events)
 
