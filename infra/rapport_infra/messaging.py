@@ -42,6 +42,11 @@ TOPIC_PUBLISHERS: dict[str, tuple[str, ...]] = {
     "delivery-events": ("ses.amazonaws.com", "sms-voice.amazonaws.com", "social-messaging.amazonaws.com"),
 }
 
+# NOTE: OPEN and CLICK switch on SES's open and click tracking: a pixel in each HTML email, and every link
+# rewritten through SES's redirect (the Click event then carries the original link, a signed pay link
+# included; the parser drops it). Opens are not used to rank channels (only clicks are), and tracking
+# pixels may need the debtor's consent in some jurisdictions (UK PECR reg. 6); dropping OPEN loses only
+# the "read" mark on the message.
 SES_EVENTS = (
     ses.EmailSendingEvent.SEND, ses.EmailSendingEvent.DELIVERY, ses.EmailSendingEvent.BOUNCE,
     ses.EmailSendingEvent.COMPLAINT, ses.EmailSendingEvent.REJECT, ses.EmailSendingEvent.DELIVERY_DELAY,
