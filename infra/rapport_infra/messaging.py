@@ -7,8 +7,11 @@
   future consumer's poison messages.
 * ``async-failures``: the dead-letter queue of every asynchronously invoked function, of the
   SNS subscriptions and of the campaign schedules; one queue to watch and one alarm.
-* An SES configuration set whose events (send, delivery, bounce, complaint...) go to
+* An SES configuration set whose events (send, delivery, bounce, complaint, open, click...) go to
   ``delivery-events``.
+* An End User Messaging SMS configuration set whose events (delivered, invalid, blocked,
+  unreachable...) go to ``delivery-events``; the SMS sender names it on every message, without
+  which End User Messaging publishes no event for it.
 * An SES receipt rule set whose rule publishes every email to the client's sending address, whole
   and scanned for spam and viruses, to ``email-inbound``.
 * The payment provider's secret, created with a generated placeholder value.
@@ -22,6 +25,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_ses_actions as ses_actions
+from aws_cdk import aws_smsvoice as smsvoice
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -38,10 +42,23 @@ TOPIC_PUBLISHERS: dict[str, tuple[str, ...]] = {
     "delivery-events": ("ses.amazonaws.com", "sms-voice.amazonaws.com", "social-messaging.amazonaws.com"),
 }
 
+# NOTE: OPEN and CLICK switch on SES's open and click tracking: a pixel in each HTML email, and every link
+# rewritten through SES's redirect (the Click event then carries the original link, a signed pay link
+# included; the parser drops it). Opens are not used to rank channels (only clicks are), and tracking
+# pixels may need the debtor's consent in some jurisdictions (UK PECR reg. 6); dropping OPEN loses only
+# the "read" mark on the message.
 SES_EVENTS = (
     ses.EmailSendingEvent.SEND, ses.EmailSendingEvent.DELIVERY, ses.EmailSendingEvent.BOUNCE,
     ses.EmailSendingEvent.COMPLAINT, ses.EmailSendingEvent.REJECT, ses.EmailSendingEvent.DELIVERY_DELAY,
-    ses.EmailSendingEvent.RENDERING_FAILURE,
+    ses.EmailSendingEvent.RENDERING_FAILURE, ses.EmailSendingEvent.OPEN, ses.EmailSendingEvent.CLICK,
+)
+# The End User Messaging SMS events that say what became of a text (AWS::SMSVOICE::ConfigurationSet
+# MatchingEventTypes; TEXT_SENT is not published). TEXT_QUEUED and TEXT_PENDING say nothing new, and
+# opt-outs are refused at the API (ConflictException) before any event.
+SMS_EVENTS = (
+    "TEXT_DELIVERED", "TEXT_SUCCESSFUL", "TEXT_INVALID", "TEXT_INVALID_MESSAGE", "TEXT_UNREACHABLE",
+    "TEXT_CARRIER_UNREACHABLE", "TEXT_BLOCKED", "TEXT_CARRIER_BLOCKED", "TEXT_SPAM", "TEXT_UNKNOWN",
+    "TEXT_TTL_EXPIRED", "TEXT_PROTECT_BLOCKED",
 )
 
 
@@ -99,6 +116,20 @@ class Messaging(Construct):
             configuration_set=self.configuration_set,
             destination=ses.EventDestination.sns_topic(self.topics["delivery-events"]),
             events=list(SES_EVENTS),
+        )
+
+        self.sms_configuration_set_name = f"{prefix}-sms"
+        self.sms_configuration_set = smsvoice.CfnConfigurationSet(
+            self, "SmsConfigurationSet",
+            configuration_set_name=self.sms_configuration_set_name,
+            event_destinations=[smsvoice.CfnConfigurationSet.EventDestinationProperty(
+                event_destination_name="delivery-events",
+                enabled=True,
+                matching_event_types=list(SMS_EVENTS),
+                sns_destination=smsvoice.CfnConfigurationSet.SnsDestinationProperty(
+                    topic_arn=self.topics["delivery-events"].topic_arn,
+                ),
+            )],
         )
 
         # NOTE: SES has one active receipt rule set per account and region, and CloudFormation cannot

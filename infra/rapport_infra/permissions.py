@@ -68,6 +68,7 @@ class GrantTargets:
     ses_configuration_set_arn: str
     email_from: str
     sms_origination_arns: tuple[str, ...]
+    sms_configuration_set_arn: str
     whatsapp_phone_number_arns: tuple[str, ...]
     push_application_arns: tuple[str, ...]
     # The DebiCheck collection files' bucket, and the SFTP connector once the client file names one.
@@ -121,9 +122,10 @@ def _sending(spec: FunctionSpec, targets: GrantTargets) -> list[iam.PolicyStatem
     if "sms" in spec.sends:
         # Without an origination identity the runtime sends plain SMS through SNS only.
         if targets.sms_origination_arns:
+            # SendTextMessage is authorised on the origination identity and on the configuration set.
             statements.append(iam.PolicyStatement(
                 sid="SendSmsFromClientOrigination", actions=["sms-voice:SendTextMessage"],
-                resources=list(targets.sms_origination_arns),
+                resources=[*targets.sms_origination_arns, targets.sms_configuration_set_arn],
             ))
         statements.append(iam.PolicyStatement(
             sid="SendPlainSmsThroughSns", actions=["sns:Publish"], resources=["*"],

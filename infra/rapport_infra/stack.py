@@ -214,6 +214,7 @@ class RapportStack(Stack):
             email_from=client.contact.email_from,
             ses_configuration_set=self.messaging.configuration_set.configuration_set_name,
             sms_origination_identity=client.contact.sms_origination_identity,
+            sms_configuration_set=self.messaging.sms_configuration_set_name,
             whatsapp_phone_number_id=client.contact.whatsapp_phone_number_id,
             push_application_id=client.contact.push_application_id,
             payment_provider=client.payments.provider,
@@ -245,6 +246,9 @@ class RapportStack(Stack):
             ses_configuration_set_arn=_arn("ses", f"configuration-set/{configuration_set}"),
             email_from=contact.email_from,
             sms_origination_arns=sms_origination_arns(self.client),
+            sms_configuration_set_arn=_arn(
+                "sms-voice", f"configuration-set/{self.messaging.sms_configuration_set_name}"
+            ),
             whatsapp_phone_number_arns=(
                 (_arn("social-messaging", f"phone-number-id/{contact.whatsapp_phone_number_id}"),)
                 if contact.whatsapp_phone_number_id else ()

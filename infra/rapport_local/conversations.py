@@ -304,6 +304,17 @@ def ses_event(cloud: LocalCloud, contact: ContactModel, address: str, event_type
         }
     elif event_type == "Send":
         record["send"] = {}
+    elif event_type == "Open":
+        record["open"] = {"ipAddress": "192.0.2.1", "timestamp": _iso(now), "userAgent": "ExampleMail/1.0"}
+    elif event_type == "Click":
+        # SES rewrites each link for tracking; the event names the original one and its tags.
+        record["click"] = {
+            "ipAddress": "192.0.2.1",
+            "timestamp": _iso(now),
+            "userAgent": "ExampleMail/1.0",
+            "link": detail.get("link", "https://pay.rapport.example/pay"),
+            "linkTags": {},
+        }
     else:
         raise ValueError(f"no local shape for SES event {event_type}")
     return record
@@ -360,7 +371,7 @@ def deliver_event(
     """Report what became of our message ``contact``, through the function AWS would notify.
 
     ``event`` is in the provider's own words: an SES event type for email ("Delivery", "Bounce" with
-    ``bounce_type="Transient"`` for a soft bounce, "Complaint"), an SMS event type for SMS
+    ``bounce_type="Transient"`` for a soft bounce, "Complaint", "Open", "Click"), an SMS event type for SMS
     ("TEXT_DELIVERED", "TEXT_INVALID", "TEXT_BLOCKED"...), a WhatsApp status for WhatsApp ("delivered",
     "read", "failed" with ``error_code``). Email and SMS events go to delivery-events; WhatsApp
     statuses go where End User Messaging Social publishes them, the WABA's one event destination,

@@ -117,7 +117,10 @@ def build_senders(settings: Settings) -> dict[Channel, Any]:
     if settings.sms_origination_identity:
         eum = EumSmsSender(
             _client(settings, "pinpoint-sms-voice-v2"),
-            EumSmsConfig(origination_identity=settings.sms_origination_identity),
+            EumSmsConfig(
+                origination_identity=settings.sms_origination_identity,
+                configuration_set=settings.sms_configuration_set,
+            ),
         )
         senders[Channel.SMS] = FallbackSender(eum, sns_sms)
     else:

@@ -31,6 +31,8 @@ class Settings(BaseModel):
     email_from: str = "collections@example.com"
     ses_configuration_set: str | None = None
     sms_origination_identity: str | None = None
+    # The End User Messaging SMS configuration set whose event destination publishes the SMS events.
+    sms_configuration_set: str | None = None
     whatsapp_phone_number_id: str | None = None
     push_application_id: str | None = None
     payment_provider: str = "sandbox"
@@ -55,6 +57,7 @@ _ENVIRONMENT_NAMES = {
     "email_from": "RAPPORT_EMAIL_FROM",
     "ses_configuration_set": "RAPPORT_SES_CONFIGURATION_SET",
     "sms_origination_identity": "RAPPORT_SMS_ORIGINATION_IDENTITY",
+    "sms_configuration_set": "RAPPORT_SMS_CONFIGURATION_SET",
     "whatsapp_phone_number_id": "RAPPORT_WHATSAPP_PHONE_NUMBER_ID",
     "push_application_id": "RAPPORT_PUSH_APPLICATION_ID",
     "payment_provider": "RAPPORT_PAYMENT_PROVIDER",

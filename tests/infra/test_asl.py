@@ -125,6 +125,7 @@ def test_callback_tasks_invoke_a_function_by_name():
         assert "$$.Task.Token" in json.dumps(state["Parameters"]), name
 
 
+COLLECTING, SETTLED, HELD = {"action": "contact"}, {"action": "close"}, {"action": "hold"}
 # (Choice state, what the state sees, where the journey must go): every rule and every Default of the
 # journey's Choice states, in the words of the domain.
 JOURNEY_ROUTES: list[tuple[str, dict[str, Any], str]] = [
@@ -183,6 +184,14 @@ JOURNEY_ROUTES: list[tuple[str, dict[str, Any], str]] = [
     ("RouteReply", {"analysis": {"intent": Intent.REFUSAL, "vulnerable": False}}, "NextAttempt"),
     ("RouteReply", {"analysis": {"intent": Intent.BALANCE_QUERY, "vulnerable": False}}, "AnswerReply"),
     ("RouteReply", {"analysis": {"intent": Intent.ACKNOWLEDGE, "vulnerable": False}}, "AnswerReply"),
+    # An opt-out of every channel is confirmed; "no more SMS, email me instead" goes back to a pending
+    # promise, on by email when collecting, and a held or settled account ends as its assessment said
+    ("RouteOptOut", {"opt_out": {"every_channel": False}, "response": {"waiting_for": "promise"}},
+     "CheckPromiseEarly"),
+    ("RouteOptOut", {"opt_out": {"every_channel": True}, "assessment": COLLECTING}, "ConfirmOptOut"),
+    ("RouteOptOut", {"opt_out": {"every_channel": False}, "assessment": COLLECTING}, "NextAttempt"),
+    ("RouteOptOut", {"opt_out": {"every_channel": False}, "assessment": SETTLED}, "OutcomeNothingOwed"),
+    ("RouteOptOut", {"opt_out": {"every_channel": False}, "assessment": HELD}, "OutcomeOnHold"),
     ("RoutePromise", {"promise": {"accepted": True}}, "ConfirmPromise"),
     ("RoutePromise", {"promise": {"accepted": False}}, "OfferPlan"),
     ("RoutePromiseCheck", {"promise_check": {"status": "kept"}}, "OutcomePromiseKept"),

@@ -42,7 +42,9 @@ def test_an_opt_out_is_recorded_then_confirmed_through_send_message_whatever_hap
     states = journey["States"]
     confirm = states["ConfirmOptOut"]
     # Then the record is followed by a confirmation that only send_message sends, exempt from guardrails
-    assert states["RecordOptOut"]["Next"] == "ConfirmOptOut"
+    # (an opt-out of every channel: see the test below for one that asks for another channel)
+    assert states["RecordOptOut"]["Next"] == "RouteOptOut"
+    assert route(journey, "RouteOptOut", {"opt_out": {"every_channel": True}}) == "ConfirmOptOut"
     assert confirm["Resource"] == "${SendMessageFunctionArn}"
     assert confirm["Parameters"]["purpose"] == "opt_out_confirmation"
     assert confirm["Parameters"]["template_id"] == "opt_out_confirmation"
@@ -56,3 +58,35 @@ def test_an_opt_out_is_recorded_then_confirmed_through_send_message_whatever_hap
     assert [catcher["Next"] for catcher in record["Catch"]] == [record["Next"]]
     assert (report["Resource"], report["Next"]) == ("arn:aws:states:::sqs:sendMessage", "OutcomeOptedOut")
     assert [catcher["Next"] for catcher in report["Catch"]] == ["OutcomeOptedOut"]
+
+
+
+
+EMAIL_INSTEAD = {"channels": ["sms"], "every_channel": False, "stated_channel": "email"}
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [catalogue.JOURNEY.definition_file, catalogue.STATEMACHINES_DIR / "clients" / "meridian-us.asl.json"],
+)
+@pytest.mark.parametrize(
+    ("opt_out", "action", "expected"),
+    [
+        # An opt-out of every channel (or one recorded by an older function, which does not say) is confirmed
+        ({"channels": ["sms", "email"], "recorded": True, "every_channel": True}, "contact", "ConfirmOptOut"),
+        ({"channels": ["sms", "email"], "recorded": True}, "contact", "ConfirmOptOut"),
+        # "No more SMS, email me instead": the collecting journey goes on, on the channel asked for
+        (EMAIL_INSTEAD, "contact", "NextAttempt"),
+        # ... unless it came while a promise was pending: the journey goes back to the promise
+        ({**EMAIL_INSTEAD, "waiting_for": "promise"}, "contact", "CheckPromiseEarly"),
+        # A held or settled account read the reply for the record: it ends as its assessment said
+        (EMAIL_INSTEAD, "hold", "OutcomeOnHold"),
+        (EMAIL_INSTEAD, "close", "OutcomeNothingOwed"),
+    ],
+)
+def test_an_opt_out_that_asks_for_another_channel_goes_on_there(definition, opt_out, action, expected):
+    tree = load_definition(definition)
+    recorded = {key: value for key, value in opt_out.items() if key != "waiting_for"}
+    response = {"waiting_for": opt_out.get("waiting_for", "response")}
+    data = {"opt_out": recorded, "assessment": {"action": action}, "response": response}
+    assert route(tree, "RouteOptOut", data) == expected

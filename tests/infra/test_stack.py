@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from aws_cdk import aws_lambda as lambda_
 
+from rapport.messaging.delivery import SMS_EVENT_TYPES
 from rapport.payments.collection_delivery import OUTGOING, SENT
 from rapport.settings import environment_names
 from rapport.store.models import ALL_MODELS, IDEMPOTENCY_TABLE
@@ -809,6 +810,52 @@ def test_ses_events_reach_the_delivery_events_topic(stack):
     assert event_destination["Enabled"] is True
     assert _references(event_destination["SnsDestination"]) == {topic}
     assert {"bounce", "complaint", "delivery", "reject"} <= set(event_destination["MatchingEventTypes"])
+    # Clicks (and opens) too: a link followed counts for the channel the message went on
+    assert {"click", "open"} <= set(event_destination["MatchingEventTypes"])
+
+
+def _sms_configuration_set(stack) -> tuple[str, dict[str, Any]]:
+    (found,) = stack.of_type("AWS::SMSVOICE::ConfigurationSet").items()
+    return found
+
+
+def test_sms_events_reach_the_delivery_events_topic_through_the_clients_configuration_set(stack):
+    # Given the client's End User Messaging SMS configuration set
+    _, configuration_set = _sms_configuration_set(stack)
+    properties = configuration_set["Properties"]
+    assert properties["ConfigurationSetName"] == f"rapport-{stack.client.client_id}-sms"
+    # Then its one event destination publishes to the delivery-events topic
+    (destination,) = properties["EventDestinations"]
+    topic = _own(stack, "AWS::SNS::Topic", "TopicName", "delivery-events")
+    assert destination["Enabled"] is True
+    assert _references(destination["SnsDestination"]["TopicArn"]) == {topic}
+    # And it names the outcomes of a text: delivered, and each way one fails
+    matching = set(destination["MatchingEventTypes"])
+    assert {
+        "TEXT_DELIVERED", "TEXT_SUCCESSFUL", "TEXT_INVALID", "TEXT_BLOCKED", "TEXT_CARRIER_BLOCKED",
+        "TEXT_SPAM", "TEXT_UNREACHABLE", "TEXT_CARRIER_UNREACHABLE", "TEXT_TTL_EXPIRED", "TEXT_UNKNOWN",
+        "TEXT_INVALID_MESSAGE", "TEXT_PROTECT_BLOCKED",
+    } <= matching
+    # Every one of which the delivery-events function reads (TEXT_SENT is not an event AWS publishes)
+    assert matching <= set(SMS_EVENT_TYPES) and "TEXT_SENT" not in matching
+
+
+def test_functions_that_send_sms_name_the_configuration_set_and_may_use_it(stack):
+    _, configuration_set = _sms_configuration_set(stack)
+    name = configuration_set["Properties"]["ConfigurationSetName"]
+    functions = stack.of_type("AWS::Lambda::Function")
+    senders = [spec for spec in catalogue.FUNCTIONS if "sms" in spec.sends]
+    assert senders
+    for spec in senders:
+        # Given a function that sends SMS: its settings name the configuration set
+        variables = functions[_function_id(stack, spec.name)]["Properties"]["Environment"]["Variables"]
+        assert variables["RAPPORT_SMS_CONFIGURATION_SET"] == name
+        # And, with an origination identity, SendTextMessage is allowed through that configuration set
+        if stack.client.contact.sms_origination_identity:
+            statements = _function_statements(stack, spec.name)
+            allowed = _actions_on(statements, "sms-voice:SendTextMessage")
+            resources = [_render(resource) for resource in allowed]
+            assert any(resource.endswith(f":configuration-set/{name}") for resource in resources), resources
 
 
 # --- monitoring --------------------------------------------------------------------------------------

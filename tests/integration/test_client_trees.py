@@ -316,6 +316,21 @@ def _pay(amount: int | None = None) -> Callable[[Debtor], None]:
 
 
 PROMISE = "I will pay everything on Friday"
+# Refuses SMS and asks for email: an opt-out of SMS only, which the inbound function recognises.
+EMAIL_INSTEAD = "No more SMS please, email me instead"
+# Refusing the channel of the last message and asking for another, so the next one is not held back by
+# that channel's daily cap.
+INSTEAD = {
+    Channel.SMS: EMAIL_INSTEAD,
+    Channel.EMAIL: "No more emails please, text me instead",
+    Channel.WHATSAPP: "No more WhatsApps please, email me instead",
+}
+
+
+def _ask_for_another_channel(debtor: Debtor) -> None:
+    debtor.reply(INSTEAD[Channel(debtor.last_message().channel)])
+
+
 SCENARIOS = (
     Scenario("nothing owed", _both(), "nothing_owed", balance_cents=0),
     Scenario("under debt review", _both(), "on_hold", changes={"holds": [DEBT_REVIEW]}),
@@ -330,6 +345,12 @@ SCENARIOS = (
     Scenario("asks in words to be left alone", _both(_wait, _say("Please leave me alone about this")),
              "opted_out"),
     Scenario("writes STOP with no journey running", _both(), "opted_out", writes_first="STOP"),
+    Scenario("asks for another channel, then pays", _both(_wait, _ask_for_another_channel, _wait, _pay()),
+             "paid"),
+    Scenario("asks for email instead of SMS while on hold", _both(), "on_hold", writes_first=EMAIL_INSTEAD,
+             changes={"holds": [DEBT_REVIEW]}),
+    Scenario("asks for email instead of SMS with nothing owed", _both(), "nothing_owed",
+             writes_first=EMAIL_INSTEAD, balance_cents=0),
     Scenario("asks the balance with no journey running", _both(_wait, _pay()), "paid",
              writes_first="How much do I owe exactly?"),
     Scenario("writes while on hold", _both(), "on_hold", writes_first="How much do I owe exactly?",
@@ -351,6 +372,9 @@ SCENARIOS = (
     Scenario("asks for a plan, promises, then accepts the plan",
              _both(_wait, _say("Can I pay this off in instalments"), _wait, _say(PROMISE), _wait, Debtor.accept_plan),
              "plan_accepted", promise_wait=INTERACTIVE_TIMEOUT),
+    Scenario("promises, asks for another channel, then pays",
+             _both(_wait, _say(PROMISE), _wait, _ask_for_another_channel, _wait, _pay()), "promise_kept",
+             promise_wait=INTERACTIVE_TIMEOUT),
     Scenario("promises and breaks it", _both(_wait, _say(PROMISE), _wait, _wait, _pay()), "paid"),
     Scenario("promises, pays part, and the date comes",
              _both(_wait, _say(PROMISE), _wait, _pay(100_000), _wait, _wait, _pay()), "paid", promise_wait=8),

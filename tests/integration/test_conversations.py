@@ -16,6 +16,7 @@ from journey_helpers import account, finished, load, start
 
 from rapport.compliance import DecisionOutcome, evaluate_contact
 from rapport.journey.messages import compliance_request
+from rapport.journey.steps import _channel_stats
 from rapport.messaging.channels import ChannelRejectedError, ChannelThrottledError, RejectionReason
 from rapport.models.enums import Channel
 from rapport.store.models import AccountModel, AuditModel, ContactModel, JourneyModel, WorklistModel
@@ -303,3 +304,52 @@ def test_an_opt_out_confirmation_that_cannot_be_sent_ends_in_the_dead_letter_que
     [failed] = [c for c in _sent(debtor.account_id) if c.template_id == "opt_out_confirmation"]
     assert (failed.channel, failed.status, failed.failure_reason) == ("sms", "failed", "throttled")
     assert "send_failed" in _actions(debtor.account_id)
+
+
+def test_email_instead_of_sms_stops_sms_only_and_the_journey_goes_on_by_email(make_cloud):
+    # Given a debtor whose strategy tries SMS first, with a journey waiting for an answer to its SMS
+    cloud, waits = make_cloud()
+    debtor = account(101, months_late=2)
+    load(cloud, debtor, stated_channel=None)
+    journey_id = start(cloud, debtor.account_id, reply_timeout=600)
+    waits.wait(debtor.account_id)
+    assert [c.channel for c in _sent(debtor.account_id)] == ["sms"]
+    phone = AccountModel.get(debtor.account_id).phone
+
+    # When the debtor answers that they want email, not SMS
+    taken = cloud.reply_by_sms(phone, "No more SMS please, email me instead")
+    assert taken["resumed"] == 1
+
+    # Then SMS alone is stopped, email is their stated channel, and the journey's next message goes by email
+    waits.wait(debtor.account_id, timeout=30)
+    stored = AccountModel.get(debtor.account_id)
+    assert stored.suppressed_channels == ["sms"] and stored.stated_channel == "email"
+    assert [(o.channel, o.address) for o in stored.opt_outs] == [("sms", None)]
+    latest = _sent(debtor.account_id)[-1]
+    assert (latest.channel, latest.status) == ("email", "sent")
+    assert latest.template_id != "opt_out_confirmation"
+    # And the journey is still collecting, not ended as an opt-out
+    assert JourneyModel.get(debtor.account_id, journey_id).status != "finished"
+
+
+def test_a_link_followed_in_an_email_is_learned_for_email(make_cloud):
+    # Given a debtor who got an email from us (the journey ran out of other channels to try first)
+    cloud, waits = make_cloud()
+    debtor = account(107, months_late=2)
+    load(cloud, debtor, stated_channel="email")
+    start(cloud, debtor.account_id, reply_timeout=600)
+    waits.wait(debtor.account_id)
+    email = _sent(debtor.account_id)[-1]
+    assert email.channel == "email"
+
+    # When SES reports the email opened and its link clicked
+    opened = deliver_event(cloud, email, "Open")
+    clicked = deliver_event(cloud, email, "Click")
+
+    # Then both are on the message, which counts as delivered, and the click as a link opened on email
+    assert (opened["updated"], clicked["updated"]) == (1, 1)
+    stored = ContactModel.get(debtor.account_id, email.contact_id)
+    assert stored.status == "delivered"
+    assert [event["status"] for event in stored.events] == ["read", "clicked"]
+    stats = _channel_stats(list(ContactModel.query(debtor.account_id)), [])
+    assert stats[Channel.EMAIL].link_opens == 1

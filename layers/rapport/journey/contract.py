@@ -50,6 +50,8 @@ class AssessOutput(_Output):
     # The treatment's own tone, before any softening: later steps soften from it, never twice.
     treatment_tone: Tone | None = None
     channels: list[Channel] = []
+    # The debtor's stated channel when the order was chosen (plan_contact compares it with the account's).
+    stated_channel: Channel | None = None
     templates: list[str] = []
     reply_timeout_seconds: int | None = None
     promise_grace_days: int | None = None
@@ -156,6 +158,9 @@ class PlaceHoldOutput(_Output):
 class OptOutOutput(_Output):
     channels: list[Channel] = []
     recorded: bool | None = None
+    # False when the reply refused some channels and asked for another ("email me instead").
+    every_channel: bool | None = None
+    stated_channel: Channel | None = None
 
 
 class HandToAgentOutput(_Output):

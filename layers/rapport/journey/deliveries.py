@@ -54,10 +54,13 @@ _STATUS_RANK = {
     "complained": 6,
 }
 # Event -> the message's status. Sent and delayed events are kept on the message but change nothing;
-# "read" stays "delivered" on the status, which is what the channel statistics count.
+# "read" and "clicked" prove the message arrived, so they move it to "delivered" (never back from a
+# failure). A click stays on the message's events, where the channel statistics count it as a link
+# opened (rapport.journey.steps._channel_stats).
 _CONTACT_STATUS = {
     DeliveryStatus.DELIVERED: "delivered",
     DeliveryStatus.READ: "delivered",
+    DeliveryStatus.CLICKED: "delivered",
     DeliveryStatus.FAILED: "failed",
     DeliveryStatus.BOUNCED: "bounced",
     DeliveryStatus.COMPLAINED: "complained",

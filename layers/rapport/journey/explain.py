@@ -500,7 +500,9 @@ def _collection_channel(
             ))
         else:
             missing.append(f"nothing recorded for collection attempt {number}")
-    if order and (attempt is None or attempt >= len(order) or order[attempt] is not channel):
+    asked = _asked_for_since(before, assessment)
+    in_order = order and attempt is not None and attempt < len(order) and order[attempt] is channel
+    if order and not in_order and asked is not channel:
         missing.append(f"{channel.value} is not attempt {attempt}'s channel in the assessed order")
     return ChannelChoice(
         channel=channel,
@@ -511,8 +513,20 @@ def _collection_channel(
         suppressed=suppressed,
         unconfigured=unconfigured,
         earlier=earlier,
-        why=_channel_why(channel, attempt, order, treatment, stated, suppressed, unconfigured, earlier),
+        why=_channel_why(channel, attempt, order, treatment, stated, suppressed, unconfigured, earlier)
+        + (_ASKED_FOR.format(channel=channel.value) if asked is channel and not in_order else ""),
     )
+
+
+_ASKED_FOR = " The debtor asked for {channel} after the journey chose its order, so it took this attempt."
+
+
+def _asked_for_since(before: Sequence[_AuditEntry], assessment: _AuditEntry | None) -> Channel | None:
+    """The channel the debtor last asked for after the assessment (``plan_contact`` then uses it)."""
+    since = assessment.at if assessment is not None else None
+    asked = [e for e in before if e.action == "channel_stated" and (since is None or e.at >= since)]
+    named = _inputs(asked[-1]).get("channel") if asked else None
+    return Channel(named) if named else None
 
 
 def _channel_why(

@@ -9,7 +9,9 @@ Every channel ends in :func:`take_replies`:
    first handling failed part way (Step Functions throttled, a DynamoDB write failed) is handled again,
    each action below being safe to repeat;
 3. an opt-out (``STOP``, ``UNSUBSCRIBE``, "stop contacting me"...) is honoured at once, on whatever
-   channel it arrives, before anything else happens;
+   channel it arrives, before anything else happens (on every channel, or only on the ones refused
+   when the reply asks for another: "no more SMS, email me instead"); a channel the reply asks for
+   is recorded as the account's stated channel;
 4. the journey waiting for a response is resumed with the reply. When none waits and none is in
    progress (the last one finished, or there never was one), the reply starts a journey of its own
    (:func:`rapport.journey.resume.start_reply_journey`): the same tree, entered with the reply as what
@@ -29,7 +31,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from rapport.journey.deliveries import take_deliveries
-from rapport.journey.optouts import honour_opt_out, is_opt_out_reply
+from rapport.journey.optouts import honour_opt_out, is_opt_out_reply, record_stated_channel
 from rapport.journey.resume import resume_journey, start_reply_journey, take_queued_reply
 from rapport.messaging.channels.notifications import unwrap
 from rapport.messaging.delivery import whatsapp_statuses
@@ -41,6 +43,7 @@ from rapport.messaging.inbound import (
     email_reply,
     whatsapp_replies,
 )
+from rapport.messaging.preference import requested_channel
 from rapport.models.enums import Channel
 from rapport.runtime import Services
 from rapport.store.models import AccountModel, ContactModel
@@ -121,10 +124,21 @@ def _handle(services: Services, account: AccountModel, reply: InboundMessage, co
     journey = journeys.taken_by(account.account_id, reply_id) or journeys.waiting(account.account_id)
     opted_out = is_opt_out_reply(reply.text, reply.keyword)
     if opted_out:
+        # A STOP stops every channel; "no more SMS, email me instead" only the channels it refuses.
         honour_opt_out(
             services,
             account.account_id,
             reply.channel,
+            reply_id=reply_id,
+            journey_id=journey.journey_id if journey else None,
+            text=reply.text,
+        )
+    else:
+        # "please email me": the channel asked for is learned, nothing is stopped.
+        record_stated_channel(
+            services,
+            account,
+            requested_channel(reply.text),
             reply_id=reply_id,
             journey_id=journey.journey_id if journey else None,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -53,7 +54,17 @@ from rapport.strategy.scoring import MonthBehaviour, assign_segment, assign_vari
 
 logger = Logger(child=True)
 
-_COUNTED_STATUSES = ("sent", "delivered", "failed", "bounced")
+# Statuses of an outbound message the provider accepted (or refused: a failed send is a try too); a
+# message still "sending" has not been tried yet.
+_TRIED_STATUSES = frozenset({"sent", "delivered", "failed", "bounced", "complained", "opted_out"})
+# What each status also counts as, beside a try.
+_STATUS_COUNTS = {
+    "delivered": "delivered",
+    "failed": "failed",
+    "complained": "failed",
+    "opted_out": "failed",
+    "bounced": "bounced",
+}
 _SOFTER = {Tone.FIRM: Tone.NEUTRAL, Tone.NEUTRAL: Tone.SUPPORTIVE, Tone.FRIENDLY: Tone.SUPPORTIVE}
 
 
@@ -90,18 +101,43 @@ def _active_holds(account: AccountModel, now: datetime) -> list[HoldRecord]:
     ]
 
 
+def _link_opened(contact: ContactModel) -> bool:
+    """A link in the message was followed (an SES Click on it); counted once per message.
+
+    NOTE: an email open (SES Open, a tracking pixel) is not a link opened: mail clients that fetch
+    images ahead of the reader open every message. A visit to a plan's pay link (``GET
+    /plans/{id}/pay``) is not counted either: one link travels in several messages and channels, so
+    the visit names no message; a message id carried in the link would let it count.
+    """
+    events = contact.events or []
+    return any(isinstance(event, Mapping) and event.get("status") == "clicked" for event in events)
+
+
 def _channel_stats(contacts: list[ContactModel], payments: list[PaymentModel]) -> dict[Channel, Any]:
-    """What has worked per channel, derived from the timeline (nothing kept twice)."""
+    """What has worked per channel, derived from the timeline (nothing kept twice).
+
+    Every outbound message tried counts as sent, whatever became of it (delivered, no report yet,
+    failed), so unanswered messages weigh as much as ``engagement_score`` expects; delivered,
+    failed and bounced count what became of them, and a message whose link was followed one link open.
+    """
     counts: dict[Channel, dict[str, int]] = {}
     link_channel = {c.link_id: c.channel for c in contacts if c.link_id}
+
+    def add(tally: dict[str, int], key: str) -> None:
+        tally[key] = tally.get(key, 0) + 1
+
     for contact in contacts:
         tally = counts.setdefault(Channel(contact.channel), {})
         if contact.direction == "in":
-            key = "replies"
-        else:
-            key = contact.status if contact.status in _COUNTED_STATUSES else None
-        if key:
-            tally[key] = tally.get(key, 0) + 1
+            add(tally, "replies")
+            continue
+        if contact.status not in _TRIED_STATUSES:
+            continue
+        add(tally, "sent")
+        if contact.status in _STATUS_COUNTS:
+            add(tally, _STATUS_COUNTS[contact.status])
+        if _link_opened(contact):
+            add(tally, "link_opens")
     for payment in payments:
         channel = link_channel.get(payment.link_id)
         if channel and payment.credit_delta_cents > 0:
@@ -181,6 +217,8 @@ def assess_account(services: Services, step: AssessInput) -> dict[str, Any]:
         "tone": tone.value,
         "treatment_tone": treatment.tone.value,
         "channels": [channel.value for channel in channels],
+        # What the order knew of the debtor's stated channel: one stated later changes the next attempt.
+        "stated_channel": account.stated_channel,
         "templates": list(treatment.templates),
         "reply_timeout_seconds": max(1, reply_timeout),
         "promise_grace_days": treatment.promise_grace_days,
@@ -230,6 +268,24 @@ def _attempt_tone(services: Services, account_id: str, step: PlanContactInput, n
     return tone
 
 
+def _stated_since_assessment(
+    services: Services, account: AccountModel, assessment: dict[str, Any]
+) -> Channel | None:
+    """The channel the debtor stated after the journey's channel order was chosen, when it is usable.
+
+    An assessment made before ``stated_channel`` was part of it (an execution already running) says
+    nothing about it, and keeps its order.
+    """
+    if "stated_channel" not in assessment or not account.stated_channel:
+        return None
+    if account.stated_channel == assessment["stated_channel"]:
+        return None
+    stated = Channel(account.stated_channel)
+    if stated not in services.senders or stated.value in (account.suppressed_channels or []):
+        return None
+    return stated
+
+
 def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
     """Pick the attempt's channel and template, then ask the guardrails whether it may go now."""
     repos, now = services.repos, services.clock.now()
@@ -250,8 +306,9 @@ def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
         )
         return {"decision": "exhausted"}
     # The attempt indexes the assessed order; a channel suppressed since (a bounce, an opt-out) is
-    # skipped in its turn, so the channels after it keep theirs.
-    channel = channels[step.attempt]
+    # skipped in its turn, so the channels after it keep theirs. A channel the debtor asked for since
+    # the assessment ("email me instead") takes every later attempt while it can be used.
+    channel = _stated_since_assessment(services, account, step.assessment) or channels[step.attempt]
     if channel.value in (account.suppressed_channels or []):
         suppressed = {"channel": channel.value, "rule": "channel.suppressed", "wait_seconds": 0}
         record_skipped_channel(
@@ -782,13 +839,20 @@ class OptOutInput(_Input):
 
 
 def record_opt_out(services: Services, step: OptOutInput) -> dict[str, Any]:
-    """Honour the opt-out at once, on every channel; the journey's next state sends the confirmation
-    through send_message on the channel the request came from. Idempotent: the inbound function may
-    have recorded the same opt-out already."""
+    """Honour the opt-out at once, on every channel (or on the channels refused, when the reply asks for
+    another); the journey's next state sends the confirmation through send_message on the channel the
+    request came from. Idempotent: the inbound function may have recorded the same opt-out already."""
     outcome = honour_opt_out(
         services, step.account_id, step.channel, reply_id=step.reply_id, journey_id=step.journey_id
     )
-    return {"channels": [c.value for c in outcome.channels], "recorded": outcome.recorded}
+    # ``every_channel`` false: the debtor refused some channels and asked for another ("email me
+    # instead"); the journey goes on there instead of confirming an opt-out of everything.
+    return {
+        "channels": [c.value for c in outcome.channels],
+        "recorded": outcome.recorded,
+        "every_channel": outcome.every_channel,
+        "stated_channel": outcome.stated_channel.value if outcome.stated_channel else None,
+    }
 
 
 class HandToAgentInput(_Input):

@@ -52,6 +52,8 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     DELIVERED = "delivered"
     READ = "read"
+    # The debtor followed a link in the message (SES Click): attention, and proof it arrived.
+    CLICKED = "clicked"
     FAILED = "failed"
     BOUNCED = "bounced"
     COMPLAINED = "complained"
@@ -134,7 +136,8 @@ def _ses_bounce(record: Mapping[str, Any]) -> list[_Row]:
 def ses_events(record: Mapping[str, Any]) -> list[DeliveryEvent]:
     """Events in one SES event-publishing record (or identity feedback notification), one per recipient.
 
-    Open becomes ``read``; Click and Subscription records are engagement, not delivery, and give [].
+    Open becomes ``read`` and Click ``clicked`` (the link itself is left out: a signed pay link is a
+    credential until it expires); Subscription records give [].
     """
     kind = record.get("eventType") or record.get("notificationType")
     if not kind:
@@ -183,6 +186,10 @@ def ses_events(record: Mapping[str, Any]) -> list[DeliveryEvent]:
         opened = require(record, "open", SES_SOURCE)
         addresses = _recipient_addresses(destination, "mail.destination")
         rows = _rows(addresses, DeliveryStatus.READ, False, "opened", opened.get("timestamp"))
+    elif kind == "Click":
+        clicked = require(record, "click", SES_SOURCE)
+        addresses = _recipient_addresses(destination, "mail.destination")
+        rows = _rows(addresses, DeliveryStatus.CLICKED, False, "link clicked", clicked.get("timestamp"))
     else:
         logger.info("ses event kind ignored", extra={"kind": kind})
         return []

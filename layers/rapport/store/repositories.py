@@ -251,6 +251,10 @@ class Accounts:
             unchanged = AccountModel.opt_outs.does_not_exist() | unchanged
         return _update_if(AccountModel(account_id), actions, unchanged)
 
+    def state_channel(self, account_id: str, channel: str) -> None:
+        """The channel the debtor asked to be contacted on (``rank_channels`` puts it first)."""
+        AccountModel(account_id).update(actions=[AccountModel.stated_channel.set(channel)])
+
     def suppress_channel(self, account_id: str, channel: str) -> None:
         """Add ``channel`` to the suppressed channels, once: a channel already there is left as it is."""
         _update_if(

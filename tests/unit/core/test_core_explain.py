@@ -206,6 +206,31 @@ def test_a_second_attempt_says_the_first_went_unanswered():
     assert explained.deferrals == []
 
 
+def test_a_channel_the_debtor_asked_for_after_the_assessment_explains_the_next_attempt():
+    # Given the same journey, where the debtor answered the SMS "no more SMS, email me instead" and the
+    # second attempt went by email, not by the assessed order's WhatsApp
+    contacts, entries = _timeline()
+    second = f"{JOURNEY}.1.reminder"
+    contacts[1] = Contact(second, _at(11), "out", "email", template_id="reminder")
+    entries[3] = Entry(_at(11), "sent", "allow", "message sent", inputs={
+        "channel": "email", "template": "reminder", "message_id": second, "purpose": "collection",
+        "compliance": _allowed(_at(11), Channel.EMAIL),
+    })
+    stated = Entry(_at(10), "channel_stated", "reply.channel_asked_for", "asked", inputs={
+        "reply_id": "in.sms.1", "channel": "email", "before": None,
+    })
+    entries.insert(3, stated)
+    # When the email is explained
+    explained = explain_contact(_repos(contacts, entries), ACCOUNT, second)
+    # Then the request explains the channel: nothing is missing, and the reason names it
+    assert explained.complete, explained.missing
+    assert "asked for email after the journey chose its order" in explained.channel_choice.why
+    # And without the request on the trail, the email would be unexplained
+    entries.remove(stated)
+    unexplained = explain_contact(_repos(contacts, entries), ACCOUNT, second)
+    assert "email is not attempt 1's channel in the assessed order" in unexplained.missing
+
+
 def test_a_service_answer_is_explained_by_the_reply_it_answers():
     repos = _repos()
     explained = explain_contact(repos, ACCOUNT, f"{JOURNEY}.1.balance_statement")

@@ -21,7 +21,7 @@ from conversation_helpers import (
 from rapport.journey.deliveries import contact_status_after, take_deliveries, take_delivery_notifications
 from rapport.journey.errors import SendInProgressError
 from rapport.journey.messages import SEND_CLAIM_STALE_AFTER
-from rapport.journey.steps import SendInput, send_message
+from rapport.journey.steps import SendInput, _channel_stats, send_message
 from rapport.messaging.channels import (
     ChannelRejectedError,
     ChannelThrottledError,
@@ -30,6 +30,7 @@ from rapport.messaging.channels import (
     SendReceipt,
 )
 from rapport.messaging.delivery import DeliveryEvent, DeliveryStatus
+from rapport.messaging.preference import rank_channels
 from rapport.messaging.templates import MessageRenderer, TemplateCatalogue
 from rapport.models.enums import Channel
 from rapport.store.models import AccountModel, AuditModel, ContactModel
@@ -417,3 +418,90 @@ def test_a_delivery_reported_before_the_send_returned_keeps_its_status(services)
     # Then the message is delivered, with the provider's id, not set back to "sent"
     [contact] = _outbound()
     assert (contact.status, contact.provider_message_id) == ("delivered", "p-1")
+
+
+# --- What the deliveries teach the channel choice ------------------------------------------------------
+
+
+def _click(provider_message_id: str, minutes: int = 0) -> DeliveryEvent:
+    return DeliveryEvent(
+        provider_message_id=provider_message_id,
+        message_id=None,
+        channel=Channel.EMAIL,
+        status=DeliveryStatus.CLICKED,
+        permanent=False,
+        reason="link clicked",
+        occurred_at=NOW + timedelta(minutes=minutes),
+        address=EMAIL,
+    )
+
+
+@pytest.mark.parametrize(("before", "after"), [("sent", "delivered"), ("delivered", "delivered")])
+def test_a_click_records_a_link_open_on_the_message_and_never_downgrades_it(services, before, after):
+    # Given an email we sent, accepted or already delivered
+    save_account()
+    contact = save_sent("J1.0.first_notice", "ses-1", channel="email")
+    contact.update(actions=[ContactModel.status.set(before)])
+    # When the debtor follows its link twice
+    counts = take_deliveries(services, [_click("ses-1"), _click("ses-1", minutes=5)])
+    # Then the message shows the link opened (a click proves delivery) and keeps its place otherwise
+    stored = ContactModel.get(ACCOUNT_ID, "J1.0.first_notice")
+    assert counts["updated"] == 2 and stored.status == after
+    assert [e["status"] for e in stored.events] == ["clicked", "clicked"]
+    # And it counts once as a link open on email
+    stats = _channel_stats(services.repos.contacts.for_account(ACCOUNT_ID), [])
+    assert stats[Channel.EMAIL].link_opens == 1
+
+
+def test_a_click_after_a_bounce_leaves_the_bounce(services):
+    save_account()
+    contact = save_sent("J1.0.first_notice", "ses-1", channel="email")
+    contact.update(actions=[ContactModel.status.set("bounced")])
+    take_deliveries(services, [_click("ses-1")])
+    assert ContactModel.get(ACCOUNT_ID, "J1.0.first_notice").status == "bounced"
+
+
+def _old_message(contact_id: str, channel: str, status: str, minutes_ago: int, **fields) -> None:
+    at = NOW - timedelta(days=30, minutes=minutes_ago)
+    values = {"direction": "out", "channel": channel, "status": status, "journey_id": "old"}
+    ContactModel(ACCOUNT_ID, contact_id, at=at, template_id="first_notice", **values, **fields).save()
+
+
+def test_link_opens_per_channel_move_an_email_reader_up_the_ranking(services):
+    # Given four unanswered SMS and four unanswered emails
+    save_account()
+    for number in range(4):
+        _old_message(f"old.s{number}", "sms", "delivered", number)
+        _old_message(f"old.e{number}", "email", "delivered", 10 + number)
+    default = [Channel.SMS, Channel.EMAIL]
+    unread = _channel_stats(services.repos.contacts.for_account(ACCOUNT_ID), [])
+    assert rank_channels(unread, None, set(), default) == default
+    # When the debtor follows the link of each email
+    for number in range(4):
+        clicked = [{"key": f"clicked@{number}", "status": "clicked", "permanent": False, "reason": "clicked"}]
+        ContactModel(ACCOUNT_ID, f"old.e{number}").update(actions=[ContactModel.events.set(clicked)])
+    stats = _channel_stats(services.repos.contacts.for_account(ACCOUNT_ID), [])
+    # Then the link opens count on email, and email now comes first
+    assert (stats[Channel.EMAIL].link_opens, stats[Channel.SMS].link_opens) == (4, 0)
+    assert rank_channels(stats, None, set(), default) == [Channel.EMAIL, Channel.SMS]
+
+
+def test_every_message_the_provider_accepted_counts_as_a_try_whatever_became_of_it(services):
+    # Given seven unanswered SMS: four reported delivered, three with no report (still "sent")
+    save_account()
+    for number in range(4):
+        _old_message(f"old.d{number}", "sms", "delivered", number)
+    for number in range(3):
+        _old_message(f"old.s{number}", "sms", "sent", 10 + number)
+    # And a WhatsApp message that failed, an email that bounced, and one still being sent
+    _old_message("old.w0", "whatsapp", "failed", 20)
+    _old_message("old.e0", "email", "bounced", 21)
+    _old_message("old.e1", "email", "sending", 22)
+    stats = _channel_stats(services.repos.contacts.for_account(ACCOUNT_ID), [])
+    # Then all seven SMS are tries, four of them delivered; failures are tries and failures
+    assert (stats[Channel.SMS].sent, stats[Channel.SMS].delivered) == (7, 4)
+    assert (stats[Channel.WHATSAPP].sent, stats[Channel.WHATSAPP].failed) == (1, 1)
+    assert (stats[Channel.EMAIL].sent, stats[Channel.EMAIL].bounced) == (1, 1)
+    # And seven unanswered SMS let the next channel overtake SMS
+    order = rank_channels({Channel.SMS: stats[Channel.SMS]}, None, set(), [Channel.SMS, Channel.WHATSAPP])
+    assert order[0] is Channel.WHATSAPP

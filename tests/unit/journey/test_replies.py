@@ -486,3 +486,112 @@ def test_two_handlings_of_one_stop_at_once_record_the_opt_out_once(services, mon
     assert [(o.channel, o.address) for o in account.opt_outs] == [(None, None)]
     assert sorted(account.suppressed_channels) == sorted(c.value for c in Channel)
     assert [e.action for e in AuditModel.query(ACCOUNT_ID)] == ["opted_out"]
+
+
+# --- "Email me instead": a channel asked for, not an opt-out of everything ----------------------------
+
+
+def _audit(action: str) -> list[AuditModel]:
+    return [entry for entry in AuditModel.query(ACCOUNT_ID) if entry.action == action]
+
+
+def test_asking_for_email_instead_of_sms_stops_sms_only_and_records_email(services):
+    # Given a journey waiting for an answer to an SMS
+    save_account()
+    token = park_journey()
+    # When the debtor answers that they want email, not SMS
+    take_replies(services, [_reply("No more SMS please, email me instead")])
+    # Then SMS alone is stopped (on any number), email is their stated channel, and both are audited
+    account = AccountModel.get(ACCOUNT_ID)
+    assert account.suppressed_channels == ["sms"]
+    assert [(o.channel, o.address) for o in account.opt_outs] == [("sms", None)]
+    assert account.stated_channel == "email"
+    (stated,) = _audit("channel_stated")
+    assert stated.inputs["channel"] == "email" and stated.inputs["reply_id"] == "in.sms.in-1"
+    (opted,) = _audit("opted_out")
+    assert opted.rule == "optout.channel" and opted.inputs["channels"] == ["sms"]
+    # And the journey still hears that the debtor refused something, so it records it and moves on
+    assert services.stepfunctions.resumed[0][0] == token
+    assert services.stepfunctions.resumed[0][1]["opt_out"] is True
+
+
+def test_a_channel_refused_with_not_on_this_number_is_the_one_the_reply_came_on(services):
+    save_account()
+    text = "Please don't message me on this number, email me instead"
+    take_replies(services, [_reply(text, Channel.WHATSAPP)])
+    account = AccountModel.get(ACCOUNT_ID)
+    assert account.suppressed_channels == ["whatsapp"] and account.stated_channel == "email"
+
+
+def test_whatsapp_only_is_honoured_by_the_journey_step_and_keeps_whatsapp(services):
+    # Given "WhatsApp only please", which the inbound check does not take for an opt-out and the analysis
+    # does (contact limited to another channel): the journey's RecordOptOut step honours it
+    save_account()
+    take_replies(services, [_reply("WhatsApp only please")])
+    outcome = honour_opt_out(services, ACCOUNT_ID, Channel.SMS, reply_id="in.sms.in-1", journey_id="J1")
+    # Then every channel but WhatsApp is stopped, WhatsApp is the stated channel, and it is not an opt-out
+    # of every channel
+    account = AccountModel.get(ACCOUNT_ID)
+    assert set(account.suppressed_channels) == {c.value for c in Channel} - {"whatsapp"}
+    assert account.stated_channel == "whatsapp"
+    assert not outcome.every_channel and outcome.stated_channel is Channel.WHATSAPP
+    # And a second honouring (the inbound function and the journey both see it) changes nothing
+    again = honour_opt_out(services, ACCOUNT_ID, Channel.SMS, reply_id="in.sms.in-1", journey_id="J1")
+    assert not again.recorded and again.newly_suppressed == ()
+    assert len(_audit("opted_out")) == 1 and len(_audit("channel_stated")) == 1
+
+
+def test_please_email_me_records_the_channel_and_stops_nothing(services):
+    save_account()
+    park_journey()
+    take_replies(services, [_reply("please email me")])
+    account = AccountModel.get(ACCOUNT_ID)
+    assert account.stated_channel == "email"
+    assert account.suppressed_channels == [] and account.opt_outs == []
+    assert services.stepfunctions.resumed[0][1]["opt_out"] is False
+
+
+@pytest.mark.parametrize("text", ["STOP", "stop contacting me", "Stop texting me"])
+def test_a_stop_that_asks_for_no_other_channel_still_stops_every_channel(services, text):
+    save_account()
+    take_replies(services, [_reply(text)])
+    account = AccountModel.get(ACCOUNT_ID)
+    assert sorted(account.suppressed_channels) == sorted(c.value for c in Channel)
+    assert [(o.channel, o.address) for o in account.opt_outs] == [(None, None)]
+    assert account.stated_channel is None
+
+
+def test_an_opt_out_in_force_is_not_narrowed_by_a_later_request_for_a_channel(services):
+    # Given a debtor who opted out of everything
+    save_account()
+    take_replies(services, [_reply("STOP", provider_id="in-1")])
+    # When they later write "email me instead"
+    outcome = honour_opt_out(services, ACCOUNT_ID, Channel.SMS, reply_id="in.sms.in-1")
+    take_replies(services, [_reply("No more SMS, email me instead", provider_id="in-2")])
+    # Then nothing is lifted: only a person can take them back in
+    account = AccountModel.get(ACCOUNT_ID)
+    assert outcome.every_channel
+    assert sorted(account.suppressed_channels) == sorted(c.value for c in Channel)
+    assert (None, None) in [(o.channel, o.address) for o in account.opt_outs]
+
+
+def test_after_email_instead_the_next_assessment_and_the_next_attempt_use_email(services):
+    import dataclasses
+
+    from rapport.journey.steps import AssessInput, PlanContactInput, assess_account, plan_contact
+
+    # Given an assessment made before the reply, whose second attempt is not by email
+    save_account()
+    senders = {channel: object() for channel in (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)}
+    svc = dataclasses.replace(services, senders=senders)
+    before = assess_account(svc, AssessInput(account_id=ACCOUNT_ID, journey_id="J1"))
+    assert before["channels"][1] != "email" and "sms" in before["channels"]
+    # When the debtor asks for email instead of SMS
+    take_replies(svc, [_reply("No more SMS please, email me instead")])
+    # Then the journey's next attempt goes by email
+    step = PlanContactInput(account_id=ACCOUNT_ID, journey_id="J1", attempt=1, assessment=before)
+    contact = plan_contact(svc, step)
+    assert contact["channel"] == "email"
+    # And a later journey ranks email first and leaves SMS out
+    after = assess_account(svc, AssessInput(account_id=ACCOUNT_ID, journey_id="J2"))
+    assert after["channels"][0] == "email" and "sms" not in after["channels"]

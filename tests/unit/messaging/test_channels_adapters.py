@@ -242,6 +242,44 @@ def test_eum_sends_transactional_text_with_context() -> None:
     assert receipt.provider == "eum-sms" and receipt.channel is Channel.SMS
 
 
+def test_the_production_sms_sender_sends_through_the_configured_configuration_set(monkeypatch) -> None:
+    # Given the function settings the stack writes: an origination identity and an SMS configuration set
+    from pathlib import Path
+
+    from rapport import runtime
+    from rapport.settings import Settings
+
+    settings = Settings(
+        client_id="acme-za",
+        client_config_path=Path("clients/acme-za.toml"),
+        table_prefix="rapport-acme-za",
+        region=REGION,
+        sms_origination_identity=POOL_ID,
+        sms_configuration_set="rapport-acme-za-sms",
+    )
+    clients = {service: make_client(service) for service in ("sesv2", "sns", "pinpoint-sms-voice-v2")}
+    monkeypatch.setattr(runtime, "_client", lambda _settings, service: clients[service])
+    sender = runtime.build_senders(settings)[Channel.SMS]
+    # When it sends an SMS, the request names the configuration set, so End User Messaging publishes the
+    # message's events (delivered, failed...) to the set's destination
+    with Stubber(clients["pinpoint-sms-voice-v2"]) as stub:
+        stub.add_response(
+            "send_text_message",
+            {"MessageId": "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"},
+            {
+                "DestinationPhoneNumber": "+27825550123",
+                "OriginationIdentity": POOL_ID,
+                "MessageBody": ARREARS_TEXT,
+                "MessageType": "TRANSACTIONAL",
+                "ConfigurationSetName": "rapport-acme-za-sms",
+                "Context": {"message_id": "msg_01JE9X3K9S", "account_id": "ACC-1001"},
+            },
+        )
+        receipt = sender.send(sms())
+        stub.assert_no_pending_responses()
+    assert receipt.provider == "eum-sms"
+
+
 @pytest.mark.parametrize(
     ("code", "reason", "expected", "rejection"),
     [

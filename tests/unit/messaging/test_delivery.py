@@ -140,13 +140,29 @@ def test_ses_bounce_gives_one_event_per_bounced_recipient() -> None:
     assert [event.address for event in ses_events(record)] == [DEBTOR_EMAIL, "other.debtor@example.com"]
 
 
-def test_ses_not_spam_feedback_and_clicks_are_not_delivery_events() -> None:
+def test_ses_not_spam_feedback_is_not_a_delivery_event() -> None:
     complaint = inner("ses_event_complaint.json")
     complaint["complaint"]["complaintFeedbackType"] = "not-spam"
     assert ses_events(complaint) == []
-    click = inner("ses_event_delivery.json")
-    click["eventType"] = "Click"
-    assert ses_events(click) == []
+
+
+def test_ses_click_is_a_link_opened_and_names_no_link() -> None:
+    # Given SES's Click record (the link a debtor followed in our email) / When parsed
+    (event,) = parse_ses_events(load("ses_event_click.json"))
+    # Then it is a click on our message, at the click's time; the link itself (a signed pay link may be
+    # a credential) is not carried
+    assert (event.status, event.message_id, event.address) == (
+        DeliveryStatus.CLICKED,
+        "msg_01JE9X3K9S",
+        DEBTOR_EMAIL,
+    )
+    assert event.occurred_at == datetime(2026, 12, 1, 7, 15, tzinfo=UTC)
+    assert not event.permanent and "pay.rapport.example" not in event.reason
+
+
+def test_ses_open_record_in_its_aws_shape_is_read() -> None:
+    (event,) = parse_ses_events(load("ses_event_open.json"))
+    assert event.status is DeliveryStatus.READ and event.occurred_at == datetime(2026, 12, 1, 7, tzinfo=UTC)
 
 
 def test_ses_open_is_read() -> None:

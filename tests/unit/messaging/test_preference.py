@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rapport.messaging.preference import (
     PRIOR_STRENGTH,
+    ChannelRequest,
     ChannelStats,
     engagement_score,
     prior_mean,
     rank_channels,
+    requested_channel,
 )
 from rapport.models.enums import Channel
 
@@ -140,3 +143,66 @@ def test_hard_failed_channels_come_after_all_others(stats, unavailable, default_
     ranked = rank_channels(stats, None, unavailable, default_order)
     failed = [stats.get(channel, ChannelStats()).bounced > 0 for channel in ranked]
     assert failed == sorted(failed)
+
+
+# --- The channel a reply asks for -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted", "refused", "here", "only"),
+    [
+        ("No more SMS please, email me instead", EMAIL, {SMS}, False, False),
+        ("WhatsApp only please", WHATSAPP, set(), False, True),
+        ("please email me", EMAIL, set(), False, False),
+        ("Contact me by email", EMAIL, set(), False, False),
+        ("I prefer email", EMAIL, set(), False, False),
+        ("Send it to my email", EMAIL, set(), False, False),
+        ("stop texting me, whatsapp me instead", WHATSAPP, {SMS}, False, False),
+        ("Please don't message me on this number, email me instead", EMAIL, set(), True, False),
+        ("not on this number please, use whatsapp", WHATSAPP, set(), True, False),
+        ("text me", SMS, set(), False, False),
+        # Afrikaans
+        ("Geen sms'e meer nie, e-pos my asseblief", EMAIL, {SMS}, False, False),
+        ("Stuur dit eerder per e-pos asseblief", EMAIL, set(), False, False),
+        ("Slegs WhatsApp asseblief", WHATSAPP, set(), False, True),
+        ("moenie my op hierdie nommer sms nie, e-pos my eerder", EMAIL, set(), True, False),
+        # isiZulu: "please send me by email", "by email only"
+        ("Ngicela ungithumelele nge-imeyili", EMAIL, set(), False, False),
+        ("nge-email kuphela", EMAIL, set(), False, True),
+    ],
+)
+def test_a_reply_that_asks_for_a_channel_names_it_and_what_it_refuses(text, wanted, refused, here, only):
+    expected = ChannelRequest(wanted=wanted, refused=frozenset(refused), refused_here=here, only=only)
+    assert requested_channel(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "STOP",
+        "stop contacting me",
+        "I will pay on Friday",
+        "can you email me the statement",  # a document asked for, not a channel
+        "if you email me I will block you",
+        "Only contact me in writing by mail",  # post, not email
+        "o se ka wa nthomelela",  # Setswana "don't send me": not read, so no narrower reading
+        "",
+    ],
+)
+def test_a_reply_that_asks_for_no_channel_names_none(text):
+    assert requested_channel(text).wanted is None
+
+
+def test_a_refusal_without_a_channel_asked_for_is_kept_but_names_no_channel():
+    request = requested_channel("Don't email me")
+    assert request.wanted is None and request.refused == {EMAIL}
+
+
+def test_the_channels_a_request_stops_never_include_the_one_it_asks_for():
+    everything = [SMS, WHATSAPP, EMAIL, PUSH]
+    assert requested_channel("No more SMS, email me instead").refused_channels(SMS, everything) == {SMS}
+    # "not here" refuses the channel the reply came on
+    assert requested_channel("not on this number, use whatsapp").refused_channels(SMS, everything) == {SMS}
+    # "only" refuses every other channel
+    assert requested_channel("WhatsApp only please").refused_channels(SMS, everything) == {SMS, EMAIL, PUSH}
+    assert requested_channel("please email me").refused_channels(SMS, everything) == frozenset()
