@@ -3,6 +3,9 @@
 import os
 
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+# Info records are what log assertions read: importing the main job (which keeps a local run's logs to
+# warnings) must not lower the level for every logger created after it in the same test process.
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
 os.environ.setdefault("AWS_DEFAULT_REGION", "af-south-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")

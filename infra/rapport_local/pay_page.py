@@ -179,6 +179,19 @@ def serving(cloud: Any, port: int = 0) -> Iterator[str]:
         server.server_close()
 
 
+def _links_once_sent(cloud: Any, timeout: float = 60) -> list[PaymentLinkModel]:
+    """The links of the journeys' first messages, once every started journey waits (or a minute)."""
+    from rapport.store.models import JourneyModel
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        journeys = list(JourneyModel.scan())
+        if journeys and all(journey.status != "running" for journey in journeys):
+            break
+        time.sleep(0.5)
+    return sorted(PaymentLinkModel.scan(), key=lambda link: link.created_at)
+
+
 def _stop(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -207,8 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         timings = {"reply_timeout_seconds": 3600, "promise_wait_seconds": 3600, "max_wait_seconds": 2}
         cloud.start_campaign(campaign, page_size=args.limit, timings=timings)
         with serving(cloud, args.port) as base_url:
-            time.sleep(3)  # the journeys' first messages, with their links
-            links = sorted(PaymentLinkModel.scan(), key=lambda link: link.created_at)
+            links = _links_once_sent(cloud)
             print(f"pay page on {base_url}; links sent so far ({len(links)}):")
             for link in links:
                 print(f"  {base_url}/{link.link_id}  {_rand(link.amount_cents)}  ({link.account_id})")

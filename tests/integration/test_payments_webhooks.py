@@ -935,3 +935,19 @@ def test_no_sequence_of_deliveries_credits_more_than_was_paid(stack, script):
     stored = AccountModel.get(account_id)
     assert 0 <= stored.collected_cents <= sum(payments.values())
     assert stored.balance_cents + stored.collected_cents == 100_000
+
+
+def test_a_second_full_payment_on_a_paid_link_is_refused_for_a_person(stack):
+    # Given a debtor who owed R1,000 and paid it in full on the link
+    account_id, link_id = open_link(stack, "sandbox", amount_cents=100_000)
+    rail = SandboxRail(stack)
+    assert post(stack, "sandbox", rail.success(link_id, txn(), 100_000))["outcome"] == "applied"
+    assert AccountModel.get(account_id).balance_cents == 0
+    # When the provider reports a second R1,000 payment on the same link (the debtor paid twice)
+    again = post(stack, "sandbox", rail.success(link_id, txn(), 100_000))
+    # Then nobody owes it, by far more than the tolerance: refused, credited nothing, put before a person
+    assert (again["status"], again["reason"]) == (422, "amount_beyond_link")
+    assert collected(account_id) == 100_000 and AccountModel.get(account_id).balance_cents == 0
+    assert [item.reason for item in WorklistModel.scan() if item.account_id == account_id] == [
+        "payment_beyond_link"
+    ]

@@ -168,8 +168,9 @@ def take_deliveries(services: Services, events: list[DeliveryEvent]) -> dict[str
     for event in events:
         contact = _find_contact(services, event)
         if contact is None:
-            # NOTE: an event that overtakes the record of its own send (the contact is written once
-            # the provider has answered) is dropped here as unmatched. Raising instead would let
+            # NOTE: the contact is claimed under our own id before the provider is called, but the
+            # provider's id is added only once it has answered; an event matched on the provider's id
+            # alone that overtakes that answer is dropped here as unmatched. Raising instead would let
             # Lambda's asynchronous retries catch it up, at the price of dead-lettering every event
             # about mail that is not ours; worth it if the unmatched count shows such races.
             counts["unmatched"] += 1

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -60,6 +60,20 @@ REPLY_WITH_ATTACHMENT = "reply_with_attachment"
 OPT_OUT_TO_CONFIRM = "opt_out_to_confirm"
 
 
+# A reply's handling that began this long ago without finishing has died (the inbound functions time out
+# well within it): a redelivery of the reply takes it over. Measured on the wall clock, not the journey's
+# (which a local run speeds up).
+REPLY_HANDLING_LEASE = timedelta(seconds=90)
+
+
+class ReplyBeingHandledError(Exception):
+    """Another delivery of this reply is handling it now; the provider delivers it again later."""
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 def reply_id_for(reply: InboundMessage) -> str:
     """The reply's contact id: the provider's message id is the deduplication key."""
     return f"in.{reply.channel.value}.{reply.provider_message_id}"
@@ -83,6 +97,7 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
         logger.warning("reply from an unknown sender", extra={"channel": reply.channel.value})
         return "unmatched"
     reply_id = reply_id_for(reply)
+    handling_began = _wall_clock()
     contact = ContactModel(
         account.account_id,
         reply_id,
@@ -94,6 +109,7 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
         text=reply.text,
         attachment=reply.attachment,
         attachment_id=reply.attachment_id,
+        claimed_at=handling_began,
     )
     try:
         services.repos.contacts.record(contact)
@@ -102,9 +118,15 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
         if contact.handled_at is not None:
             logger.info("duplicate reply ignored", extra={"reply_id": reply_id})
             return "duplicate"
+        # Another delivery of the same reply may still be handling it (a notification delivered twice at
+        # once): this one fails, and the provider's retry comes when that handling has finished (then a
+        # duplicate) or has died (then handled here). Only a handling older than the lease is taken over.
         # NOTE: a reply stored before replies were marked handled has no handled_at either, and is handled
         # again if the provider redelivers it; providers redeliver within minutes, so only replies in flight
         # at the deploy can be affected.
+        stale_before = handling_began - REPLY_HANDLING_LEASE
+        if not services.repos.contacts.take_over_reply(contact, handling_began, stale_before):
+            raise ReplyBeingHandledError(reply_id) from None
         logger.info("reply stored but not handled, handled again", extra={"reply_id": reply_id})
     outcome = _handle(services, account, reply, contact)
     services.repos.contacts.mark_handled(contact, now)

@@ -108,7 +108,11 @@ def honour_opt_out(
     account = repos.accounts.get(account_id)
     request = requested_channel(_reply_text(services, account_id, reply_id) if text is None else text)
     everything_stopped = any(o.channel is None and o.address is None for o in account.opt_outs or [])
-    if request.wanted is not None and not everything_stopped:
+    # Narrower only when the reply both names the channel it wants and refuses others in so many words
+    # ("no more SMS", "not on this number", "WhatsApp only"); an opt-out that only mentions a channel
+    # ("STOP contacting me, send it to my email") stops everything, the side the rules require.
+    narrowed = request.wanted is not None and bool(request.refused_channels(channel, Channel))
+    if narrowed and not everything_stopped:
         return _honour_channel_request(services, account, channel, request, reply_id, journey_id)
 
     now = services.clock.now()

@@ -422,6 +422,8 @@ def _schedule(
         rules = PlanRules(
             currency=offered.currency,
             settlement=SettlementRule(discount_bps=_settlement_discount_bps(services, account)),
+            miss_policy=offered.miss_policy,
+            max_consecutive_misses=offered.max_consecutive_misses,
         )
         return propose_plan(
             account.balance_cents,

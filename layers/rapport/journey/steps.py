@@ -268,8 +268,11 @@ def _attempt_tone(services: Services, account_id: str, step: PlanContactInput, n
     return tone
 
 
+_FAILED_ON_THE_WAY = frozenset({"failed", "bounced", "complained", "opted_out"})
+
+
 def _stated_since_assessment(
-    services: Services, account: AccountModel, assessment: dict[str, Any]
+    services: Services, account: AccountModel, assessment: dict[str, Any], journey_id: str
 ) -> Channel | None:
     """The channel the debtor stated after the journey's channel order was chosen, when it is usable.
 
@@ -283,6 +286,16 @@ def _stated_since_assessment(
     stated = Channel(account.stated_channel)
     if stated not in services.senders or stated.value in (account.suppressed_channels or []):
         return None
+    try:
+        address_for(account, stated)
+    except NoAddressError:
+        return None  # asked for a channel we hold no address on: the journey's own order goes on
+    if any(
+        contact.direction == "out" and contact.journey_id == journey_id and contact.channel == stated.value
+        and contact.status in _FAILED_ON_THE_WAY
+        for contact in services.repos.contacts.for_account(account.account_id)
+    ):
+        return None  # it failed in this journey already: the next channel, as for any failure
     return stated
 
 
@@ -308,7 +321,8 @@ def plan_contact(services: Services, step: PlanContactInput) -> dict[str, Any]:
     # The attempt indexes the assessed order; a channel suppressed since (a bounce, an opt-out) is
     # skipped in its turn, so the channels after it keep theirs. A channel the debtor asked for since
     # the assessment ("email me instead") takes every later attempt while it can be used.
-    channel = _stated_since_assessment(services, account, step.assessment) or channels[step.attempt]
+    stated = _stated_since_assessment(services, account, step.assessment, step.journey_id)
+    channel = stated or channels[step.attempt]
     if channel.value in (account.suppressed_channels or []):
         suppressed = {"channel": channel.value, "rule": "channel.suppressed", "wait_seconds": 0}
         record_skipped_channel(

@@ -14,7 +14,7 @@ The answers, and why:
   Peach's without ``merchantTransactionId``) is on the link that payment was recorded on; when that
   payment has not been seen yet, the reversal is held (200 ``held``, ``payment_not_seen``) until it
   comes, never refused;
-- a payment above the larger of its link's amount and the balance owed, by more than
+- a payment above the larger of what its link still asks for and the balance owed, by more than
   ``OVERPAYMENT_TOLERANCE_CENTS``: 422 ``amount_beyond_link``, nothing credited, an audit entry
   and a worklist item (``payment_beyond_link``): the provider took the money, so a person returns
   or credits it. Within the tolerance an over-payment is credited and kept as a credit;
@@ -90,8 +90,8 @@ IDEMPOTENCY_KEY_PREFIX = "rapport.payment_event"
 # payment transaction's own condition still refuses a repeat.
 IDEMPOTENCY_EXPIRY = timedelta(days=3)
 _SAFE_NAME = re.compile(r"[^a-z0-9_-]")
-# How far one payment may go beyond the larger of its link's amount and the balance owed and still
-# be credited (as an over-payment the debtor keeps as a credit), in the link currency's minor units:
+# How far one payment may go beyond the larger of what its link still asks for and the balance owed
+# and still be credited (as an over-payment the debtor keeps as a credit), in the link currency's minor units:
 # R500. A debtor rounding up, or paying a fee on top, stays well inside it; a payment beyond it is a
 # mistake (a mistyped amount, another debtor's reference) that is refused and put before a person.
 OVERPAYMENT_TOLERANCE_CENTS = 50_000
@@ -227,10 +227,12 @@ def _route(purpose: str, waiting_for: str | None) -> str:
     return "link"
 
 
-def payment_ceiling_cents(link_amount_cents: int, balance_cents: int) -> int:
-    """The most one payment on a link may bring in: the larger of the link's amount and what the
-    account owes, plus ``OVERPAYMENT_TOLERANCE_CENTS`` (see there)."""
-    return max(link_amount_cents, balance_cents) + OVERPAYMENT_TOLERANCE_CENTS
+def payment_ceiling_cents(link_amount_cents: int, balance_cents: int, link_credited_cents: int = 0) -> int:
+    """The most one payment on a link may bring in: the larger of what the link still asks for (its
+    amount less what it has taken) and what the account owes, plus ``OVERPAYMENT_TOLERANCE_CENTS``
+    (see there). A second full payment on a paid link is beyond it."""
+    still_asked = max(0, link_amount_cents - max(0, link_credited_cents))
+    return max(still_asked, balance_cents) + OVERPAYMENT_TOLERANCE_CENTS
 
 
 def _balance_owed(services: Services, account_id: str) -> int:
@@ -335,7 +337,9 @@ def _apply_event(services: Services, event: PaymentEvent) -> WebhookResult:
         event = event.model_copy(update={"link_id": link.link_id})
 
     status = LinkStatus.EXPIRED if link.expires_at < now and not link.events else LinkStatus.OPEN
-    ceiling = payment_ceiling_cents(link.amount_cents, _balance_owed(services, link.account_id))
+    ceiling = payment_ceiling_cents(
+        link.amount_cents, _balance_owed(services, link.account_id), int(link.credited_cents or 0)
+    )
     ledger = LinkLedger(
         link=LinkSnapshot(
             link_id=link.link_id,

@@ -351,6 +351,17 @@ class Contacts:
             raise
         return True
 
+    def take_over_reply(self, reply: ContactModel, at: datetime, stale_before: datetime) -> bool:
+        """Take over the handling of a stored reply not yet handled whose handling began before
+        ``stale_before`` (its handler died); False when it was handled, or is being handled, meanwhile."""
+        began = reply.claimed_at
+        still = ContactModel.handled_at.does_not_exist() & (
+            ContactModel.claimed_at.does_not_exist() if began is None else ContactModel.claimed_at == began
+        )
+        if began is not None and began >= stale_before:
+            return False
+        return _update_if(reply, [ContactModel.claimed_at.set(at)], still)
+
     def mark_handled(self, reply: ContactModel, at: datetime) -> None:
         """Everything the reply asked for is done: a redelivery of it is a duplicate from now on."""
         reply.update(actions=[ContactModel.handled_at.set(at)])

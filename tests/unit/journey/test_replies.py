@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conversation_helpers import (
@@ -16,6 +16,7 @@ from conversation_helpers import (
     save_sent,
 )
 
+from rapport.journey import inbound
 from rapport.journey.contract import JourneyStart
 from rapport.journey.inbound import take_email_event, take_replies, take_whatsapp_event
 from rapport.journey.optouts import honour_opt_out
@@ -394,6 +395,12 @@ def _failing_once(monkeypatch, owner, name: str) -> None:
     monkeypatch.setattr(owner, name, flaky)
 
 
+def _redelivered_after_the_lease(monkeypatch) -> None:
+    """The provider's retry comes once the failed handling's lease has run out (minutes later)."""
+    later = datetime.now(UTC) + inbound.REPLY_HANDLING_LEASE + timedelta(seconds=1)
+    monkeypatch.setattr(inbound, "_wall_clock", lambda: later)
+
+
 def test_a_reply_whose_journey_could_not_be_resumed_resumes_it_when_redelivered(services, monkeypatch):
     # Given a waiting journey, and Step Functions throttling the first SendTaskSuccess
     save_account()
@@ -403,6 +410,7 @@ def test_a_reply_whose_journey_could_not_be_resumed_resumes_it_when_redelivered(
     # When the reply's first handling fails after it was stored, and the provider delivers it again
     with pytest.raises(_Throttled):
         take_replies(services, [_reply("I will pay on Friday")])
+    _redelivered_after_the_lease(monkeypatch)
     again = take_replies(services, [_reply("I will pay on Friday")])
 
     # Then the redelivery resumes the journey with it, once; a third delivery is a duplicate
@@ -422,6 +430,7 @@ def test_a_stop_whose_opt_out_could_not_be_recorded_is_honoured_when_redelivered
     # When the STOP's first handling fails, and the provider delivers it again
     with pytest.raises(_Throttled):
         take_replies(services, [_reply("STOP", keyword="STOP")])
+    _redelivered_after_the_lease(monkeypatch)
     again = take_replies(services, [_reply("STOP", keyword="STOP")])
 
     # Then the opt-out is recorded once, on every channel, and the journey told of it
@@ -441,6 +450,7 @@ def test_a_stop_redelivered_after_its_opt_out_was_recorded_counts_once(services,
         take_replies(services, [_reply("STOP", keyword="STOP")])
 
     # When the provider delivers it again
+    _redelivered_after_the_lease(monkeypatch)
     take_replies(services, [_reply("STOP", keyword="STOP")])
 
     # Then the opt-out is counted and audited once, and the journey resumed once
@@ -462,10 +472,48 @@ def test_a_reply_whose_resume_reached_step_functions_is_not_handed_to_a_later_wa
     services.repos.journeys.park(ACCOUNT_ID, "J1", "token-J1-second", "response", NOW)
 
     # When the provider delivers the reply again
+    _redelivered_after_the_lease(monkeypatch)
     take_replies(services, [_reply("I will pay on Friday")])
 
     # Then the new wait is not resumed a second time with the same reply
     assert [t for t, _ in services.stepfunctions.resumed] == ["token-J1"]
+
+
+def test_a_reply_delivered_again_while_its_first_handling_runs_is_refused_for_later_and_handled_once(
+    services, monkeypatch
+):
+    # Given a waiting journey, and Step Functions refusing a token already used, as it does
+    save_account()
+    token = park_journey()
+    sfn = services.stepfunctions
+    record, used, second = sfn.send_task_success, set(), []
+
+    def send_task_success(taskToken: str, output: str) -> None:
+        if not second:
+            # The provider delivers the same notification again while the first handling is about to
+            # hand over the token it took
+            with pytest.raises(inbound.ReplyBeingHandledError):
+                take_replies(services, [_reply("I will pay on Friday")])
+            second.append(True)
+        if taskToken in used:
+            raise sfn.exceptions.InvalidToken(taskToken)
+        used.add(taskToken)
+        record(taskToken=taskToken, output=output)
+
+    monkeypatch.setattr(sfn, "send_task_success", send_task_success)
+
+    # When the first delivery goes on
+    take_replies(services, [_reply("I will pay on Friday")])
+
+    # Then the second was refused (its retry comes later) and the journey had the reply once, not queued
+    assert second == [True]
+    assert [t for t, _ in sfn.resumed] == [token]
+    (stored,) = [c for c in ContactModel.query(ACCOUNT_ID) if c.direction == "in"]
+    assert stored.status != "queued" and stored.handled_at is not None
+    assert not [item for item in WorklistModel.scan() if item.reason == "reply_while_journey_busy"]
+    # And the provider's retry, later, is a duplicate
+    _redelivered_after_the_lease(monkeypatch)
+    assert take_replies(services, [_reply("I will pay on Friday")])["duplicate"] == 1
 
 
 def test_two_handlings_of_one_stop_at_once_record_the_opt_out_once(services, monkeypatch):
@@ -595,3 +643,61 @@ def test_after_email_instead_the_next_assessment_and_the_next_attempt_use_email(
     # And a later journey ranks email first and leaves SMS out
     after = assess_account(svc, AssessInput(account_id=ACCOUNT_ID, journey_id="J2"))
     assert after["channels"][0] == "email" and "sms" not in after["channels"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "STOP contacting me, send it to my email",
+        "UNSUBSCRIBE, email me instead",
+        "Don't contact me. Email is fine for my lawyer",
+    ],
+)
+def test_an_opt_out_that_names_a_channel_but_refuses_none_stops_every_channel(services, text):
+    # Given a journey waiting on an SMS
+    save_account()
+    park_journey()
+    # When the debtor texts an opt-out that also mentions email, refusing no channel in so many words
+    take_replies(services, [_reply(text)])
+    # Then it is an opt-out of everything, not a change of channel
+    account = AccountModel.get(ACCOUNT_ID)
+    assert sorted(account.suppressed_channels) == sorted(c.value for c in Channel)
+    assert [(o.channel, o.address) for o in account.opt_outs] == [(None, None)]
+    assert account.stated_channel != "email"
+
+
+def _plan_attempts(services, attempts) -> list[dict]:
+    import dataclasses
+
+    from rapport.journey.steps import PlanContactInput, plan_contact
+
+    services = dataclasses.replace(services, senders={c: object() for c in Channel})
+    assessment = {"channels": ["sms", "whatsapp", "sms"], "templates": ["t1", "t2", "t3"]}
+    assessment["stated_channel"] = None
+    steps = [
+        PlanContactInput(account_id=ACCOUNT_ID, journey_id="J1", attempt=n, assessment=assessment) for n in attempts
+    ]
+    return [plan_contact(services, step) for step in steps]
+
+
+def test_a_stated_channel_with_no_address_leaves_the_journey_its_own_channels(services):
+    # Given an account with a phone and no email, whose debtor wrote "please email me" since the assessment
+    save_account(email=None, stated_channel="email")
+    # When the next attempts are planned
+    decisions = _plan_attempts(services, (1, 2))
+    # Then they go on the journey's own channels, not refused one after another for a missing address
+    assert [d["channel"] for d in decisions] == ["whatsapp", "sms"]
+    assert "address.missing" not in [d.get("rule") for d in decisions]
+
+
+def test_a_stated_channel_that_failed_in_this_journey_gives_way_to_the_next(services):
+    # Given a debtor who asked for email, and an email of this journey that bounced
+    save_account(stated_channel="email")
+    ContactModel(
+        ACCOUNT_ID, "J1.1.t2", at=NOW, direction="out", channel="email", status="bounced", journey_id="J1",
+        template_id="t2",
+    ).save()
+    # When the next attempt is planned
+    (decision,) = _plan_attempts(services, (2,))
+    # Then it takes the journey's own channel for that attempt
+    assert decision["channel"] == "sms"

@@ -469,6 +469,12 @@ def test_a_clients_plan_rules_set_where_a_miss_goes_how_many_cancel_and_what_a_b
     assert status == 200 and (body["instalments"], body["frequency"]) == (6, "monthly")
     accepted = stored_plan(services, account_id, plan_id)
     assert (accepted.miss_policy.value, accepted.max_consecutive_misses) == ("move_to_end", 3)
+    # And a settlement taken on the page instead is held to the same rules
+    other_account, other_plan, other_token = offered(services)
+    status, _ = accept(services, other_plan, other_token, option="settlement")
+    settlement = stored_plan(services, other_account, other_plan)
+    assert status == 200
+    assert (settlement.miss_policy.value, settlement.max_consecutive_misses) == ("move_to_end", 3)
 
 
 @pytest.mark.parametrize(
