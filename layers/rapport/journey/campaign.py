@@ -43,23 +43,22 @@ class CampaignRun(BaseModel):
     timings: dict[str, Any] = {}
     # False: start one page and return its cursor (the local run's own pacing).
     run_to_end: bool = True
-    # How many invocations this run has been handed through (a guard against a loop).
+    # How many invocations this run has been handed through (for the logs).
     handed_over: int = Field(default=0, ge=0)
 
 
 # An invocation hands its run over while this much of its time is left: a page (up to 1,000 starts)
 # must fit in what remains.
 HAND_OVER_WITH_MS_LEFT = 120_000
-# No run is handed over more often than this (about 16 hours of 15-minute invocations).
-MOST_HAND_OVERS = 64
 
 
 class UnknownCampaignError(Exception):
     """The event names a campaign the client's configuration does not declare."""
 
 
-class CampaignHandOverLimitError(Exception):
-    """A run was handed over more than ``MOST_HAND_OVERS`` times; something keeps it from ending."""
+class CampaignStalledError(Exception):
+    """An invocation ran out of time without getting through a single account: handing the run over
+    again would only loop, so it fails (and goes to the function's dead-letter queue)."""
 
 
 def _campaign(services: Services, name: str) -> Any:
@@ -98,8 +97,8 @@ def run_campaign(
             # A minute's worth of starts takes at least a minute.
             sleep(max(0.0, 60.0 * page["started"] / rate - (time.monotonic() - page_began)))
         if time_left_ms() < HAND_OVER_WITH_MS_LEFT:
-            if run.handed_over >= MOST_HAND_OVERS:
-                raise CampaignHandOverLimitError(run.campaign)
+            if started + already == 0:
+                raise CampaignStalledError(run.campaign)
             hand_over(run.model_copy(update={"cursor": cursor, "handed_over": run.handed_over + 1}).model_dump())
             handed = True
             break

@@ -10,9 +10,8 @@ from conversation_helpers import save_account
 
 from rapport.journey.campaign import (
     HAND_OVER_WITH_MS_LEFT,
-    MOST_HAND_OVERS,
-    CampaignHandOverLimitError,
     CampaignRun,
+    CampaignStalledError,
     run_campaign,
 )
 
@@ -104,13 +103,27 @@ def test_a_paced_campaign_waits_so_no_minute_starts_more_than_its_limit(services
     assert all(55 < pause <= 60 for pause in invocation.slept)
 
 
-def test_a_run_handed_over_too_often_stops_with_an_error_instead_of_looping(services):
+def test_an_invocation_that_gets_through_no_account_stops_instead_of_handing_over_forever(services, monkeypatch):
+    # Given pages that come back empty with a cursor, in an invocation already short of time
+    from rapport.journey import campaign
+
+    empty = {"campaign": CAMPAIGN, "started": 0, "already_started": 0, "cursor": {"segment_index": 0}}
+    monkeypatch.setattr(campaign, "run_campaign_page", lambda services, run: empty)
+    invocation = _Invocation(left_ms=0)
+    # Then it fails (to the dead-letter queue) rather than handing the same run on again
+    with pytest.raises(CampaignStalledError):
+        run_campaign(services, CampaignRun(campaign=CAMPAIGN), invocation.time_left_ms, invocation.hand_over)
+    assert invocation.handed == []
+
+
+def test_a_slowly_paced_run_is_handed_over_as_often_as_it_takes(services):
+    # Given a run already handed over many times (a campaign paced at a few journeys a minute)
     _accounts(3)
     invocation = _Invocation(left_ms=0)
-    run = CampaignRun(campaign=CAMPAIGN, page_size=1, handed_over=MOST_HAND_OVERS)
-    with pytest.raises(CampaignHandOverLimitError):
-        run_campaign(services, run, invocation.time_left_ms, invocation.hand_over)
-    assert invocation.handed == []
+    run = CampaignRun(campaign=CAMPAIGN, page_size=1, handed_over=500)
+    # When this invocation gets through a page and runs out of time, it hands the rest on
+    run_campaign(services, run, invocation.time_left_ms, invocation.hand_over)
+    assert [event["handed_over"] for event in invocation.handed] == [501]
 
 
 def test_a_single_page_run_returns_its_cursor_for_the_caller_to_pace(services):
