@@ -99,7 +99,8 @@ def run_campaign(
         if time_left_ms() < HAND_OVER_WITH_MS_LEFT:
             if started + already == 0:
                 raise CampaignStalledError(run.campaign)
-            hand_over(run.model_copy(update={"cursor": cursor, "handed_over": run.handed_over + 1}).model_dump())
+            rest = run.model_copy(update={"cursor": cursor, "handed_over": run.handed_over + 1})
+            hand_over(rest.model_dump())
             handed = True
             break
     logger.info(

@@ -72,7 +72,8 @@ def test_a_run_short_of_time_hands_the_rest_to_a_fresh_invocation_that_finishes_
     while event is not None:
         invocations += 1
         invocation = _Invocation(left_ms=HAND_OVER_WITH_MS_LEFT + 25_000, ms_per_page=10_000)
-        run_campaign(services, CampaignRun.model_validate(event), invocation.time_left_ms, invocation.hand_over)
+        run = CampaignRun.model_validate(event)
+        run_campaign(services, run, invocation.time_left_ms, invocation.hand_over)
         event = invocation.handed[0] if invocation.handed else None
         if event is not None:
             # What the fresh invocation is sent carries the run on: its cursor, timings and count
@@ -103,7 +104,7 @@ def test_a_paced_campaign_waits_so_no_minute_starts_more_than_its_limit(services
     assert all(55 < pause <= 60 for pause in invocation.slept)
 
 
-def test_an_invocation_that_gets_through_no_account_stops_instead_of_handing_over_forever(services, monkeypatch):
+def test_an_invocation_that_gets_through_no_account_stops_instead_of_handing_over(services, monkeypatch):
     # Given pages that come back empty with a cursor, in an invocation already short of time
     from rapport.journey import campaign
 
