@@ -96,6 +96,45 @@ def test_sms_reply_then_a_bounce_escalates_to_email_at_once_and_an_opt_out_ends_
     assert [w.reason for w in WorklistModel.query("agents")] == ["opted_out"]
 
 
+def test_an_sms_reply_answered_by_sms_then_an_sms_bounce_escalates_to_email_and_stop_ends_it(make_cloud):
+    # Given a debtor reached by SMS and email only (WhatsApp closed earlier), with a reply timeout far
+    # longer than the test may take
+    cloud, waits = make_cloud()
+    debtor = account(105, months_late=2)
+    load(cloud, debtor, stated_channel=None, suppressed_channels=["whatsapp"])
+    journey_id = start(cloud, debtor.account_id, reply_timeout=600)
+    waits.wait(debtor.account_id)
+    first = _sent(debtor.account_id)[-1]
+    assert (first.channel, first.status) == ("sms", "sent")
+    stored = AccountModel.get(debtor.account_id)
+
+    # When the debtor answers the SMS with a question, the journey answers it by SMS and waits again
+    assert cloud.reply_by_sms(stored.phone, "How much do I owe you?")["resumed"] == 1
+    waits.wait(debtor.account_id)
+    answer = _sent(debtor.account_id)[-1]
+    assert (answer.channel, answer.status, answer.template_id) == ("sms", "sent", "balance_statement")
+
+    # And the operator reports that SMS undeliverable: the number is not a valid mobile number
+    bounced = deliver_event(cloud, answer, "TEXT_INVALID")
+    assert bounced["escalated"] == 1
+
+    # Then the journey escalates to email at once, and SMS is closed for that number
+    waits.wait(debtor.account_id, timeout=30)
+    email = _sent(debtor.account_id)[-1]
+    assert (email.channel, email.status) == ("email", "sent")
+    assert ContactModel.get(debtor.account_id, answer.contact_id).status == "bounced"
+    assert "sms" in AccountModel.get(debtor.account_id).suppressed_channels
+
+    # When the debtor replies to the email with STOP
+    assert reply_by_email(cloud, stored.email, "STOP", in_reply_to=email.provider_message_id)["resumed"] == 1
+
+    # Then every channel is closed, the opt-out is confirmed by email, and the journey ends opted out
+    assert _outcome(cloud, journey_id) == "opted_out"
+    assert {c.value for c in Channel} <= set(AccountModel.get(debtor.account_id).suppressed_channels)
+    confirmation = _sent(debtor.account_id)[-1]
+    assert (confirmation.channel, confirmation.template_id) == ("email", "opt_out_confirmation")
+
+
 def test_a_whatsapp_reply_resumes_the_journey_and_a_redelivered_message_is_recognised(make_cloud):
     # Given a debtor who prefers WhatsApp and has just been sent the first notice there
     cloud, waits = make_cloud()
