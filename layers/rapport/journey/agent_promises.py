@@ -16,14 +16,14 @@ journey started by a promise past its reply-only states.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from rapport.journey.account_requests import RequestRefusedError, read_account_request
 from rapport.journey.resume import resume_journey
 from rapport.journey.steps import _promise_outcomes  # the judged promises, as record_promise reads them
 from rapport.models.enums import Segment
@@ -71,21 +71,9 @@ def handle_agent_promise(
     400 bad input, 404 unknown account, 409 a promise the rules refuse. ``caller`` is the IAM identity that
     signed the request (API Gateway's ``requestContext.identity.userArn``)."""
     try:
-        document = json.loads(raw_body or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _rejected(400, "unparseable_body", message="the body must be a JSON object")
-    if not isinstance(document, dict):
-        return _rejected(400, "unparseable_body", message="the body must be a JSON object")
-    try:
-        request = AgentPromise.model_validate(document)
-    except ValidationError as error:
-        # The fields and what is wrong with each, never the values given.
-        problems = {".".join(str(p) for p in e["loc"]) or "body": e["msg"] for e in error.errors()}
-        return _rejected(400, "invalid_request", fields=sorted(problems), problems=problems)
-    try:
-        account = services.repos.accounts.get(account_id)
-    except RecordNotFoundError:
-        return _rejected(404, "unknown_account")
+        account, request = read_account_request(services, account_id, raw_body, AgentPromise)
+    except RequestRefusedError as refused:
+        return refused.answer
     return _record(services, account, request, caller)
 
 

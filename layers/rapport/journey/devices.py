@@ -15,16 +15,15 @@ remove ``push_device``. Until then a dead token is suppressed at the first send 
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from rapport.journey.account_requests import RequestRefusedError, read_account_request
 from rapport.models.enums import Channel
 from rapport.runtime import Services
 from rapport.store.models import AccountModel, PushDevice
-from rapport.store.repositories import RecordNotFoundError
 
 logger = Logger(child=True)
 
@@ -39,10 +38,6 @@ class DeviceRegistration(BaseModel):
     platform: Literal["GCM", "APNS", "APNS_SANDBOX"]
 
 
-def _rejected(status: int, reason: str, **details: Any) -> tuple[int, dict[str, Any]]:
-    return status, {"outcome": "rejected", "reason": reason, **details}
-
-
 def _opted_out_of_push(account: AccountModel) -> bool:
     return any(o.channel in (None, Channel.PUSH.value) for o in account.opt_outs or [])
 
@@ -55,21 +50,9 @@ def handle_device_registration(
     """(HTTP status, JSON body): 201 registered, 200 the same device again, 400 bad input, 404 unknown
     account."""
     try:
-        document = json.loads(raw_body or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _rejected(400, "unparseable_body", message="the body must be a JSON object")
-    if not isinstance(document, dict):
-        return _rejected(400, "unparseable_body", message="the body must be a JSON object")
-    try:
-        request = DeviceRegistration.model_validate(document)
-    except ValidationError as error:
-        # The fields and what is wrong with each, never the values given (a token is an address).
-        problems = {".".join(str(p) for p in e["loc"]) or "body": e["msg"] for e in error.errors()}
-        return _rejected(400, "invalid_request", fields=sorted(problems), problems=problems)
-    try:
-        account = services.repos.accounts.get(account_id)
-    except RecordNotFoundError:
-        return _rejected(404, "unknown_account")
+        account, request = read_account_request(services, account_id, raw_body, DeviceRegistration)
+    except RequestRefusedError as refused:
+        return refused.answer
 
     now = services.clock.now()
     current = account.push_device
