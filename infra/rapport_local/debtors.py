@@ -79,8 +79,14 @@ _BUDGET_SHARE = 0.3
 # Once on a plan: pay every instalment, pay some then stop, pay none.
 _PLAN_KEEPING = (0.60, 0.20, 0.20)
 _SWEEP_GRACE_DAYS = 3
-# A payment webhook answered with a 5xx is delivered again, up to this many attempts in all.
-_PAYMENT_DELIVERY_TRIES = 4
+# A webhook (a payment, a bank's answer on a mandate) answered with a 5xx is delivered again, up to this
+# many attempts in all, each wait twice the one before (rails retry for hours; the run's day is short).
+_PAYMENT_DELIVERY_TRIES = 6
+
+
+def _redelivery_delay(base_seconds: float, tries_left: int) -> float:
+    """The wait before the next attempt: the base delay, doubled with each attempt already made."""
+    return base_seconds * 2 ** (_PAYMENT_DELIVERY_TRIES - tries_left)
 # What providers report of a message sent, by channel: (share, the provider's event), the rest
 # delivered. The shares are of the order providers publish for collections traffic.
 _DELIVERY_PROBLEMS = {
@@ -292,7 +298,8 @@ class SimulatedDebtors:
         status = response["statusCode"]
         if status >= 500 and tries > 1:
             self.actions["payment_webhook_redelivered"] += 1
-            self._schedule.at(self.delay, lambda: self._redeliver_payment(provider, body, tries - 1, then))
+            wait = _redelivery_delay(self.delay, tries)
+            self._schedule.at(wait, lambda: self._redeliver_payment(provider, body, tries - 1, then))
             return
         if status != 200:
             self.actions[f"webhook_refused_{status}"] += 1
@@ -400,14 +407,15 @@ class SimulatedDebtors:
         if gateway is None:
             return
         for callback in gateway.step(self.cloud.clock.now()):
-            self._deliver_mandate_callback(callback, tries=4)
+            self._deliver_mandate_callback(callback, tries=_PAYMENT_DELIVERY_TRIES)
 
     def _deliver_mandate_callback(self, callback: Any, tries: int) -> None:
         """Post the bank's answer; like a provider, deliver it again later after a 5xx."""
         response = self.cloud.post_webhook("debicheck", callback.headers, callback.body)
         if response["statusCode"] >= 500 and tries > 1:
             self.actions["mandate_callback_redelivered"] += 1
-            self._schedule.at(self.delay, lambda: self._deliver_mandate_callback(callback, tries - 1))
+            wait = _redelivery_delay(self.delay, tries)
+            self._schedule.at(wait, lambda: self._deliver_mandate_callback(callback, tries - 1))
             return
         self.actions[f"mandate_callback_{response['statusCode']}"] += 1
 
