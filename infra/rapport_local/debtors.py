@@ -415,9 +415,13 @@ class SimulatedDebtors:
         if response["statusCode"] >= 500 and tries > 1:
             self.actions["mandate_callback_redelivered"] += 1
             wait = _redelivery_delay(self.delay, tries)
-            self._schedule.at(wait, lambda: self._deliver_mandate_callback(callback, tries - 1))
+            self._schedule.at(wait, lambda: self._redeliver_mandate_callback(callback, tries - 1))
             return
         self.actions[f"mandate_callback_{response['statusCode']}"] += 1
+
+    def _redeliver_mandate_callback(self, callback: Any, tries: int) -> None:
+        gateway = self.cloud.services.debicheck
+        self._deliver_mandate_callback(gateway.redelivery(callback, self.cloud.clock.now()), tries)
 
     def _keep_plan(self, account_id: str) -> None:
         from rapport.payments.plans import PaymentPlan

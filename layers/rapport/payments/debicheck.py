@@ -757,6 +757,12 @@ class SandboxDebiCheckGateway:
         except KeyError:
             raise MandateNotFoundError("no sandbox mandate with that id") from None
 
+    def redelivery(self, callback: SignedCallback, now: datetime) -> SignedCallback:
+        """The same callback delivered again at ``now``: its body (and event id) unchanged, signed afresh
+        at the time of this attempt, as providers that retry do."""
+        headers = sign_mandate_callback(callback.body, self._secret, int(now.timestamp()))
+        return SignedCallback(body=callback.body, headers=headers)
+
     def _callback(self, mandate: _SandboxMandate, now: datetime) -> SignedCallback:
         self._sequence += 1
         payload = {

@@ -422,6 +422,22 @@ def test_a_tt1_mandate_is_approved_on_the_next_step_and_the_callback_applies() -
     assert gateway.mandate_status("mandate-1") is MandateStatus.APPROVED
 
 
+def test_a_callback_delivered_again_later_is_signed_afresh_for_the_same_event() -> None:
+    # Given the bank's answer on a mandate, signed when it was first sent
+    gateway = SandboxDebiCheckGateway(SECRET)
+    gateway.request_mandate(request_for())
+    [first] = gateway.step(NOW)
+    later = NOW + timedelta(hours=1)
+    # Then an hour later its first signature is stale, and the redelivery is accepted as the same event
+    with pytest.raises(MandateSignatureError, match="outside the tolerance"):
+        parse_mandate_callback(first.body, first.headers, SECRET, later)
+    again = gateway.redelivery(first, later)
+    assert again.body == first.body
+    assert parse_mandate_callback(again.body, again.headers, SECRET, later).event_id == (
+        parse_mandate_callback(first.body, first.headers, SECRET, NOW).event_id
+    )
+
+
 def test_a_tt2_mandate_waits_for_the_batch_cycle() -> None:
     gateway = SandboxDebiCheckGateway(SECRET)
     gateway.request_mandate(request_for(authentication=AuthenticationType.TT2))
