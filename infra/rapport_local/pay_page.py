@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from rapport.journey.plans import plan_of_link
 from rapport.payments import LinkStatus, PaymentEventKind
+from rapport.payments.plans import PaymentPlan
 from rapport.store.models import PaymentLinkModel
 from rapport_local import payments_page
 
@@ -74,7 +76,20 @@ class PayPage:
         # As the webhook judges it: a link past its expiry that never took a payment takes none now.
         if link.expires_at <= self.cloud.clock.now() and not link.events:
             return "This link has expired. Reply to our message for a new one."
+        plan = plan_of_link(self.cloud.services, link)
+        if plan is not None and plan.status != "active":
+            # As the plan's own pay link answers: a completed or cancelled plan takes nothing more here.
+            return "This payment plan has ended. Reply to our message to talk to us."
         return None
+
+    def due_cents(self, link: PaymentLinkModel) -> int:
+        """What the page asks for: a plan's next instalment on a plan's link, else what the link still asks."""
+        plan = plan_of_link(self.cloud.services, link)
+        if plan is not None and "current" in (plan.plan or {}):
+            unpaid = PaymentPlan.model_validate(plan.plan["current"]).unpaid
+            if unpaid:
+                return unpaid[0].outstanding_cents
+        return max(0, link.amount_cents - link.credited_cents)
 
     def pay(self, link: PaymentLinkModel, amount_cents: int, outcome: PaymentEventKind) -> dict[str, Any]:
         headers, body = payments_page.link_payment(self.cloud, link.link_id, amount_cents, outcome)
@@ -93,7 +108,7 @@ def _handler(page: PayPage) -> type[BaseHTTPRequestHandler]:
             if refusal:
                 self._answer(HTTPStatus.GONE, _page("Nothing to pay", f"<p>{html.escape(refusal)}</p>"))
                 return
-            owed = max(0, link.amount_cents - link.credited_cents)
+            owed = page.due_cents(link)
             form = (
                 f"<p>Amount due: <strong>{_rand(owed)}</strong></p>"
                 f"<p>This link is valid until {link.expires_at:%d %B %Y, %H:%M} UTC.</p>"

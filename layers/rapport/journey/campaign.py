@@ -83,12 +83,13 @@ def run_campaign(
     campaign = _campaign(services, run.campaign)
     rate = campaign.max_journeys_per_minute
     page_size = min(run.page_size, rate) if rate else run.page_size
-    started = already = pages = 0
+    started = already = busy = pages = 0
     cursor = run.cursor
     while True:
         page_began = time.monotonic()
         page = run_campaign_page(services, run.model_copy(update={"cursor": cursor, "page_size": page_size}))
         started, already, pages = started + page["started"], already + page["already_started"], pages + 1
+        busy += page.get("busy", 0)
         if page["cursor"] is None:
             handed = False
             break
@@ -97,7 +98,7 @@ def run_campaign(
             # A minute's worth of starts takes at least a minute.
             sleep(max(0.0, 60.0 * page["started"] / rate - (time.monotonic() - page_began)))
         if time_left_ms() < HAND_OVER_WITH_MS_LEFT:
-            if started + already == 0:
+            if started + already + busy == 0:
                 raise CampaignStalledError(run.campaign)
             rest = run.model_copy(update={"cursor": cursor, "handed_over": run.handed_over + 1})
             hand_over(rest.model_dump())
@@ -109,11 +110,18 @@ def run_campaign(
             "campaign": run.campaign,
             "started": started,
             "already": already,
+            "busy": busy,
             "pages": pages,
             "handed_over": handed,
         },
     )
-    return {"campaign": run.campaign, "started": started, "already_started": already, "handed_over": handed}
+    return {
+        "campaign": run.campaign,
+        "started": started,
+        "already_started": already,
+        "busy": busy,
+        "handed_over": handed,
+    }
 
 
 def run_campaign_page(services: Services, run: CampaignRun) -> dict[str, Any]:
@@ -122,9 +130,9 @@ def run_campaign_page(services: Services, run: CampaignRun) -> dict[str, Any]:
     now = services.clock.now()
     local_day = now.astimezone(ZoneInfo(services.client.timezone)).date().isoformat()
     cursor = run.cursor or CampaignCursor()
-    started = already = 0
+    started = already = busy = 0
     segment_index, last_key = cursor.segment_index, cursor.last_key
-    while segment_index < len(audience.segments) and started + already < run.page_size:
+    while segment_index < len(audience.segments) and started + already + busy < run.page_size:
         segment = audience.segments[segment_index].value
         condition = AccountModel.days_past_due >= audience.min_days_past_due
         if audience.max_days_past_due is not None:
@@ -132,31 +140,46 @@ def run_campaign_page(services: Services, run: CampaignRun) -> dict[str, Any]:
         page = AccountModel.arrears_index.query(
             segment,
             range_key_condition=condition,
-            limit=run.page_size - started - already,
+            limit=run.page_size - started - already - busy,
             last_evaluated_key=last_key,
         )
         for item in page:
-            if _start_journey(services, item.account_id, run, local_day, now):
+            outcome = _start_journey(services, item.account_id, run, local_day, now)
+            if outcome == "started":
                 started += 1
-            else:
+            elif outcome == "already":
                 already += 1
+            else:
+                busy += 1
         last_key = page.last_evaluated_key
         if last_key is None:
             segment_index, last_key = segment_index + 1, None
     done = segment_index >= len(audience.segments)
     next_cursor = None if done else CampaignCursor(segment_index=segment_index, last_key=last_key)
-    logger.info("campaign page run", extra={"campaign": run.campaign, "started": started, "already": already})
+    logger.info(
+        "campaign page run", extra={"campaign": run.campaign, "started": started, "already": already, "busy": busy}
+    )
     return {
         "campaign": run.campaign,
+        "busy": busy,
         "started": started,
         "already_started": already,
         "cursor": None if next_cursor is None else next_cursor.model_dump(),
     }
 
 
-def _start_journey(services: Services, account_id: str, run: CampaignRun, local_day: str, now: Any) -> bool:
-    """Start first, record second: the execution name is the idempotency key, the record follows it."""
+def _start_journey(services: Services, account_id: str, run: CampaignRun, local_day: str, now: Any) -> str:
+    """"started", "already" (today's journey of this campaign exists) or "busy" (another journey of the
+    account is still running or waiting: on a promise, a reply, a plan offer; a second one would take
+    its replies and payments). Start first, record second: the execution name is the idempotency key.
+
+    NOTE: the check and the start are two steps; a reply that starts a journey between them gives the
+    account two. AssessAccount ending a journey when another of the account's is in progress would
+    close that window."""
     journey_id = f"{account_id}-{run.campaign}-{local_day}"
+    in_progress = services.repos.journeys.in_progress(account_id)
+    if in_progress is not None:
+        return "already" if in_progress.journey_id == journey_id else "busy"
     payload = {
         "account_id": account_id,
         "journey_id": journey_id,
@@ -170,8 +193,8 @@ def _start_journey(services: Services, account_id: str, run: CampaignRun, local_
             stateMachineArn=services.settings.journey_state_machine_arn, name=journey_id, input=json.dumps(payload)
         )
     except services.stepfunctions.exceptions.ExecutionAlreadyExists:
-        return False
+        return "already"
     services.repos.journeys.start(
         JourneyModel(account_id, journey_id, campaign=run.campaign, started_at=now, status="running")
     )
-    return True
+    return "started"

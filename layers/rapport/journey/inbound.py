@@ -60,14 +60,15 @@ REPLY_WITH_ATTACHMENT = "reply_with_attachment"
 OPT_OUT_TO_CONFIRM = "opt_out_to_confirm"
 
 
-# A reply's handling that began this long ago without finishing has died (the inbound functions time out
-# well within it): a redelivery of the reply takes it over. Measured on the wall clock, not the journey's
-# (which a local run speeds up).
-REPLY_HANDLING_LEASE = timedelta(seconds=90)
+# A reply's handling that began this long ago without finishing has died (past the inbound functions'
+# 15 s timeout, with a margin): a redelivery takes it over. A handling that fails with an error lets go
+# at once. Measured on the wall clock, not the journey's (which a local run speeds up).
+REPLY_HANDLING_LEASE = timedelta(seconds=45)
 
 
 class ReplyBeingHandledError(Exception):
-    """Another delivery of this reply is handling it now; the provider delivers it again later."""
+    """Another delivery of this reply is handling it now. The invocation fails, and Lambda's retry of
+    it (a minute later, then two) finds the reply handled (a duplicate) or let go (handled then)."""
 
 
 def _wall_clock() -> datetime:
@@ -119,7 +120,7 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
             logger.info("duplicate reply ignored", extra={"reply_id": reply_id})
             return "duplicate"
         # Another delivery of the same reply may still be handling it (a notification delivered twice at
-        # once): this one fails, and the provider's retry comes when that handling has finished (then a
+        # once): this one fails, and Lambda's retry comes when that handling has finished (then a
         # duplicate) or has died (then handled here). Only a handling older than the lease is taken over.
         # NOTE: a reply stored before replies were marked handled has no handled_at either, and is handled
         # again if the provider redelivers it; providers redeliver within minutes, so only replies in flight
@@ -128,7 +129,12 @@ def _take_one(services: Services, reply: InboundMessage) -> str:
         if not services.repos.contacts.take_over_reply(contact, handling_began, stale_before):
             raise ReplyBeingHandledError(reply_id) from None
         logger.info("reply stored but not handled, handled again", extra={"reply_id": reply_id})
-    outcome = _handle(services, account, reply, contact)
+    try:
+        outcome = _handle(services, account, reply, contact)
+    except Exception:
+        # The handling failed: Lambda's retry (a minute later) may take the reply over at once.
+        services.repos.contacts.release_reply(contact, handling_began)
+        raise
     services.repos.contacts.mark_handled(contact, now)
     return outcome
 

@@ -309,13 +309,14 @@ def _refuse_beyond_link(
         now,
         rule="payment.amount_beyond_link",
         journey_id=link.journey_id,
-        reason="payment above the link's amount and the balance owed, beyond the tolerance",
+        reason="payment above what the link still asks for and the balance owed, beyond the tolerance",
         inputs={
             "provider": event.provider,
             "event_id": event.event_id,
             "amount_cents": event.amount_cents,
             "ceiling_cents": ceiling_cents,
             "link_amount_cents": link.amount_cents,
+            "link_credited_cents": int(link.credited_cents or 0),
         },
     )
     logger.warning(

@@ -362,6 +362,12 @@ class Contacts:
             return False
         return _update_if(reply, [ContactModel.claimed_at.set(at)], still)
 
+    def release_reply(self, reply: ContactModel, began: datetime) -> None:
+        """Let go of a reply whose handling (begun at ``began``) failed, so that a retry takes it at once;
+        nothing when it was handled, or taken over, meanwhile."""
+        still = ContactModel.handled_at.does_not_exist() & (ContactModel.claimed_at == began)
+        _update_if(reply, [ContactModel.claimed_at.remove()], still)
+
     def mark_handled(self, reply: ContactModel, at: datetime) -> None:
         """Everything the reply asked for is done: a redelivery of it is a duplicate from now on."""
         reply.update(actions=[ContactModel.handled_at.set(at)])

@@ -138,3 +138,17 @@ def test_a_single_page_run_returns_its_cursor_for_the_caller_to_pace(services):
     )
     assert page["started"] == 2 and page["cursor"] is not None
     assert len(services.stepfunctions.started) == 2
+
+
+def test_an_account_whose_journey_still_waits_gets_no_second_journey(services):
+    # Given two accounts in arrears; one's journey of the day before waits on the debtor's promise
+    from conversation_helpers import park_journey
+
+    _accounts(2)
+    park_journey("ACC-000001", f"ACC-000001-{CAMPAIGN}-2026-12-06", waiting_for="promise")
+    invocation = _Invocation(left_ms=900_000)
+    # When today's schedule fires
+    answer = run_campaign(services, CampaignRun(campaign=CAMPAIGN), invocation.time_left_ms, invocation.hand_over)
+    # Then only the account with no journey in progress gets one: the promise is not talked over
+    assert _started_accounts(services) == {"ACC-000002"}
+    assert (answer["started"], answer["busy"]) == (1, 1)

@@ -410,7 +410,6 @@ def test_a_reply_whose_journey_could_not_be_resumed_resumes_it_when_redelivered(
     # When the reply's first handling fails after it was stored, and the provider delivers it again
     with pytest.raises(_Throttled):
         take_replies(services, [_reply("I will pay on Friday")])
-    _redelivered_after_the_lease(monkeypatch)
     again = take_replies(services, [_reply("I will pay on Friday")])
 
     # Then the redelivery resumes the journey with it, once; a third delivery is a duplicate
@@ -430,7 +429,6 @@ def test_a_stop_whose_opt_out_could_not_be_recorded_is_honoured_when_redelivered
     # When the STOP's first handling fails, and the provider delivers it again
     with pytest.raises(_Throttled):
         take_replies(services, [_reply("STOP", keyword="STOP")])
-    _redelivered_after_the_lease(monkeypatch)
     again = take_replies(services, [_reply("STOP", keyword="STOP")])
 
     # Then the opt-out is recorded once, on every channel, and the journey told of it
@@ -450,7 +448,6 @@ def test_a_stop_redelivered_after_its_opt_out_was_recorded_counts_once(services,
         take_replies(services, [_reply("STOP", keyword="STOP")])
 
     # When the provider delivers it again
-    _redelivered_after_the_lease(monkeypatch)
     take_replies(services, [_reply("STOP", keyword="STOP")])
 
     # Then the opt-out is counted and audited once, and the journey resumed once
@@ -472,7 +469,6 @@ def test_a_reply_whose_resume_reached_step_functions_is_not_handed_to_a_later_wa
     services.repos.journeys.park(ACCOUNT_ID, "J1", "token-J1-second", "response", NOW)
 
     # When the provider delivers the reply again
-    _redelivered_after_the_lease(monkeypatch)
     take_replies(services, [_reply("I will pay on Friday")])
 
     # Then the new wait is not resumed a second time with the same reply
@@ -512,8 +508,26 @@ def test_a_reply_delivered_again_while_its_first_handling_runs_is_refused_for_la
     assert stored.status != "queued" and stored.handled_at is not None
     assert not [item for item in WorklistModel.scan() if item.reason == "reply_while_journey_busy"]
     # And the provider's retry, later, is a duplicate
-    _redelivered_after_the_lease(monkeypatch)
     assert take_replies(services, [_reply("I will pay on Friday")])["duplicate"] == 1
+
+
+def test_a_reply_whose_handler_died_is_taken_over_once_its_lease_has_run_out(services, monkeypatch):
+    # Given a reply stored by a handling that died without a word (its Lambda timed out)
+    save_account()
+    token = park_journey()
+    monkeypatch.setattr(inbound, "_handle", lambda *args: (_ for _ in ()).throw(SystemExit("timed out")))
+    with pytest.raises(SystemExit):
+        take_replies(services, [_reply("I will pay on Friday")])
+    monkeypatch.undo()
+
+    # When it is delivered again at once, it is left to the handling that may still be running
+    with pytest.raises(inbound.ReplyBeingHandledError):
+        take_replies(services, [_reply("I will pay on Friday")])
+
+    # Then Lambda's retry, after the lease, hands it to the journey
+    _redelivered_after_the_lease(monkeypatch)
+    assert take_replies(services, [_reply("I will pay on Friday")])["resumed"] == 1
+    assert [t for t, _ in services.stepfunctions.resumed] == [token]
 
 
 def test_two_handlings_of_one_stop_at_once_record_the_opt_out_once(services, monkeypatch):
