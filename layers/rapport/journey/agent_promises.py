@@ -25,11 +25,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from rapport.journey.account_requests import RequestRefusedError, read_account_request
 from rapport.journey.resume import resume_journey
-from rapport.journey.steps import _promise_outcomes  # the judged promises, as record_promise reads them
+from rapport.journey.steps import (  # the judged promises, as record_promise reads them; keeping one
+    _promise_outcomes,
+    store_promise,
+)
 from rapport.models.enums import Segment
-from rapport.payments.promises import PromiseSource, PromiseToPay, promise_allowed, promise_check_date
+from rapport.payments.promises import PromiseSource, PromiseToPay, promise_allowed
 from rapport.runtime import Services
-from rapport.store.models import AccountModel, PromiseModel
+from rapport.store.models import AccountModel
 from rapport.store.repositories import RecordNotFoundError
 
 logger = Logger(child=True)
@@ -127,33 +130,9 @@ def _record(
         source=PromiseSource.AGENT,
         grace_days=_grace_days(services, account),
     )
-    check_date = promise_check_date(promise)
     waiting = repos.journeys.waiting(account.account_id)
     journey_id = waiting.journey_id if waiting is not None else None
-    repos.promises.save(
-        PromiseModel(
-            account.account_id,
-            promise_id,
-            amount_cents=request.amount_cents,
-            due_date=request.due_date.isoformat(),
-            check_date=check_date.isoformat(),
-            made_at=now,
-            source=PromiseSource.AGENT.value,
-            journey_id=journey_id,
-        )
-    )
-    replaced = repos.promises.replace_pending(account.account_id, promise_id)
-    if replaced:
-        repos.audit.append(
-            account.account_id,
-            "promise_replaced",
-            now,
-            rule="promise.replaced",
-            journey_id=journey_id,
-            reason="a new promise sets aside the one not yet due",
-            inputs={"replaced": replaced, "by": promise_id},
-            actor=actor,
-        )
+    check_date = date.fromisoformat(store_promise(services, promise, journey_id, actor=actor).check_date)
     repos.audit.append(
         account.account_id,
         "promise_recorded",

@@ -528,6 +528,38 @@ def _promise_outcomes(services: Services, account_id: str) -> list[Any]:
     return outcomes
 
 
+def store_promise(
+    services: Services, promise: PromiseToPay, journey_id: str | None, actor: str | None = None
+) -> PromiseModel:
+    """Keep ``promise`` (for ``journey_id`` to check, if any) with its check date (its date plus its grace
+    days), and set aside the account's promise not yet due that it replaces (audited); the stored record."""
+    repos, now = services.repos, services.clock.now()
+    stored = PromiseModel(
+        promise.account_id,
+        promise.promise_id,
+        amount_cents=promise.amount_cents,
+        due_date=promise.due_date.isoformat(),
+        check_date=promise_check_date(promise).isoformat(),
+        made_at=promise.made_at,
+        source=promise.source.value,
+        journey_id=journey_id,
+    )
+    repos.promises.save(stored)
+    replaced = repos.promises.replace_pending(promise.account_id, promise.promise_id)
+    if replaced:
+        repos.audit.append(
+            promise.account_id,
+            "promise_replaced",
+            now,
+            rule="promise.replaced",
+            journey_id=journey_id,
+            reason="a new promise sets aside the one not yet due",
+            inputs={"replaced": replaced, "by": promise.promise_id},
+            **({"actor": actor} if actor else {}),
+        )
+    return stored
+
+
 def record_promise(services: Services, step: PromiseInput) -> dict[str, Any]:
     repos, now = services.repos, services.clock.now()
     account = repos.accounts.get(step.account_id)
@@ -561,29 +593,8 @@ def record_promise(services: Services, step: PromiseInput) -> dict[str, Any]:
         source=PromiseSource.REPLY,
         grace_days=step.grace_days,
     )
-    check_date = promise_check_date(promise)
-    stored = PromiseModel(
-        account.account_id,
-        promise_id,
-        amount_cents=amount,
-        due_date=due_date.isoformat(),
-        check_date=check_date.isoformat(),
-        made_at=now,
-        source="reply",
-        journey_id=step.journey_id,
-    )
-    repos.promises.save(stored)
-    replaced = repos.promises.replace_pending(account.account_id, promise_id)
-    if replaced:
-        repos.audit.append(
-            account.account_id,
-            "promise_replaced",
-            now,
-            rule="promise.replaced",
-            journey_id=step.journey_id,
-            reason="a new promise sets aside the one not yet due",
-            inputs={"replaced": replaced, "by": promise_id},
-        )
+    stored = store_promise(services, promise, step.journey_id)
+    check_date = date.fromisoformat(stored.check_date)
     repos.audit.append(
         account.account_id,
         "promise_recorded",
