@@ -132,6 +132,18 @@ def _is_condition_failure(error: Exception) -> bool:
     return cause == "ConditionalCheckFailedException"
 
 
+def _save_if(item: Any, condition: Any) -> bool:
+    """Write ``item`` only while ``condition`` holds; False when it did not (another caller wrote first).
+    Any other failure is raised."""
+    try:
+        item.save(condition=condition)
+    except PutError as error:
+        if _is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
 def _update_if(item: Any, actions: list[Any], condition: Any) -> bool:
     """Apply ``actions`` to ``item`` only while ``condition`` holds; False when it no longer did (another
     caller changed the item first). Any other failure is raised."""
@@ -267,12 +279,8 @@ class Accounts:
 class Contacts:
     def record(self, contact: ContactModel) -> None:
         """Insert once. A second insert with the same id raises :class:`AlreadyRecordedError`."""
-        try:
-            contact.save(condition=ContactModel.contact_id.does_not_exist())
-        except PutError as error:
-            if _is_condition_failure(error):
-                raise AlreadyRecordedError(contact.contact_id) from error
-            raise
+        if not _save_if(contact, ContactModel.contact_id.does_not_exist()):
+            raise AlreadyRecordedError(contact.contact_id)
 
     def get(self, account_id: str, contact_id: str) -> ContactModel:
         try:
@@ -314,13 +322,7 @@ class Contacts:
                 & (ContactModel.claimed_at.does_not_exist() | (ContactModel.claimed_at < stale_before))
             )
         )
-        try:
-            contact.save(condition=condition)
-        except PutError as error:
-            if _is_condition_failure(error):
-                return False
-            raise
-        return True
+        return _save_if(contact, condition)
 
     def mark_sent(self, contact: ContactModel, provider_message_id: str) -> None:
         """The provider accepted the claimed message: "sending" becomes "sent", with the provider's id. A
@@ -343,13 +345,7 @@ class Contacts:
         """Record a message that could not be sent (status "failed"), over a claim left by the failed
         invocation; False when it is already recorded as failed, or was sent after all."""
         condition = ContactModel.contact_id.does_not_exist() | (ContactModel.status == "sending")
-        try:
-            contact.save(condition=condition)
-        except PutError as error:
-            if _is_condition_failure(error):
-                return False
-            raise
-        return True
+        return _save_if(contact, condition)
 
     def take_over_reply(self, reply: ContactModel, at: datetime, stale_before: datetime) -> bool:
         """Take over the handling of a stored reply not yet handled whose handling began before
@@ -380,12 +376,8 @@ class Contacts:
 class Links:
     def create(self, link: PaymentLinkModel) -> None:
         """Insert once. A link id already stored raises :class:`AlreadyRecordedError`."""
-        try:
-            link.save(condition=PaymentLinkModel.link_id.does_not_exist())
-        except PutError as error:
-            if _is_condition_failure(error):
-                raise AlreadyRecordedError(link.link_id) from error
-            raise
+        if not _save_if(link, PaymentLinkModel.link_id.does_not_exist()):
+            raise AlreadyRecordedError(link.link_id)
 
     def get(self, link_id: str) -> PaymentLinkModel:
         try:
@@ -481,12 +473,8 @@ class Payments:
     def hold_unlinked(self, payment: PaymentModel) -> None:
         """Keep a reversal of a payment not seen yet, which names no link, until its payment comes.
         A second hold of the same delivery raises :class:`AlreadyRecordedError`."""
-        try:
-            payment.save(condition=PaymentModel.payment_key.does_not_exist())
-        except PutError as error:
-            if _is_condition_failure(error):
-                raise AlreadyRecordedError(payment.payment_key) from error
-            raise
+        if not _save_if(payment, PaymentModel.payment_key.does_not_exist()):
+            raise AlreadyRecordedError(payment.payment_key)
 
 
 def transaction_key(provider: str, transaction_id: str) -> str:
@@ -538,11 +526,7 @@ class Plans:
     def save(self, plan: PlanModel) -> None:
         """Record an offer. A repeated offer (a retried step) replaces only an offer still open:
         a plan the debtor accepted since is never overwritten."""
-        try:
-            plan.save(condition=PlanModel.plan_id.does_not_exist() | (PlanModel.status == "offered"))
-        except PutError as error:
-            if not _is_condition_failure(error):
-                raise
+        _save_if(plan, PlanModel.plan_id.does_not_exist() | (PlanModel.status == "offered"))
 
     def for_account(self, account_id: str) -> list[PlanModel]:
         return list(PlanModel.query(account_id))
