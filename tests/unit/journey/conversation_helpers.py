@@ -123,3 +123,30 @@ def save_sent(
 
 def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / name).read_text(encoding="utf-8"))
+
+
+class LambdaContext:
+    """What Powertools reads of a Lambda context, for one catalogue function."""
+
+    def __init__(self, function: str) -> None:
+        self.function_name = f"rapport-acme-za-{function.replace('_', '-')}"
+        self.invoked_function_arn = f"arn:aws:lambda:af-south-1:123456789012:function:{self.function_name}"
+        self.aws_request_id = "req-1"
+        self.memory_limit_in_mb = 512
+        self.function_version = "$LATEST"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15_000
+
+
+def load_function_handler(function: str) -> Any:
+    """The ``handler`` of ``functions/<function>/handler.py``, loaded as Lambda loads it (a file, not a package)."""
+    import importlib.util
+
+    from rapport_infra.catalogue import function_spec
+
+    path = function_spec(function).folder / "handler.py"
+    module_spec = importlib.util.spec_from_file_location(f"rapport_function_{function}_under_test", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module.handler

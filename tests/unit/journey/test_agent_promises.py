@@ -4,19 +4,17 @@ waits on it (the tree's TakeAgentPromise)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from conversation_helpers import ACCOUNT_ID, NOW, park_journey, save_account
+from conversation_helpers import ACCOUNT_ID, NOW, LambdaContext, load_function_handler, park_journey, save_account
 
 from rapport.journey.agent_promises import handle_agent_promise
 from rapport.runtime import use_services
 from rapport.store.models import AuditModel, JourneyModel, PromiseModel
-from rapport_infra.catalogue import function_spec
 
 CALLER = "arn:aws:sts::123456789012:assumed-role/agent-desk/session-1"
 
@@ -177,25 +175,11 @@ def test_a_debtor_with_two_recent_broken_promises_is_refused_a_plain_promise(ser
 # -- the function behind the route ------------------------------------------------------------------
 
 
-class FakeContext:
-    function_name = "rapport-acme-za-record-agent-promise"
-    invoked_function_arn = f"arn:aws:lambda:af-south-1:123456789012:function:{function_name}"
-    aws_request_id = "req-1"
-    memory_limit_in_mb = 512
-    function_version = "$LATEST"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 15_000
-
-
 @pytest.fixture
 def handler(services) -> Iterator[Any]:
-    path = function_spec("record_agent_promise").folder / "handler.py"
-    module_spec = importlib.util.spec_from_file_location("rapport_record_agent_promise_under_test", path)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
+    loaded = load_function_handler("record_agent_promise")
     use_services(services)
-    yield module.handler
+    yield loaded
     use_services(None)
 
 
@@ -213,7 +197,7 @@ def test_the_function_takes_api_gateways_event_and_answers_in_json(services, han
     }
 
     # When API Gateway hands the function the agent's signed request
-    response = handler(event, FakeContext())
+    response = handler(event, LambdaContext("record_agent_promise"))
 
     # Then it answers 201 in JSON with the promise, recorded and handed to the journey
     assert response["statusCode"] == 201

@@ -5,7 +5,6 @@ service model by botocore's Stubber. The token never reaches a log."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import logging
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from conversation_helpers import ACCOUNT_ID, NOW, save_account
+from conversation_helpers import ACCOUNT_ID, NOW, LambdaContext, load_function_handler, save_account
 
 from rapport.journey.devices import handle_device_registration
 from rapport.journey.errors import NoAddressError
@@ -27,7 +26,6 @@ from rapport.models.enums import Channel
 from rapport.payments.providers.sandbox import SandboxProvider
 from rapport.runtime import use_services
 from rapport.store.models import AccountModel, AuditModel, OptOutRecord, PushDevice
-from rapport_infra.catalogue import function_spec
 
 TOKEN = "fcm-token_abc:DEF-0123456789"
 APPLICATION_ID = "0123456789abcdef0123456789abcdef"
@@ -124,25 +122,11 @@ def test_an_unknown_account_is_not_found(services):
     )
 
 
-class FakeContext:
-    function_name = "rapport-acme-za-register-device"
-    invoked_function_arn = "arn:aws:lambda:af-south-1:123456789012:function:rapport-acme-za-register-device"
-    aws_request_id = "req-1"
-    memory_limit_in_mb = 512
-    function_version = "$LATEST"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 15_000
-
-
 @pytest.fixture
 def handler(services) -> Iterator[Any]:
-    path = function_spec("register_device").folder / "handler.py"
-    module_spec = importlib.util.spec_from_file_location("rapport_function_register_device_under_test", path)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
+    loaded = load_function_handler("register_device")
     use_services(services)
-    yield module.handler
+    yield loaded
     use_services(None)
 
 
@@ -155,7 +139,7 @@ def test_the_function_takes_api_gateways_event_and_answers_in_json(services, han
         "body": json.dumps({"token": TOKEN, "platform": "APNS"}),
         "isBase64Encoded": False,
     }
-    response = handler(event, FakeContext())
+    response = handler(event, LambdaContext("register_device"))
     assert response["statusCode"] == 201 and json.loads(response["body"])["outcome"] == "registered"
     assert AccountModel.get(ACCOUNT_ID).push_device.platform == "APNS"
     assert TOKEN not in _our_logs(caplog, capsys)
